@@ -1,0 +1,255 @@
+#!/usr/bin/env node
+/**
+ * The `switchboard` command: serve, replay, events.
+ */
+import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { SingleBar, Presets } from 'cli-progress';
+import { createParser } from 'eventsource-parser';
+import { fetch } from 'undici';
+import { ConfigError, SwitchboardError } from '../core/index.js';
+import { parseJsonLine } from '../connectors/json-ingest.js';
+import type { IngestItem } from '../connectors/types.js';
+import { loadConfigFile, resolveConfig, type SwitchboardConfig } from '../server/config.js';
+import { Switchboard } from '../server/switchboard.js';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+function parsePort(value: string): number {
+  const n = Number(value);
+  if (!/^\d{1,5}$/.test(value) || n > 65535) throw new InvalidArgumentError('expected a port number 0..65535');
+  return n;
+}
+
+function parsePositive(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+interface ConfigOptions {
+  config?: string;
+  port?: number;
+  data?: string;
+}
+
+function loadConfig(opts: ConfigOptions): SwitchboardConfig {
+  const file = opts.config ?? process.env.SWITCHBOARD_CONFIG;
+  const overrides = { port: opts.port, dataDir: opts.data };
+  return file ? loadConfigFile(file, overrides) : resolveConfig({}, overrides);
+}
+
+function fail(err: unknown): never {
+  if (err instanceof ConfigError) process.stderr.write(`switchboard: ${err.message}\n`);
+  else if (err instanceof SwitchboardError) process.stderr.write(`switchboard: ${err.code}: ${err.message}\n`);
+  else process.stderr.write(`switchboard: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+}
+
+async function serve(opts: ConfigOptions): Promise<void> {
+  const config = loadConfig(opts);
+  const sb = new Switchboard(config);
+  await sb.start();
+  const url = sb.url ?? '';
+  const tokenFile = join(config.dataDir, 'api-token');
+  const lines = [
+    `Switchboard ${VERSION} listening on ${url}`,
+    `  dashboard  ${url}/`,
+    `  store      sqlite ${config.store.sqlite ?? ''} (durability ${config.store.durability})`,
+    config.server.apiToken
+      ? '  API token  from the config / SWITCHBOARD_API_TOKEN'
+      : `  API token  ${sb.apiToken}  (${sb.apiTokenGenerated ? 'generated, ' : ''}kept in ${tokenFile})`,
+  ];
+  for (const c of sb.listConnectors()) {
+    lines.push(`  connector  ${c.id} (${c.platform})${c.ingest ? `  POST ${url}/ingest/${c.id}` : ''}`);
+  }
+  if (!config.connectors) lines.push('  (no config: embedded default, each ingest connector takes the API token as its ingest token)');
+  process.stdout.write(`${lines.join('\n')}\n`);
+  let closing = false;
+  const stop = (sig: string) => {
+    if (closing) return;
+    closing = true;
+    sb.logger.info(`${sig}: finishing in-flight work`);
+    void sb.close().then(() => process.exit(0), fail);
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+async function replay(file: string, opts: ConfigOptions & { connector: string; batch: number; progress?: boolean }): Promise<void> {
+  const config = loadConfig(opts);
+  const path = resolve(file);
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch {
+    throw new SwitchboardError('SB_ERR_CONFIG_READ', `cannot read ${file}`);
+  }
+  const sb = new Switchboard({ ...config, log: { level: 'warn' } }, { processMetrics: false });
+  await sb.start({ listen: false });
+  const totals = { lines: 0, accepted: 0, duplicates: 0, quarantined: 0 };
+  const started = Date.now();
+  const showBar = opts.progress !== false;
+  const bar = new SingleBar(
+    {
+      format: 'replay |{bar}| {percentage}% | {lines} lines | {accepted} accepted, {duplicates} duplicate, {quarantined} quarantined | {eta_formatted} left',
+      noTTYOutput: true,
+      notTTYSchedule: 2000,
+      stream: process.stderr,
+      hideCursor: true,
+    },
+    Presets.shades_classic,
+  );
+  if (showBar) bar.start(Math.max(size, 1), 0, totals);
+  let bytes = 0;
+  let pending: IngestItem[] = [];
+  const flush = async () => {
+    if (pending.length === 0) return;
+    const r = await sb.ingestItems(opts.connector, pending);
+    totals.accepted += r.accepted;
+    totals.duplicates += r.duplicates;
+    totals.quarantined += r.rejected.length;
+    pending = [];
+    if (showBar) bar.update(bytes, totals);
+  };
+  try {
+    const rl = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
+    for await (const line of rl) {
+      totals.lines++;
+      bytes += Buffer.byteLength(line, 'utf8') + 1;
+      const item = parseJsonLine(line, totals.lines);
+      if (item) pending.push(item);
+      if (pending.length >= opts.batch) await flush();
+    }
+    await flush();
+  } finally {
+    if (showBar) {
+      bar.update(size, totals);
+      bar.stop();
+    }
+    await sb.close();
+  }
+  const secs = (Date.now() - started) / 1000;
+  process.stdout.write(
+    `replayed ${totals.lines} lines of ${file} into ${opts.connector}: ${totals.accepted} accepted, ${totals.duplicates} duplicate, ${totals.quarantined} quarantined` +
+      ` in ${secs.toFixed(1)} s (${Math.round(totals.lines / Math.max(secs, 0.001))} lines/s)\n`,
+  );
+  if (totals.quarantined > 0) process.stdout.write('quarantined payloads are listed by GET /v1/quarantine, each with its reason\n');
+}
+
+interface EventsOptions {
+  url: string;
+  token?: string;
+  data?: string;
+  follow?: boolean;
+  type?: string;
+  after?: string;
+  json?: boolean;
+}
+
+function tokenFor(opts: EventsOptions): string {
+  if (opts.token) return opts.token;
+  if (process.env.SWITCHBOARD_API_TOKEN) return process.env.SWITCHBOARD_API_TOKEN;
+  const file = join(resolve(opts.data ?? process.env.SWITCHBOARD_DATA ?? './data'), 'api-token');
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    throw new SwitchboardError('SB_ERR_AUTH_REQUIRED', `no API token: pass --token, set SWITCHBOARD_API_TOKEN, or run where ${file} exists`);
+  }
+}
+
+interface PrintedEvent {
+  sequence?: string;
+  time?: string;
+  type?: string;
+  subject?: string;
+}
+
+function printEvent(json: string, asJson: boolean | undefined): void {
+  if (asJson) {
+    process.stdout.write(`${json}\n`);
+    return;
+  }
+  const e = JSON.parse(json) as PrintedEvent;
+  process.stdout.write(`${e.sequence ?? ''}  ${e.time ?? ''}  ${(e.type ?? '').padEnd(32)} ${e.subject ?? ''}\n`);
+}
+
+async function events(opts: EventsOptions): Promise<void> {
+  const token = tokenFor(opts);
+  const base = opts.url.replace(/\/$/, '');
+  const headers = { authorization: `Bearer ${token}` };
+  const params = new URLSearchParams();
+  if (opts.type) params.set('type', opts.type);
+
+  if (!opts.follow) {
+    let after = opts.after ?? '0';
+    for (;;) {
+      const p = new URLSearchParams(params);
+      p.set('after', after);
+      p.set('limit', '1000');
+      const res = await fetch(`${base}/v1/events?${p}`, { headers });
+      if (!res.ok) throw new SwitchboardError('SB_ERR_INTERNAL', `GET /v1/events answered ${res.status}: ${await res.text()}`);
+      const page = (await res.json()) as { events: unknown[]; next: string | null };
+      for (const e of page.events) printEvent(JSON.stringify(e), opts.json);
+      if (!page.next) return;
+      after = page.next;
+    }
+  }
+
+  let lastId = opts.after;
+  for (;;) {
+    try {
+      const res = await fetch(`${base}/v1/stream?${params}`, { headers: { ...headers, accept: 'text/event-stream', ...(lastId ? { 'last-event-id': lastId } : {}) } });
+      if (res.status === 401) throw new SwitchboardError('SB_ERR_AUTH_REQUIRED', 'the server refused the API token');
+      if (!res.ok || !res.body) throw new Error(`GET /v1/stream answered ${res.status}`);
+      const parser = createParser({
+        onEvent: (msg) => {
+          if (msg.id) lastId = msg.id;
+          printEvent(msg.data, opts.json);
+        },
+      });
+      const decoder = new TextDecoder();
+      for await (const chunk of res.body) parser.feed(decoder.decode(chunk as Uint8Array, { stream: true }));
+    } catch (err) {
+      if (err instanceof SwitchboardError) throw err;
+      process.stderr.write(`switchboard: stream interrupted (${err instanceof Error ? err.message : String(err)}); reconnecting\n`);
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+const program = new Command('switchboard')
+  .version(VERSION)
+  .description('One listener for contact-center and messenger event feeds.')
+  .showHelpAfterError();
+
+const configOptions = (cmd: Command) =>
+  cmd
+    .addOption(new Option('-c, --config <file>', 'config file (YAML or JSON)').env('SWITCHBOARD_CONFIG'))
+    .addOption(new Option('-d, --data <dir>', 'data folder (SQLite file, API token)').env('SWITCHBOARD_DATA'));
+
+configOptions(program.command('serve').description('run the server (no config: SQLite in ./data, port 8080)'))
+  .addOption(new Option('-p, --port <port>', 'HTTP port').argParser(parsePort).env('SWITCHBOARD_PORT'))
+  .action((opts: ConfigOptions) => serve(opts).catch(fail));
+
+configOptions(program.command('replay').description('feed recorded native payloads (JSON lines) through the pipeline').argument('<file>', 'JSON lines file'))
+  .requiredOption('--connector <id>', 'connector the payloads belong to')
+  .addOption(new Option('--batch <n>', 'payloads per commit').argParser(parsePositive).default(1000))
+  .option('--no-progress', 'no progress bar')
+  .action((file: string, opts: ConfigOptions & { connector: string; batch: number; progress?: boolean }) => replay(file, opts).catch(fail));
+
+program
+  .command('events')
+  .description('print events from a running server')
+  .option('-f, --follow', 'keep printing new events as they arrive')
+  .option('-t, --type <pattern>', 'type pattern, e.g. "call.*" or "call.ended,message.*"')
+  .option('--after <sequence>', 'start after this sequence')
+  .addOption(new Option('--url <url>', 'server address').default('http://127.0.0.1:8080').env('SWITCHBOARD_URL'))
+  .option('--token <token>', 'API token (default: SWITCHBOARD_API_TOKEN, then DATA/api-token)')
+  .addOption(new Option('-d, --data <dir>', 'data folder holding api-token').env('SWITCHBOARD_DATA'))
+  .option('--json', 'print each event as one JSON line')
+  .action((opts: EventsOptions) => events(opts).catch(fail));
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,55 @@
+/**
+ * The GREEN-API (WhatsApp gateway) connector: webhook notifications pushed to
+ * `POST /ingest/:connectorId`, normalized by `normalizeGreenApi`. HTTP polling
+ * (`receiveNotification` / `deleteNotification`) is configured under `polling`.
+ */
+import * as z from 'zod/mini';
+import { jsonIngest } from '../json-ingest.js';
+import type { ConnectorDefinition } from '../types.js';
+import { normalizeGreenApi } from './normalize.js';
+
+/** Which call notifications are written into the chat timeline (DESIGN §3, seed 004). */
+export const CALL_RECORD_POLICIES = ['none', 'offer-only', 'results-only', 'all'] as const;
+
+/**
+ * The GREEN-API keys of a `connectors[]` entry.
+ *
+ * @example
+ * { callRecords: 'all', language: 'ru',
+ *   polling: { apiUrl: 'https://api.green-api.com', idInstance: '1101000001', apiTokenInstance: '…', receiveTimeout: 20 } }
+ */
+export const greenApiSettings = z.strictObject({
+  /** Call records in the conversation timeline; the default is applied by the projection. */
+  callRecords: z.optional(z.enum(CALL_RECORD_POLICIES)),
+  /** Language of the call-record texts: Russian (default) or English. */
+  language: z.optional(z.enum(['ru', 'en'])),
+  /** Present to poll the instance's notification queue instead of (or besides) receiving webhooks. */
+  polling: z.optional(
+    z.strictObject({
+      apiUrl: z.url({ protocol: /^https?$/ }),
+      idInstance: z.string().check(z.minLength(1)),
+      apiTokenInstance: z.string().check(z.minLength(1)),
+      /** Seconds `receiveNotification` waits for a notification (GREEN-API allows 5..60). */
+      receiveTimeout: z.optional(z.int().check(z.gte(5), z.lte(60))),
+    }),
+  ),
+  /** `typeWebhook` values to keep; others are still acknowledged (so the queue does not stall). */
+  keepTypes: z.optional(z.array(z.string().check(z.minLength(1)))),
+});
+
+export type GreenApiSettings = z.infer<typeof greenApiSettings>;
+
+/**
+ * The GREEN-API connector definition.
+ *
+ * @example
+ * import { greenapi } from './connectors/greenapi/index.js';
+ * greenapi.normalize(webhookBody, { connectorId: 'wa-main', receivedAt: new Date().toISOString() });
+ */
+export const greenapi: ConnectorDefinition<GreenApiSettings> = {
+  platform: 'greenapi',
+  description: 'GREEN-API WhatsApp gateway: webhook notifications (calls, messages, statuses, instance state); HTTP polling later.',
+  settings: greenApiSettings,
+  normalize: normalizeGreenApi,
+  ingest: jsonIngest,
+};

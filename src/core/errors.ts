@@ -1,0 +1,102 @@
+/**
+ * Errors of Switchboard. One base class with a stable `code`; a subclass only where the
+ * handling differs. The HTTP status of each code lives in the catalogue below and is applied
+ * in one place (`src/server/http/errors.ts`). `docs/errors.md` is kept in step by a test.
+ */
+
+/** Every error code Switchboard raises, with the HTTP status it maps to and what it means. */
+export const ERROR_CODES = {
+  SB_ERR_CONFIG_INVALID: { status: 500, summary: 'The configuration has an error; the message names the key path, what was expected and what was found.' },
+  SB_ERR_CONFIG_READ: { status: 500, summary: 'The configuration file could not be read or parsed as YAML/JSON.' },
+  SB_ERR_AUTH_REQUIRED: { status: 401, summary: 'Missing or wrong credentials. The answer carries no detail on purpose.' },
+  SB_ERR_INGEST_UNKNOWN_CONNECTOR: { status: 404, summary: 'No connector with this id is configured for ingest.' },
+  SB_ERR_INGEST_MALFORMED: { status: 400, summary: 'The body could not be parsed (bad JSON, NDJSON line or XML); it is kept in the quarantine.' },
+  SB_ERR_INGEST_INVALID_PAYLOAD: { status: 400, summary: 'A payload parsed but is not a valid native event of the platform; it is kept in the quarantine.' },
+  SB_ERR_INGEST_EMPTY: { status: 400, summary: 'The body holds no payload.' },
+  SB_ERR_INGEST_TOO_LARGE: { status: 413, summary: 'The body is over the configured size limit (server.bodyLimit).' },
+  SB_ERR_INGEST_CONTENT_TYPE: { status: 415, summary: 'The content type is not one the connector accepts.' },
+  SB_ERR_OVERLOADED: { status: 503, summary: 'The commit queue is full; retry after the number of seconds in Retry-After.' },
+  SB_ERR_RATE_LIMITED: { status: 429, summary: 'Too many requests; retry after the number of seconds in Retry-After.' },
+  SB_ERR_NOT_FOUND: { status: 404, summary: 'No such resource (event, route).' },
+  SB_ERR_QUERY_INVALID: { status: 400, summary: 'A query parameter is invalid; the message names it.' },
+  SB_ERR_EVENT_INVALID: { status: 500, summary: 'A normalizer built an event that does not match its schema (a bug in the normalizer).' },
+  SB_ERR_STORE: { status: 500, summary: 'The store failed (disk full, database unreachable, …).' },
+  SB_ERR_STORE_CLOSED: { status: 503, summary: 'The store is closed: the server is shutting down.' },
+  SB_ERR_CONNECTOR_RETRYABLE: { status: 503, summary: 'A connector hit a transient error; the runtime backs off and retries.' },
+  SB_ERR_CONNECTOR_AUTH: { status: 502, summary: 'A connector was refused by its platform (bad credentials).' },
+  SB_ERR_INTERNAL: { status: 500, summary: 'An unexpected error; the log has the details.' },
+} as const satisfies Record<string, { status: number; summary: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Base class of every error Switchboard raises on purpose. */
+export class SwitchboardError extends Error {
+  readonly code: ErrorCode;
+  /** Extra machine-readable detail, safe to show to the caller. */
+  readonly detail: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; detail?: Record<string, unknown> }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.detail = options?.detail;
+  }
+
+  get status(): number {
+    return ERROR_CODES[this.code].status;
+  }
+}
+
+/** A configuration error: names the key path, what was expected and what was found. */
+export class ConfigError extends SwitchboardError {
+  readonly issues: readonly ConfigIssue[];
+  constructor(issues: readonly ConfigIssue[], code: ErrorCode = 'SB_ERR_CONFIG_INVALID') {
+    super(code, formatConfigIssues(issues), { detail: { issues } });
+    this.issues = issues;
+  }
+}
+
+export interface ConfigIssue {
+  /** Key path such as `connectors[1].polling.idInstance`; empty for the root. */
+  path: string;
+  expected: string;
+  found: string;
+}
+
+function formatConfigIssues(issues: readonly ConfigIssue[]): string {
+  const lines = issues.map((i) => `  - ${i.path || '(root)'}: expected ${i.expected}, found ${i.found}`);
+  return `invalid configuration (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n${lines.join('\n')}`;
+}
+
+/** A native payload or a built event that does not match its schema. */
+export class ValidationError extends SwitchboardError {
+  constructor(code: 'SB_ERR_INGEST_MALFORMED' | 'SB_ERR_INGEST_INVALID_PAYLOAD' | 'SB_ERR_EVENT_INVALID' | 'SB_ERR_QUERY_INVALID', message: string, options?: { cause?: unknown; detail?: Record<string, unknown> }) {
+    super(code, message, options);
+  }
+}
+
+/** A transient connector error: the runtime backs off and retries instead of failing. */
+export class RetryableError extends SwitchboardError {
+  /** Suggested wait before the next try, when the platform said (e.g. Retry-After). */
+  readonly retryAfterMs: number | undefined;
+  constructor(message: string, options?: { cause?: unknown; retryAfterMs?: number }) {
+    super('SB_ERR_CONNECTOR_RETRYABLE', message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.retryAfterMs = options?.retryAfterMs;
+  }
+}
+
+/** The store failed or is closed. */
+export class StoreError extends SwitchboardError {
+  constructor(message: string, options?: { cause?: unknown; closed?: boolean }) {
+    super(options?.closed ? 'SB_ERR_STORE_CLOSED' : 'SB_ERR_STORE', message, options?.cause === undefined ? undefined : { cause: options.cause });
+  }
+}
+
+/** Too much pending work: the caller should retry after `retryAfterSec`. */
+export class OverloadedError extends SwitchboardError {
+  readonly retryAfterSec: number;
+  constructor(message: string, retryAfterSec = 1) {
+    super('SB_ERR_OVERLOADED', message);
+    this.retryAfterSec = retryAfterSec;
+  }
+}

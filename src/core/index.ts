@@ -1,0 +1,15 @@
+/**
+ * The pure, isomorphic core of Switchboard: the event model, its schemas and the normalizer
+ * contract. No Node built-ins are imported here or below.
+ */
+export { DATA_SCHEMAS, EVENT_TYPES, CALL_OUTCOMES, MESSAGE_STATUSES, isEventType, dataJsonSchema } from './catalog.js';
+export type { EventType, EventDataMap, Party, Direction, CallOutcome, Attachment } from './catalog.js';
+export { PLATFORMS, isPlatform, createEvent, validateEvent, eventId, sourceOf, hashCanonical, canonicalJson, dataSchemaUri, toIsoUtc } from './event.js';
+export type { Platform, SwitchboardEvent, AnyEvent, EventInit } from './event.js';
+export { collector, unmapped, invalidPayload, isRecord } from './normalizer.js';
+export type { Normalizer, NormalizeContext, DataWithoutNative } from './normalizer.js';
+export { compileTypePattern } from './pattern.js';
+export type { TypePattern, TypesMatching } from './pattern.js';
+export { ERROR_CODES, SwitchboardError, ConfigError, ValidationError, RetryableError, StoreError, OverloadedError } from './errors.js';
+export type { ErrorCode, ConfigIssue } from './errors.js';
+export { describeIssues, toConfigIssues, formatPath, describeValue } from './issues.js';

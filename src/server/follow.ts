@@ -1,0 +1,63 @@
+/**
+ * Reads stored events after a sequence and then follows new commits: the one mechanism behind
+ * the SSE stream, `on()` handlers and the `events()` iterator. It reads from the store in pages
+ * and sleeps on the bus between commits, so a slow reader costs no memory and never sees a gap
+ * or a repeat.
+ */
+import { compileTypePattern } from '../core/index.js';
+import type { EventBus } from './bus.js';
+import type { EventQuery, Store, StoredEvent } from './store/types.js';
+
+export interface FollowFilter {
+  /** Type pattern(s), e.g. `call.*,message.created`. */
+  readonly type?: string | undefined;
+  readonly platform?: string | undefined;
+  readonly subject?: string | undefined;
+  readonly connectorId?: string | undefined;
+}
+
+/** Splits a type pattern into the store's form; `*` alone means all. */
+export function splitTypePattern(pattern: string | undefined): string[] | undefined {
+  if (!pattern) return undefined;
+  const parts = pattern.split(',').map((p) => p.trim()).filter(Boolean);
+  return parts.length === 0 || parts.includes('*') ? undefined : parts;
+}
+
+export function toQuery(filter: FollowFilter, after: number | undefined, limit: number): EventQuery {
+  return { types: splitTypePattern(filter.type), platform: filter.platform, subject: filter.subject, connectorId: filter.connectorId, after, limit };
+}
+
+/** A predicate equal to the store filter, for events that come from memory. */
+export function matcher(filter: FollowFilter): (e: { type: string; platform: string; subject: string; source: string }) => boolean {
+  const typeOk = compileTypePattern(filter.type ?? '*');
+  return (e) =>
+    typeOk(e.type) &&
+    (filter.platform === undefined || e.platform === filter.platform) &&
+    (filter.connectorId === undefined || e.source.endsWith(`/${filter.connectorId}`)) &&
+    (filter.subject === undefined || (filter.subject.endsWith('*') ? e.subject.startsWith(filter.subject.slice(0, -1)) : e.subject === filter.subject));
+}
+
+export async function* follow(
+  store: Store,
+  bus: EventBus,
+  filter: FollowFilter,
+  after: number,
+  options: { signal?: AbortSignal; follow?: boolean; pageSize?: number } = {},
+): AsyncGenerator<StoredEvent> {
+  const pageSize = options.pageSize ?? 500;
+  let scanned = after;
+  while (!options.signal?.aborted) {
+    // Everything committed up to `head` is visible to the query below.
+    const head = bus.latestSequence;
+    const page = await store.queryEvents(toQuery(filter, scanned, pageSize));
+    for (const e of page) {
+      if (options.signal?.aborted) return;
+      scanned = e.seq;
+      yield e;
+    }
+    if (page.length === pageSize) continue;
+    scanned = Math.max(scanned, head);
+    if (options.follow === false) return;
+    await bus.waitBeyond(scanned, options.signal);
+  }
+}

@@ -1,0 +1,237 @@
+/**
+ * The HTTP surface of DESIGN §4 on Fastify.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import * as z from 'zod/mini';
+import { SwitchboardError, ValidationError, dataJsonSchema, describeIssues, isEventType } from '../../core/index.js';
+import type { EventBus } from '../bus.js';
+import { follow, toQuery, type FollowFilter } from '../follow.js';
+import type { Metrics } from '../metrics.js';
+import type { ConnectorInstance, GroupCommitter, Pipeline } from '../pipeline.js';
+import type { Store } from '../store/types.js';
+import { formatSequence } from '../store/types.js';
+import { toHttpAnswer } from './errors.js';
+import { DASHBOARD_HTML } from './dashboard.js';
+
+export interface HttpConnector extends ConnectorInstance {
+  readonly ingestToken: string | undefined;
+  /** Live state of a pulled connector, for `/v1/connectors`. */
+  status(): Record<string, unknown>;
+}
+
+export interface AppContext {
+  readonly store: Store;
+  readonly bus: EventBus;
+  readonly metrics: Metrics;
+  readonly pipeline: Pipeline;
+  readonly committer: GroupCommitter;
+  readonly connectors: ReadonlyMap<string, HttpConnector>;
+  readonly apiToken: string;
+  readonly bodyLimit: number;
+  readonly maxPendingEvents: number;
+  readonly logger: Logger;
+  /** Aborted when the server shuts down: ends every open stream. */
+  readonly shutdown: AbortSignal;
+}
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+/** Timing-safe comparison of a presented secret with the expected one. */
+export function secretMatches(presented: string | undefined, expected: string | undefined): boolean {
+  if (presented === undefined || expected === undefined || expected === '') return false;
+  return timingSafeEqual(digest(presented), digest(expected));
+}
+
+/** The credential of an `Authorization: <scheme> <token>` header (GREEN-API picks its own scheme). */
+function credentialOf(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const space = header.indexOf(' ');
+  return space < 0 ? header : header.slice(space + 1).trim();
+}
+
+const seqParam = z.optional(z.string().check(z.regex(/^\d{1,16}$/)));
+const eventsQuery = z.object({
+  type: z.optional(z.string().check(z.regex(/^[a-z0-9.*,\s-]+$/))),
+  platform: z.optional(z.string()),
+  subject: z.optional(z.string()),
+  connector: z.optional(z.string()),
+  after: seqParam,
+  limit: z.optional(z.string().check(z.regex(/^\d{1,4}$/))),
+  access_token: z.optional(z.string()),
+});
+const quarantineQuery = z.object({ after: seqParam, limit: z.optional(z.string().check(z.regex(/^\d{1,4}$/))), connector: z.optional(z.string()) });
+
+function parseQuery<T>(schema: z.ZodMiniType<T>, query: unknown): T {
+  const r = schema.safeParse(query);
+  if (!r.success) throw new ValidationError('SB_ERR_QUERY_INVALID', `invalid query: ${describeIssues(r.error.issues, query)}`);
+  return r.data;
+}
+
+function limitOf(raw: string | undefined, fallback: number): number {
+  const n = raw === undefined ? fallback : Number(raw);
+  if (n < 1 || n > 1000) throw new ValidationError('SB_ERR_QUERY_INVALID', `invalid query: at limit: expected 1..1000, found ${raw}`);
+  return n;
+}
+
+function filterOf(q: z.infer<typeof eventsQuery>): FollowFilter {
+  return { type: q.type, platform: q.platform, subject: q.subject, connectorId: q.connector };
+}
+
+export async function buildApp(ctx: AppContext) {
+  const app = Fastify({
+    loggerInstance: ctx.logger,
+    bodyLimit: ctx.bodyLimit,
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+    forceCloseConnections: true,
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const answer = toHttpAnswer(err);
+    if (answer.status >= 500 && answer.body.error.code === 'SB_ERR_INTERNAL') req.log.error({ err }, 'unhandled error');
+    ctx.metrics.httpErrors.inc({ code: answer.body.error.code });
+    void reply.code(answer.status).headers(answer.headers).send(answer.body);
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const answer = toHttpAnswer(new SwitchboardError('SB_ERR_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0] ?? ''}`));
+    void reply.code(answer.status).send(answer.body);
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    const storeOk = await ctx.store.ping();
+    const backlogOk = ctx.committer.backlog < ctx.maxPendingEvents;
+    const ready = storeOk && backlogOk && !ctx.shutdown.aborted;
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', store: storeOk, backlog: ctx.committer.backlog });
+  });
+  app.get('/metrics', async (_req, reply) => reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics()));
+  app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(DASHBOARD_HTML));
+
+  await app.register(async (ingest) => {
+    // Bodies are read raw: each connector splits and parses them itself, so that a malformed
+    // body can be kept in the quarantine exactly as it came.
+    ingest.removeAllContentTypeParsers();
+    ingest.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+    ingest.addHook('onRequest', async (req: FastifyRequest<{ Params: { connectorId: string } }>) => {
+      const connector = ctx.connectors.get(req.params.connectorId);
+      if (!connector?.definition.ingest) throw new SwitchboardError('SB_ERR_INGEST_UNKNOWN_CONNECTOR', `no connector "${req.params.connectorId}" takes pushed payloads`);
+      if (!secretMatches(credentialOf(req.headers.authorization), connector.ingestToken)) throw new SwitchboardError('SB_ERR_AUTH_REQUIRED', 'unauthorized');
+      const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+      if (!connector.definition.ingest.contentTypes.includes(type)) {
+        throw new SwitchboardError('SB_ERR_INGEST_CONTENT_TYPE', `content type "${type || '(none)'}" is not accepted by ${connector.id}; use one of ${connector.definition.ingest.contentTypes.join(', ')}`);
+      }
+    });
+
+    ingest.post<{ Params: { connectorId: string } }>('/ingest/:connectorId', async (req, reply) => {
+      const connector = ctx.connectors.get(req.params.connectorId) as HttpConnector;
+      const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+      const body = typeof req.body === 'string' ? req.body : '';
+      const result = await ctx.pipeline.ingestBody(connector, body, type);
+      const allRejected = result.accepted === 0 && result.duplicates === 0 && result.rejected.length > 0;
+      if (allRejected) {
+        const first = result.rejected[0];
+        const code = first?.code === 'SB_ERR_INGEST_MALFORMED' ? 'SB_ERR_INGEST_MALFORMED' : 'SB_ERR_INGEST_INVALID_PAYLOAD';
+        return reply.code(400).send({ error: { code, message: first?.reason ?? 'invalid payload', ...result } });
+      }
+      return reply.code(200).send(result);
+    });
+  });
+
+  await app.register(async (v1) => {
+    v1.addHook('onRequest', async (req: FastifyRequest) => {
+      const token = credentialOf(req.headers.authorization) ?? (req.query as Record<string, string | undefined>).access_token;
+      if (!secretMatches(token, ctx.apiToken)) throw new SwitchboardError('SB_ERR_AUTH_REQUIRED', 'unauthorized');
+    });
+
+    v1.get('/v1/events', async (req, reply) => {
+      const q = parseQuery(eventsQuery, req.query);
+      const limit = limitOf(q.limit, 100);
+      const rows = await ctx.store.queryEvents(toQuery(filterOf(q), q.after === undefined ? undefined : Number(q.after), limit));
+      const last = rows[rows.length - 1];
+      const next = rows.length === limit && last ? `"${formatSequence(last.seq)}"` : 'null';
+      return reply.type('application/json').send(`{"events":[${rows.map((r) => r.json).join(',')}],"next":${next}}`);
+    });
+
+    v1.get<{ Params: { id: string } }>('/v1/events/:id', async (req, reply) => {
+      const row = await ctx.store.getEvent(req.params.id);
+      if (!row) throw new SwitchboardError('SB_ERR_NOT_FOUND', `no event with id ${req.params.id}`);
+      return reply.type('application/json').send(row.json);
+    });
+
+    v1.get('/v1/stream', async (req, reply) => streamEvents(ctx, req, reply));
+
+    v1.get('/v1/quarantine', async (req) => {
+      const q = parseQuery(quarantineQuery, req.query);
+      const limit = limitOf(q.limit, 100);
+      const items = await ctx.store.listQuarantine({ after: q.after === undefined ? undefined : Number(q.after), limit, connectorId: q.connector });
+      const last = items[items.length - 1];
+      return { items, next: items.length === limit && last ? last.id : null };
+    });
+
+    v1.get('/v1/connectors', async () => {
+      const stats = new Map((await ctx.store.connectorStats()).map((s) => [s.connectorId, s]));
+      const now = Date.now();
+      return {
+        connectors: [...ctx.connectors.values()].map((c) => {
+          const s = stats.get(c.id);
+          return {
+            id: c.id,
+            platform: c.definition.platform,
+            ingest: Boolean(c.definition.ingest && c.ingestToken),
+            events: s?.events ?? 0,
+            quarantined: s?.quarantined ?? 0,
+            lastEvent: s?.lastSequence === undefined ? null : { sequence: formatSequence(s.lastSequence), receivedAt: s.lastReceivedAt },
+            secondsSinceLastEvent: s?.lastReceivedAt ? Math.round((now - Date.parse(s.lastReceivedAt)) / 1000) : null,
+            ...c.status(),
+          };
+        }),
+      };
+    });
+
+    v1.get<{ Params: { type: string } }>('/v1/schemas/:type', async (req) => {
+      const type = req.params.type.replace(/\.json$/, '');
+      if (!isEventType(type)) throw new SwitchboardError('SB_ERR_NOT_FOUND', `no event type ${type}`);
+      return dataJsonSchema(type);
+    });
+  });
+
+  return app;
+}
+
+async function streamEvents(ctx: AppContext, req: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const q = parseQuery(eventsQuery, req.query);
+  const lastEventId = req.headers['last-event-id'];
+  const resumeRaw = typeof lastEventId === 'string' && lastEventId !== '' ? lastEventId : q.after;
+  if (resumeRaw !== undefined && !/^\d{1,16}$/.test(resumeRaw)) throw new ValidationError('SB_ERR_QUERY_INVALID', `invalid resume point: expected a sequence (digits), found ${JSON.stringify(resumeRaw)}`);
+  const filter = filterOf(q);
+  const start = resumeRaw === undefined ? ctx.bus.latestSequence : Number(resumeRaw);
+
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+  res.write('retry: 2000\n\n');
+  const abort = new AbortController();
+  const stop = () => abort.abort();
+  req.raw.on('close', stop);
+  ctx.shutdown.addEventListener('abort', stop, { once: true });
+  const heartbeat = setInterval(() => res.write(': ping\n\n'), 15_000);
+  ctx.metrics.streamClients.inc();
+  try {
+    for await (const e of follow(ctx.store, ctx.bus, filter, start, { signal: abort.signal })) {
+      const ok = res.write(`id: ${formatSequence(e.seq)}\nevent: ${e.type}\ndata: ${e.json}\n\n`);
+      if (!ok) await new Promise<void>((r) => { res.once('drain', r); abort.signal.addEventListener('abort', () => r(), { once: true }); });
+    }
+  } catch (err) {
+    req.log.warn({ err }, 'stream ended by an error');
+  } finally {
+    clearInterval(heartbeat);
+    ctx.metrics.streamClients.dec();
+    ctx.shutdown.removeEventListener('abort', stop);
+    res.end();
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * The connector runtime: runs a pulled `Source` (polling, WebSocket, pipe) and owns what every
+ * such connector needs — connecting, reconnection with jittered exponential backoff, resume
+ * points saved in the same transaction as the events, acks only after the commit, and status
+ * reported as data (`status()`) and as `connector.*` events.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { RetryableError, SwitchboardError, createEvent, type EventType } from '../core/index.js';
+import type { Source, SourceSignal } from '../connectors/types.js';
+import type { Metrics } from './metrics.js';
+import type { ConnectorInstance, GroupCommitter, Pipeline } from './pipeline.js';
+import type { Store } from './store/types.js';
+
+export interface BackoffOptions {
+  readonly initialMs: number;
+  readonly maxMs: number;
+  /** Backoff after credentials were refused; long, so that a bad password never spins. */
+  readonly authFailedMs: number;
+}
+
+export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 500, maxMs: 20_000, authFailedMs: 60_000 };
+
+/** Full-jitter exponential backoff: a random wait in [0, min(max, initial·2^attempt)]. */
+export function backoffDelay(attempt: number, o: BackoffOptions, random: () => number = Math.random): number {
+  const cap = Math.min(o.maxMs, o.initialMs * 2 ** Math.min(attempt, 30));
+  return Math.max(o.initialMs / 2, Math.round(random() * cap));
+}
+
+export type RuntimeState = 'starting' | 'connecting' | 'connected' | 'backoff' | 'auth-failed' | 'stopped';
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+export class ConnectorRuntime {
+  private state: RuntimeState = 'starting';
+  private lastError: string | undefined;
+  private errors = 0;
+  private batches = 0;
+  private readonly abort = new AbortController();
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    private readonly connector: ConnectorInstance,
+    private readonly makeSource: (cursor: string | undefined, signal: (s: SourceSignal) => void) => Source,
+    private readonly deps: { pipeline: Pipeline; committer: GroupCommitter; store: Store; metrics: Metrics; logger: Logger; backoff?: BackoffOptions },
+  ) {}
+
+  status(): Record<string, unknown> {
+    return { transport: 'pull', state: this.state, errors: this.errors, lastError: this.lastError ?? null, batches: this.batches };
+  }
+
+  start(): void {
+    this.loop ??= this.run().catch((err: unknown) => this.deps.logger.error({ err, connector: this.connector.id }, 'connector runtime stopped by an error'));
+  }
+
+  /** Stops reading, lets the batch in flight finish its commit and ack, then closes the source. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.loop;
+    this.state = 'stopped';
+  }
+
+  private async emit(type: Extract<EventType, `connector.${string}`>, extra: Record<string, string | undefined>): Promise<void> {
+    const { id, definition } = this.connector;
+    const event = createEvent({
+      type,
+      platform: definition.platform,
+      connectorId: id,
+      identity: `runtime|${randomUUID()}`,
+      subject: `connector/${id}`,
+      time: new Date(),
+      nativetype: `switchboard/${type}`,
+      data: { connectorId: id, native: null, ...Object.fromEntries(Object.entries(extra).filter(([, v]) => v !== undefined)) } as never,
+    });
+    try {
+      await this.deps.committer.submit({ connectorId: id, receivedAt: event.time, events: [event], quarantine: [] });
+    } catch (err) {
+      this.deps.logger.warn({ err, connector: id }, `could not store ${type}`);
+    }
+  }
+
+  private onSignal = (s: SourceSignal): void => {
+    switch (s.kind) {
+      case 'connected':
+        this.state = 'connected';
+        this.deps.metrics.connectorUp.set({ connector: this.connector.id }, 1);
+        void this.emit('connector.connected', { detail: s.detail });
+        break;
+      case 'disconnected':
+        this.deps.metrics.connectorUp.set({ connector: this.connector.id }, 0);
+        void this.emit('connector.disconnected', { reason: s.reason });
+        break;
+      case 'gap':
+        void this.emit('connector.gap-detected', { stream: s.stream, from: s.from, to: s.to, reason: s.reason });
+        break;
+      case 'auth-failed':
+        void this.emit('connector.auth-failed', { reason: s.reason });
+        break;
+    }
+  };
+
+  private async run(): Promise<void> {
+    const signal = this.abort.signal;
+    const backoff = this.deps.backoff ?? DEFAULT_BACKOFF;
+    let attempt = 0;
+    while (!signal.aborted) {
+      const cursor = await this.deps.store.getCursor(this.connector.id);
+      const source = this.makeSource(cursor, this.onSignal);
+      try {
+        this.state = 'connecting';
+        await source.connect(signal);
+        if (this.state === 'connecting') this.onSignal({ kind: 'connected' });
+        attempt = 0;
+        while (!signal.aborted) {
+          const batch = await source.read(signal);
+          if (!batch || batch.items.length === 0) continue;
+          const items = batch.items.map((payload) => ({ payload }));
+          await this.deps.pipeline.ingestItems(this.connector, items, batch.cursor === undefined ? {} : { cursor: batch.cursor });
+          this.batches++;
+          // Only now, with the events on disk, may the platform forget them.
+          await batch.ack?.();
+        }
+      } catch (err) {
+        if (signal.aborted) break;
+        this.errors++;
+        this.lastError = err instanceof Error ? err.message : String(err);
+        const authFailed = err instanceof SwitchboardError && err.code === 'SB_ERR_CONNECTOR_AUTH';
+        if (authFailed) {
+          this.state = 'auth-failed';
+          this.onSignal({ kind: 'auth-failed', reason: this.lastError });
+        } else {
+          if (this.state === 'connected') this.onSignal({ kind: 'disconnected', reason: this.lastError });
+          this.state = 'backoff';
+        }
+        const wait = authFailed ? backoff.authFailedMs : err instanceof RetryableError && err.retryAfterMs !== undefined ? err.retryAfterMs : backoffDelay(attempt++, backoff);
+        this.deps.logger.warn({ connector: this.connector.id, err: this.lastError, waitMs: wait }, 'connector error; retrying');
+        await sleep(wait, signal);
+      } finally {
+        await source.close().catch(() => undefined);
+      }
+    }
+    this.deps.metrics.connectorUp.set({ connector: this.connector.id }, 0);
+  }
+}

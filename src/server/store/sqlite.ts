@@ -1,0 +1,238 @@
+/**
+ * The SQLite store (better-sqlite3): WAL journal, `synchronous=FULL` by default so that a
+ * committed transaction is on disk before `commit()` resolves. Group commit happens one level up
+ * (`GroupCommitter`): many ingest calls share one transaction and one fsync.
+ */
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { StoreError } from '../../core/index.js';
+import { withSequence, type CommitBatch, type CommitResult, type ConnectorStats, type EventQuery, type QuarantineEntry, type Store, type StoredEvent } from './types.js';
+
+export interface SqliteStoreOptions {
+  /** Path of the database file; `:memory:` for tests that need no durability. */
+  readonly path: string;
+  /** `full` (default): fsync before every commit resolves. `normal`: WAL fsync only at checkpoints; a power loss may lose the last commits, a process crash loses nothing. */
+  readonly durability?: 'full' | 'normal';
+}
+
+/** Folder of the numbered `.sql` migrations; the same from `src/` and from `dist/`. */
+export const SQLITE_MIGRATIONS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'migrations', 'sqlite');
+
+interface Row {
+  seq: number;
+  id: string;
+  type: string;
+  body: string;
+}
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite';
+  private db: Database.Database | undefined;
+  private stmts: ReturnType<SqliteStore['prepare']> | undefined;
+
+  constructor(private readonly options: SqliteStoreOptions) {}
+
+  async open(): Promise<void> {
+    if (this.db) return;
+    try {
+      if (this.options.path !== ':memory:') mkdirSync(dirname(this.options.path), { recursive: true });
+      const db = new Database(this.options.path);
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${this.options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
+      db.pragma('busy_timeout = 5000');
+      migrate(db, SQLITE_MIGRATIONS);
+      this.db = db;
+      this.stmts = this.prepare(db);
+    } catch (err) {
+      throw new StoreError(`cannot open SQLite store at ${this.options.path}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  private prepare(db: Database.Database) {
+    return {
+      insertEvent: db.prepare<[string, string, string, string, string, string, string, string]>(
+        'INSERT OR IGNORE INTO events (id, type, platform, connector_id, subject, time, received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      insertQuarantine: db.prepare<[string, string, string, string, string | null, string]>(
+        'INSERT INTO quarantine (connector_id, received_at, code, reason, content_type, raw) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      upsertCursor: db.prepare<[string, string, string]>(
+        'INSERT INTO cursors (connector_id, cursor, updated_at) VALUES (?, ?, ?) ON CONFLICT (connector_id) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at',
+      ),
+      getEvent: db.prepare<[string], Row>('SELECT seq, id, type, body FROM events WHERE id = ?'),
+      latest: db.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM events'),
+      getCursor: db.prepare<[string], { cursor: string }>('SELECT cursor FROM cursors WHERE connector_id = ?'),
+      stats: db.prepare<[], { connector_id: string; events: number; last_seq: number; last_received: string }>(
+        'SELECT connector_id, count(*) AS events, max(seq) AS last_seq, max(received_at) AS last_received FROM events GROUP BY connector_id',
+      ),
+      quarantineCounts: db.prepare<[], { connector_id: string; n: number }>('SELECT connector_id, count(*) AS n FROM quarantine GROUP BY connector_id'),
+    };
+  }
+
+  private handle() {
+    if (!this.db || !this.stmts) throw new StoreError('the store is closed', { closed: true });
+    return { db: this.db, stmts: this.stmts };
+  }
+
+  async commit(batches: readonly CommitBatch[]): Promise<CommitResult[]> {
+    const { db, stmts } = this.handle();
+    const run = db.transaction((): CommitResult[] =>
+      batches.map((batch) => {
+        const stored = batch.events.map((e): StoredEvent | undefined => {
+          const body = JSON.stringify(e);
+          const info = stmts.insertEvent.run(e.id, e.type, e.platform, batch.connectorId, e.subject, e.time, batch.receivedAt, body);
+          if (info.changes === 0) return undefined;
+          const seq = Number(info.lastInsertRowid);
+          return { seq, id: e.id, type: e.type, json: withSequence(body, seq) };
+        });
+        const quarantineIds = batch.quarantine.map((q) =>
+          String(stmts.insertQuarantine.run(q.connectorId, q.receivedAt, q.code, q.reason, q.contentType ?? null, q.raw).lastInsertRowid),
+        );
+        if (batch.cursor !== undefined) stmts.upsertCursor.run(batch.connectorId, batch.cursor, batch.receivedAt);
+        return { stored, quarantineIds };
+      }),
+    );
+    try {
+      return run.immediate();
+    } catch (err) {
+      throw new StoreError(`SQLite commit failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async getEvent(id: string): Promise<StoredEvent | undefined> {
+    const row = this.handle().stmts.getEvent.get(id);
+    return row && toStored(row);
+  }
+
+  async queryEvents(q: EventQuery): Promise<StoredEvent[]> {
+    const { db } = this.handle();
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (q.after !== undefined) {
+      where.push('seq > ?');
+      params.push(q.after);
+    }
+    if (q.types && q.types.length > 0) {
+      const exact = q.types.filter((t) => !t.includes('*'));
+      const globs = q.types.filter((t) => t.includes('*'));
+      const ors: string[] = [];
+      if (exact.length) {
+        ors.push(`type IN (${exact.map(() => '?').join(', ')})`);
+        params.push(...exact);
+      }
+      for (const g of globs) {
+        ors.push('type GLOB ?');
+        params.push(globEscape(g));
+      }
+      where.push(`(${ors.join(' OR ')})`);
+    }
+    if (q.platform !== undefined) {
+      where.push('platform = ?');
+      params.push(q.platform);
+    }
+    if (q.connectorId !== undefined) {
+      where.push('connector_id = ?');
+      params.push(q.connectorId);
+    }
+    if (q.subject !== undefined) {
+      if (q.subject.endsWith('*')) {
+        where.push('subject GLOB ?');
+        params.push(`${globEscape(q.subject.slice(0, -1)).replace(/\*/g, '[*]')}*`);
+      } else {
+        where.push('subject = ?');
+        params.push(q.subject);
+      }
+    }
+    const sql = `SELECT seq, id, type, body FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT ?`;
+    params.push(q.limit);
+    return db.prepare<(string | number)[], Row>(sql).all(...params).map(toStored);
+  }
+
+  async latestSequence(): Promise<number> {
+    return this.handle().stmts.latest.get()?.seq ?? 0;
+  }
+
+  async listQuarantine(q: { after?: number | undefined; limit: number; connectorId?: string | undefined }): Promise<QuarantineEntry[]> {
+    const { db } = this.handle();
+    const rows = db
+      .prepare<[number, string | null, string | null, number], { qid: number; connector_id: string; received_at: string; code: string; reason: string; content_type: string | null; raw: string }>(
+        'SELECT * FROM quarantine WHERE qid > ? AND (? IS NULL OR connector_id = ?) ORDER BY qid LIMIT ?',
+      )
+      .all(q.after ?? 0, q.connectorId ?? null, q.connectorId ?? null, q.limit);
+    return rows.map((r) => ({
+      id: String(r.qid),
+      connectorId: r.connector_id,
+      receivedAt: r.received_at,
+      code: r.code,
+      reason: r.reason,
+      contentType: r.content_type ?? undefined,
+      raw: r.raw,
+    }));
+  }
+
+  async getCursor(connectorId: string): Promise<string | undefined> {
+    return this.handle().stmts.getCursor.get(connectorId)?.cursor;
+  }
+
+  async connectorStats(): Promise<ConnectorStats[]> {
+    const { stmts } = this.handle();
+    const quarantined = new Map(stmts.quarantineCounts.all().map((r) => [r.connector_id, r.n]));
+    const out: ConnectorStats[] = stmts.stats.all().map((r) => ({
+      connectorId: r.connector_id,
+      events: r.events,
+      lastSequence: r.last_seq,
+      lastReceivedAt: r.last_received,
+      quarantined: quarantined.get(r.connector_id) ?? 0,
+    }));
+    for (const [connectorId, n] of quarantined) {
+      if (!out.some((s) => s.connectorId === connectorId)) out.push({ connectorId, events: 0, lastSequence: undefined, lastReceivedAt: undefined, quarantined: n });
+    }
+    return out;
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      this.handle().db.prepare('SELECT 1').get();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    const db = this.db;
+    this.db = undefined;
+    this.stmts = undefined;
+    db?.close();
+  }
+}
+
+function toStored(row: Row): StoredEvent {
+  return { seq: row.seq, id: row.id, type: row.type, json: withSequence(row.body, row.seq) };
+}
+
+/** Escapes GLOB's `?` and `[` so only `*` stays a wildcard. */
+function globEscape(pattern: string): string {
+  return pattern.replace(/[?[]/g, (c) => `[${c}]`);
+}
+
+/** Applies the numbered `.sql` files of `dir` not yet applied, each in its own transaction. */
+export function migrate(db: Database.Database, dir: string): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+  const applied = new Set(db.prepare<[], { version: number }>('SELECT version FROM schema_migrations').all().map((r) => r.version));
+  const files = readdirSync(dir)
+    .filter((f) => /^\d+_.+\.sql$/.test(f))
+    .sort((a, b) => parseInt(a, 10) - parseInt(b, 10));
+  for (const file of files) {
+    const version = parseInt(file, 10);
+    if (applied.has(version)) continue;
+    const sql = readFileSync(join(dir, file), 'utf8');
+    db.transaction(() => {
+      db.exec(sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(version, file, new Date().toISOString());
+    }).immediate();
+  }
+}
+

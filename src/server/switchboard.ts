@@ -1,0 +1,248 @@
+/**
+ * `createSwitchboard(config)`: the server and library in one object.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pino, type Logger } from 'pino';
+import { SwitchboardError, type EventType, type SwitchboardEvent, type TypePattern, type TypesMatching } from '../core/index.js';
+import { CONNECTORS, connectorFor } from '../connectors/registry.js';
+import type { IngestItem } from '../connectors/types.js';
+import { EventBus } from './bus.js';
+import { resolveConfig, type SwitchboardConfig, type SwitchboardConfigInput } from './config.js';
+import { follow, type FollowFilter } from './follow.js';
+import { buildApp, type HttpConnector } from './http/app.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { GroupCommitter, Pipeline, type IngestResult } from './pipeline.js';
+import { ConnectorRuntime } from './runtime.js';
+import { SqliteStore } from './store/sqlite.js';
+import type { Store } from './store/types.js';
+
+/** An event of one of the types `T`, discriminated on `type`. */
+export type EventOf<T extends EventType> = T extends EventType ? SwitchboardEvent<T> : never;
+
+export interface EventsFilter extends FollowFilter {
+  /** Start after this sequence; `0` (default) from the beginning, `'now'` only new events. */
+  readonly after?: number | string | 'now';
+  /** Keep waiting for new events (default) or end at the last stored one. */
+  readonly follow?: boolean;
+  readonly signal?: AbortSignal;
+}
+
+export interface CreateOptions {
+  /** Overrides for the config's environment (tests). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly logger?: Logger;
+  /** Collect Node process metrics (default true). */
+  readonly processMetrics?: boolean;
+}
+
+function parseAfter(after: EventsFilter['after'], latest: number): number {
+  if (after === undefined) return 0;
+  if (after === 'now') return latest;
+  const n = typeof after === 'number' ? after : Number(after);
+  if (!Number.isSafeInteger(n) || n < 0) throw new SwitchboardError('SB_ERR_QUERY_INVALID', `after: expected a sequence or "now", found ${String(after)}`);
+  return n;
+}
+
+/** Reads the API token kept in the data folder, or makes one and keeps it (mode 0600). */
+function loadOrCreateApiToken(dataDir: string): { token: string; generated: boolean } {
+  const file = join(dataDir, 'api-token');
+  try {
+    const token = readFileSync(file, 'utf8').trim();
+    if (token) return { token, generated: false };
+  } catch {
+    // none yet
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const token = randomBytes(24).toString('base64url');
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return { token, generated: true };
+}
+
+export class Switchboard {
+  readonly config: SwitchboardConfig;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly apiToken: string;
+  /** True when the API token was generated at this start (print it). */
+  readonly apiTokenGenerated: boolean;
+  private readonly store: Store;
+  private readonly bus = new EventBus();
+  private readonly committer: GroupCommitter;
+  private readonly pipeline: Pipeline;
+  private readonly connectors = new Map<string, HttpConnector>();
+  private readonly runtimes: ConnectorRuntime[] = [];
+  private readonly shutdown = new AbortController();
+  private app: Awaited<ReturnType<typeof buildApp>> | undefined;
+  private started = false;
+  private address: string | undefined;
+
+  constructor(config: SwitchboardConfig, options: CreateOptions = {}) {
+    this.config = config;
+    this.logger = options.logger ?? pino({ level: config.log.level, redact: { paths: ['req.headers.authorization', '*.apiToken', '*.ingestToken', '*.password', '*.token'], censor: '[secret]' } });
+    this.metrics = createMetrics({ defaultMetrics: options.processMetrics !== false });
+    if (config.server.apiToken) {
+      this.apiToken = config.server.apiToken;
+      this.apiTokenGenerated = false;
+    } else {
+      const t = loadOrCreateApiToken(config.dataDir);
+      this.apiToken = t.token;
+      this.apiTokenGenerated = t.generated;
+    }
+    this.store = new SqliteStore({ path: config.store.sqlite ?? join(config.dataDir, 'switchboard.db'), durability: config.store.durability });
+    this.committer = new GroupCommitter(this.store, this.bus, this.metrics, { maxPendingEvents: config.server.maxPendingEvents, maxBatchEvents: config.server.maxBatchEvents });
+    this.pipeline = new Pipeline(this.committer, this.metrics);
+
+    // No connectors configured: the embedded default, one ingest connector per platform that
+    // takes pushed payloads, named after the platform, with the API token as its ingest token.
+    const entries = config.connectors ?? CONNECTORS.filter((c) => c.ingest).map((c) => ({ id: c.platform, platform: c.platform, ingestToken: this.apiToken, settings: {} }));
+    for (const entry of entries) {
+      const definition = connectorFor(entry.platform);
+      if (!definition) continue;
+      const instance = { id: entry.id, definition, settings: entry.settings };
+      const makeSource = definition.source;
+      let runtime: ConnectorRuntime | undefined;
+      if (makeSource && makeSource({ connectorId: entry.id, settings: entry.settings, cursor: undefined, signal: () => undefined }) !== undefined) {
+        runtime = new ConnectorRuntime(
+          instance,
+          (cursor, signal) => makeSource({ connectorId: entry.id, settings: entry.settings, cursor, signal }) as NonNullable<ReturnType<typeof makeSource>>,
+          { pipeline: this.pipeline, committer: this.committer, store: this.store, metrics: this.metrics, logger: this.logger },
+        );
+        this.runtimes.push(runtime);
+      }
+      this.connectors.set(entry.id, { ...instance, ingestToken: entry.ingestToken, status: () => runtime?.status() ?? { transport: 'push', state: 'listening' } });
+    }
+  }
+
+  /** The connectors in use, with their ingest tokens (for printing at start). */
+  listConnectors(): { id: string; platform: string; ingest: boolean }[] {
+    return [...this.connectors.values()].map((c) => ({ id: c.id, platform: c.definition.platform, ingest: Boolean(c.definition.ingest && c.ingestToken) }));
+  }
+
+  /** The server's base URL once listening. */
+  get url(): string | undefined {
+    return this.address;
+  }
+
+  /**
+   * Opens the store, starts pulled connectors and, unless `listen: false`, the HTTP server.
+   * @example const sb = createSwitchboard({}); await sb.start(); console.log(sb.url);
+   */
+  async start(options: { listen?: boolean } = {}): Promise<this> {
+    if (this.started) return this;
+    await this.store.open();
+    this.bus.reset(await this.store.latestSequence());
+    this.started = true;
+    for (const r of this.runtimes) r.start();
+    if (options.listen !== false) {
+      this.app = await buildApp({
+        store: this.store,
+        bus: this.bus,
+        metrics: this.metrics,
+        pipeline: this.pipeline,
+        committer: this.committer,
+        connectors: this.connectors,
+        apiToken: this.apiToken,
+        bodyLimit: this.config.server.bodyLimit,
+        maxPendingEvents: this.config.server.maxPendingEvents,
+        logger: this.logger,
+        shutdown: this.shutdown.signal,
+      });
+      this.address = await this.app.listen({ port: this.config.server.port, host: this.config.server.host });
+      const port = this.app.server.address();
+      if (port && typeof port === 'object') this.address = `http://${this.config.server.host.includes(':') ? `[${this.config.server.host}]` : this.config.server.host}:${port.port}`;
+    }
+    return this;
+  }
+
+  private requireStarted(): void {
+    if (!this.started) throw new SwitchboardError('SB_ERR_STORE_CLOSED', 'call start() first');
+  }
+
+  /**
+   * Ingests native payloads for a connector, as `POST /ingest/:id` does: one payload, or an
+   * array of payloads. Resolves after the commit.
+   * @example await sb.ingest('greenapi', { typeWebhook: 'incomingCall', ... });
+   */
+  async ingest(connectorId: string, payload: unknown): Promise<IngestResult> {
+    this.requireStarted();
+    const items: IngestItem[] = Array.isArray(payload) ? payload.map((p: unknown) => ({ payload: p })) : [{ payload }];
+    return this.pipeline.ingestItems(this.connector(connectorId), items);
+  }
+
+  /** Ingests already split items (payloads, or unreadable lines with their error) — what `switchboard replay` uses. */
+  async ingestItems(connectorId: string, items: readonly IngestItem[]): Promise<IngestResult> {
+    this.requireStarted();
+    return this.pipeline.ingestItems(this.connector(connectorId), items);
+  }
+
+  private connector(connectorId: string): HttpConnector {
+    const connector = this.connectors.get(connectorId);
+    if (!connector) throw new SwitchboardError('SB_ERR_INGEST_UNKNOWN_CONNECTOR', `no connector "${connectorId}"; configured: ${[...this.connectors.keys()].join(', ') || 'none'}`);
+    return connector;
+  }
+
+  /**
+   * Calls `handler` for each newly committed event matching the pattern, in sequence order,
+   * one at a time. Returns a function that unsubscribes.
+   * @example sb.on('call.*', (e) => console.log(e.type, e.data.callId));
+   */
+  on<P extends TypePattern>(pattern: P, handler: (event: EventOf<TypesMatching<P>>) => void | Promise<void>): () => void {
+    this.requireStarted();
+    const abort = new AbortController();
+    const unsubscribeOnClose = () => abort.abort();
+    this.shutdown.signal.addEventListener('abort', unsubscribeOnClose, { once: true });
+    void (async () => {
+      for await (const e of this.events({ type: pattern, after: 'now', signal: abort.signal })) {
+        try {
+          await handler(e as EventOf<TypesMatching<P>>);
+        } catch (err) {
+          this.logger.error({ err, event: e.id }, `handler for ${pattern} failed`);
+        }
+      }
+    })();
+    return () => {
+      abort.abort();
+      this.shutdown.signal.removeEventListener('abort', unsubscribeOnClose);
+    };
+  }
+
+  /**
+   * Stored events as an async iterator, then (unless `follow: false`) new ones as they commit.
+   * @example for await (const e of sb.events({ type: 'message.*', after: 0, follow: false })) console.log(e.sequence);
+   */
+  async *events(filter: EventsFilter = {}): AsyncGenerator<SwitchboardEvent> {
+    this.requireStarted();
+    const after = parseAfter(filter.after, this.bus.latestSequence);
+    const signal = filter.signal ? AbortSignal.any([filter.signal, this.shutdown.signal]) : this.shutdown.signal;
+    for await (const row of follow(this.store, this.bus, filter, after, { signal, follow: filter.follow !== false })) {
+      yield JSON.parse(row.json) as SwitchboardEvent;
+    }
+  }
+
+  /** Stops HTTP (closing streams), pulled connectors, waits for pending commits, closes the store. */
+  async close(): Promise<void> {
+    if (this.shutdown.signal.aborted) return;
+    this.shutdown.abort();
+    this.bus.wakeAll();
+    await this.app?.close();
+    await Promise.all(this.runtimes.map((r) => r.stop()));
+    await this.committer.close();
+    await this.store.close();
+  }
+}
+
+/**
+ * Creates a Switchboard from a config object (the same keys as the config file; all optional).
+ * Throws `ConfigError` naming every problem.
+ *
+ * @example
+ * const sb = createSwitchboard({ server: { port: 8080 }, store: { sqlite: './data/sb.db' } });
+ * sb.on('call.ended', (e) => console.log(e.data.outcome));
+ * await sb.start();
+ */
+export function createSwitchboard(config: SwitchboardConfigInput = {}, options: CreateOptions = {}): Switchboard {
+  return new Switchboard(resolveConfig(config, options.env ? { env: options.env } : {}), options);
+}
