@@ -59,11 +59,12 @@ export function collector(platform: Platform, ctx: NormalizeContext, native: unk
 
 /**
  * The `native.unmapped` event for a payload no mapping recognises. Its identity is the hash of
- * the canonical payload unless the platform gives a better one.
+ * the canonical payload unless the platform gives a better one; its time the platform's when
+ * known, else the receipt time.
  */
-export function unmapped(platform: Platform, ctx: NormalizeContext, native: unknown, nativetype: string, reason: string, identity?: string): SwitchboardEvent<'native.unmapped'> {
+export function unmapped(platform: Platform, ctx: NormalizeContext, native: unknown, nativetype: string, reason: string, identity?: string, time?: string | number | Date): SwitchboardEvent<'native.unmapped'> {
   const out = collector(platform, ctx, native, identity ?? `unmapped|${hashCanonical(native)}`, nativetype);
-  return out.emit('native.unmapped', `native/${nativetype || 'unknown'}`, { reason });
+  return out.emit('native.unmapped', `native/${nativetype || 'unknown'}`, { reason }, time);
 }
 
 /** Throws the error a normalizer raises for a payload that is not a valid native event. */

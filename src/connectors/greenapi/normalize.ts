@@ -73,7 +73,8 @@ function kebab(s: string): string {
   return s.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
 }
 
-function seconds(timestamp: number): number {
+/** GREEN-API timestamps are Unix seconds; events take milliseconds. */
+function unixMs(timestamp: number): number {
   return timestamp * 1000;
 }
 
@@ -102,7 +103,6 @@ const messageSchema = z.looseObject({
   typeWebhook: z.string(),
   idMessage: z.string(),
   timestamp: z.number(),
-  instanceData: z.optional(z.looseObject({ wid: z.optional(z.string()) })),
   senderData: z.looseObject({ chatId: z.string() }),
   messageData: z.looseObject({ typeMessage: z.string() }),
 });
@@ -156,7 +156,7 @@ function incomingCall(payload: unknown, ctx: NormalizeContext): SwitchboardEvent
   const nativetype = `incomingCall/${n.status}`;
   const identity = `${n.idMessage}|incomingCall|${n.status}`;
   const subject = `call/${n.idMessage}`;
-  const time = seconds(n.timestamp);
+  const time = unixMs(n.timestamp);
   const call = { callId: n.idMessage, direction: 'inbound' as const, from: party(n.from), conversationId: n.from };
   const out = collector(PLATFORM, ctx, payload, identity, nativetype);
 
@@ -170,14 +170,15 @@ function incomingCall(payload: unknown, ctx: NormalizeContext): SwitchboardEvent
     return out.events;
   }
   const end = INCOMING_CALL_END[n.status];
-  if (!end) return [unmapped(PLATFORM, ctx, payload, nativetype, `no mapping for incomingCall status "${n.status}"`, identity)];
+  if (!end) return [unmapped(PLATFORM, ctx, payload, nativetype, `no mapping for incomingCall status "${n.status}"`, identity, time)];
   out.emit('call.ended', subject, { ...call, ...end }, time);
   return out.events;
 }
 
 /** outgoingCall (beta) statuses. */
 const OUTGOING_CALL_END: Readonly<Record<string, CallEnd>> = {
-  hungUp: { outcome: 'rejected', reason: 'callee-rejected' },
+  // The guide: nobody answered, or the number has no WhatsApp account.
+  hungUp: { outcome: 'missed', reason: 'no-answer' },
   invalid: { outcome: 'failed', reason: 'invalid-number' },
 };
 
@@ -188,7 +189,7 @@ function outgoingCall(payload: unknown, ctx: NormalizeContext): SwitchboardEvent
   const nativetype = `outgoingCall/${n.status}`;
   const identity = `${callKey}|outgoingCall|${n.status}`;
   const subject = `call/${callKey}`;
-  const time = seconds(n.timestamp);
+  const time = unixMs(n.timestamp);
   const call = compact({ callId: callKey, direction: 'outbound' as const, to: party(n.from), conversationId: n.from, video: n.isVideo });
   const out = collector(PLATFORM, ctx, payload, identity, nativetype);
 
@@ -198,7 +199,7 @@ function outgoingCall(payload: unknown, ctx: NormalizeContext): SwitchboardEvent
     return out.events;
   }
   const end = OUTGOING_CALL_END[n.status];
-  if (!end) return [unmapped(PLATFORM, ctx, payload, nativetype, `no mapping for outgoingCall status "${n.status}"`, identity)];
+  if (!end) return [unmapped(PLATFORM, ctx, payload, nativetype, `no mapping for outgoingCall status "${n.status}"`, identity, time)];
   out.emit('call.ended', subject, compact({ ...call, ...end, durationSec: n.duration }), time);
   return out.events;
 }
@@ -289,7 +290,7 @@ function message(payload: unknown, ctx: NormalizeContext): SwitchboardEvent[] {
   const chatId = sd.chatId;
   const conversationId = chatId;
   const subject = `conversation/${chatId}`;
-  const time = seconds(n.timestamp);
+  const time = unixMs(n.timestamp);
   const out = collector(PLATFORM, ctx, payload, `${idMessage}|${typeWebhook}|`, what);
 
   const inbound = typeWebhook === 'incomingMessageReceived';
@@ -303,7 +304,7 @@ function message(payload: unknown, ctx: NormalizeContext): SwitchboardEvent[] {
   } else {
     // outgoingMessageReceived (sent from the phone) and outgoingAPIMessageReceived (sent by the API):
     // the sender fields describe the business account, chatName the other side.
-    author = compact({ role: 'business' as const, id: nz(n.instanceData?.wid) });
+    author = compact({ role: 'business' as const, id: nz(rec(n.instanceData).wid) });
     client = party(chatId, nz(sd.chatName));
   }
 
@@ -357,7 +358,7 @@ function outgoingMessageStatus(payload: unknown, ctx: NormalizeContext): Switchb
     'message.status-changed',
     `conversation/${n.chatId}`,
     compact({ conversationId: n.chatId, messageIds: [n.idMessage], status: failed ? 'failed' : n.status, description }),
-    seconds(n.timestamp),
+    unixMs(n.timestamp),
   );
   return out.events;
 }
@@ -379,7 +380,7 @@ function stateInstanceChanged(payload: unknown, ctx: NormalizeContext): Switchbo
     'channel.state-changed',
     `channel/${channelId}`,
     { channelId, state: INSTANCE_STATES[n.stateInstance] ?? kebab(n.stateInstance), nativeState: n.stateInstance },
-    seconds(n.timestamp),
+    unixMs(n.timestamp),
   );
   return out.events;
 }
@@ -391,7 +392,7 @@ function quotaExceeded(payload: unknown, ctx: NormalizeContext): SwitchboardEven
   const fields = compact({ method: nz(q.method), used: num(q.used), total: num(q.total), status: nz(q.status), description: nz(q.description) });
   const identity = `${channelId}|quotaExceeded|${n.timestamp ?? ''}|${fields.method ?? ''}|${fields.used ?? ''}|${fields.total ?? ''}|${fields.status ?? ''}`;
   const out = collector(PLATFORM, ctx, payload, identity, 'quotaExceeded');
-  out.emit('channel.quota-exceeded', `channel/${channelId}`, { channelId, ...fields }, n.timestamp === undefined ? undefined : seconds(n.timestamp));
+  out.emit('channel.quota-exceeded', `channel/${channelId}`, { channelId, ...fields }, n.timestamp === undefined ? undefined : unixMs(n.timestamp));
   return out.events;
 }
 
@@ -404,7 +405,7 @@ function incomingBlock(payload: unknown, ctx: NormalizeContext): SwitchboardEven
     'contact.updated',
     `client/${n.chatId}`,
     compact({ contactId: n.chatId, phone: PERSONAL_CHAT.exec(n.chatId)?.[1], fields: compact({ blocked: (chatState ?? 'blocked') === 'blocked', chatState }) }),
-    seconds(n.timestamp),
+    unixMs(n.timestamp),
   );
   return out.events;
 }
@@ -442,6 +443,9 @@ export const normalizeGreenApi: Normalizer = (payload, ctx) => {
     invalidPayload(`greenapi: at typeWebhook: expected a non-empty string, found ${describeValue(typeWebhook)}`);
   }
   const handler = HANDLERS[typeWebhook];
-  if (!handler) return [unmapped(PLATFORM, ctx, payload, typeWebhook, `no mapping for typeWebhook "${typeWebhook}"`)];
+  if (!handler) {
+    const time = typeof payload.timestamp === 'number' && Number.isFinite(payload.timestamp) ? payload.timestamp * 1000 : undefined;
+    return [unmapped(PLATFORM, ctx, payload, typeWebhook, `no mapping for typeWebhook "${typeWebhook}"`, undefined, time)];
+  }
   return handler(payload, ctx);
 };

@@ -1,0 +1,58 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { createSwitchboard, type Switchboard, type SwitchboardConfigInput } from '../../src/index.js';
+
+export const API_TOKEN = 'test-api-token-0123456789';
+export const INGEST_TOKEN = 'test-ingest-token-0123456789';
+
+export interface TestServer {
+  sb: Switchboard;
+  url: string;
+  dir: string;
+  close(): Promise<void>;
+}
+
+/** A real Switchboard on a loopback port with its SQLite file in a fresh temp folder. */
+export async function startTestServer(overrides: SwitchboardConfigInput = {}): Promise<TestServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'sb-test-'));
+  const sb = createSwitchboard(
+    {
+      server: { port: 0, apiToken: API_TOKEN, ...overrides.server },
+      store: { sqlite: join(dir, 'sb.db'), ...overrides.store },
+      connectors: overrides.connectors ?? [{ id: 'wa', platform: 'greenapi', ingestToken: INGEST_TOKEN }],
+      log: { level: 'silent' },
+    },
+    { logger: pino({ level: 'silent' }), processMetrics: false, env: {} },
+  );
+  await sb.start();
+  return {
+    sb,
+    url: sb.url ?? '',
+    dir,
+    async close() {
+      await sb.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+let counter = 0;
+/** A GREEN-API incoming text message with a fresh idMessage. */
+export function waMessage(text = 'hello', idMessage = `MSG-${process.pid}-${++counter}`): Record<string, unknown> {
+  return {
+    typeWebhook: 'incomingMessageReceived',
+    instanceData: { idInstance: 1101, wid: '79990000000@c.us', typeInstance: 'whatsapp' },
+    timestamp: 1700000000 + counter,
+    idMessage,
+    senderData: { chatId: '79001234567@c.us', sender: '79001234567@c.us', senderName: 'Ivan' },
+    messageData: { typeMessage: 'textMessage', textMessageData: { textMessage: text } },
+  };
+}
+
+export function ingestHeaders(contentType = 'application/json', token = INGEST_TOKEN): Record<string, string> {
+  return { authorization: `Bearer ${token}`, 'content-type': contentType };
+}
+
+export const apiHeaders = { authorization: `Bearer ${API_TOKEN}` };

@@ -1,0 +1,168 @@
+/**
+ * The store conformance suite: every Store implementation runs it by passing a factory.
+ * `reopen` must give a new store on the same underlying data.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { createEvent, type EventType, type SwitchboardEvent } from '../src/core/index.js';
+import type { CommitBatch, Store } from '../src/server/store/types.js';
+
+export interface StoreHarness {
+  store: Store;
+  reopen(): Promise<Store>;
+  cleanup(): Promise<void>;
+}
+
+let n = 0;
+export function ev(type: EventType = 'native.unmapped', subject = `native/x${++n}`, identity = `id-${++n}`, connectorId = 'c1'): SwitchboardEvent {
+  return createEvent({
+    type: 'native.unmapped',
+    platform: 'greenapi',
+    connectorId,
+    identity: `${type}|${identity}`,
+    subject,
+    time: '2026-01-01T00:00:00Z',
+    nativetype: type,
+    data: { reason: 'test', native: { identity } },
+  });
+}
+
+function typed(type: EventType, subject: string): SwitchboardEvent {
+  return createEvent({
+    type: 'call.ringing',
+    platform: 'greenapi',
+    connectorId: 'c1',
+    identity: `typed-${++n}`,
+    subject,
+    time: '2026-01-01T00:00:00Z',
+    nativetype: type,
+    data: { callId: subject, native: null },
+  });
+}
+
+function batch(events: SwitchboardEvent[], extra: Partial<CommitBatch> = {}): CommitBatch {
+  return { connectorId: 'c1', receivedAt: '2026-01-01T00:00:01.000Z', events, quarantine: [], ...extra };
+}
+
+export function storeConformance(name: string, factory: () => Promise<StoreHarness>): void {
+  describe(`Store conformance: ${name}`, () => {
+    let h: StoreHarness | undefined;
+    const open = async () => {
+      h = await factory();
+      await h.store.open();
+      return h.store;
+    };
+    afterEach(async () => {
+      await h?.cleanup();
+      h = undefined;
+    });
+
+    it('assigns strictly increasing sequences and returns the JSON with `sequence`', async () => {
+      const store = await open();
+      const events = [ev(), ev(), ev()];
+      const [r] = await store.commit([batch(events)]);
+      const seqs = r?.stored.map((s) => s?.seq ?? -1) ?? [];
+      expect(seqs).toHaveLength(3);
+      expect(seqs[0]).toBeGreaterThan(0);
+      expect(seqs[1]).toBeGreaterThan(seqs[0] as number);
+      expect(seqs[2]).toBeGreaterThan(seqs[1] as number);
+      const parsed = JSON.parse(r?.stored[0]?.json ?? '{}') as Record<string, unknown>;
+      expect(parsed.id).toBe(events[0]?.id);
+      expect(parsed.sequence).toMatch(/^\d{16}$/);
+      expect(Number(parsed.sequence)).toBe(seqs[0]);
+      expect(await store.latestSequence()).toBe(seqs[2]);
+    });
+
+    it('skips an id already stored, in a later commit and within one group', async () => {
+      const store = await open();
+      const a = ev();
+      const [first] = await store.commit([batch([a])]);
+      expect(first?.stored[0]).toBeDefined();
+      const [again] = await store.commit([batch([a])]);
+      expect(again?.stored[0]).toBeUndefined();
+      const b = ev();
+      const group = await store.commit([batch([b]), batch([b, ev()])]);
+      expect(group[0]?.stored[0]).toBeDefined();
+      expect(group[1]?.stored[0]).toBeUndefined();
+      expect(group[1]?.stored[1]).toBeDefined();
+      expect((await store.queryEvents({ limit: 100 })).length).toBe(3);
+    });
+
+    it('queries by type (exact and glob), platform, subject (exact and prefix), after and limit, in order', async () => {
+      const store = await open();
+      await store.commit([batch([typed('call.ringing', 'call/1'), ev('native.unmapped', 'native/a'), typed('call.ringing', 'call/2'), ev('native.unmapped', 'native/b')])]);
+      const all = await store.queryEvents({ limit: 100 });
+      expect(all.map((e) => e.seq)).toEqual([...all.map((e) => e.seq)].sort((x, y) => x - y));
+      expect((await store.queryEvents({ types: ['call.ringing'], limit: 100 })).length).toBe(2);
+      expect((await store.queryEvents({ types: ['call.*'], limit: 100 })).length).toBe(2);
+      expect((await store.queryEvents({ types: ['call.*', 'native.unmapped'], limit: 100 })).length).toBe(4);
+      expect((await store.queryEvents({ types: ['message.*'], limit: 100 })).length).toBe(0);
+      expect((await store.queryEvents({ platform: 'greenapi', limit: 100 })).length).toBe(4);
+      expect((await store.queryEvents({ platform: 'twin', limit: 100 })).length).toBe(0);
+      expect((await store.queryEvents({ subject: 'call/2', limit: 100 })).map((e) => JSON.parse(e.json).subject)).toEqual(['call/2']);
+      expect((await store.queryEvents({ subject: 'call/*', limit: 100 })).length).toBe(2);
+      expect((await store.queryEvents({ subject: 'native/*', limit: 100 })).length).toBe(2);
+      const second = all[1]?.seq as number;
+      expect((await store.queryEvents({ after: second, limit: 100 })).map((e) => e.seq)).toEqual(all.slice(2).map((e) => e.seq));
+      expect((await store.queryEvents({ limit: 2 })).length).toBe(2);
+      expect((await store.queryEvents({ connectorId: 'c1', limit: 100 })).length).toBe(4);
+      expect((await store.queryEvents({ connectorId: 'other', limit: 100 })).length).toBe(0);
+    });
+
+    it('finds an event by id', async () => {
+      const store = await open();
+      const a = ev();
+      await store.commit([batch([a])]);
+      expect(JSON.parse((await store.getEvent(a.id))?.json ?? '{}').id).toBe(a.id);
+      expect(await store.getEvent('nope')).toBeUndefined();
+    });
+
+    it('keeps quarantined input with its reason and lists it by connector, after and limit', async () => {
+      const store = await open();
+      const q = (connectorId: string, raw: string) => ({ connectorId, receivedAt: '2026-01-01T00:00:00.000Z', code: 'SB_ERR_INGEST_MALFORMED', reason: `bad ${raw}`, contentType: 'application/json', raw });
+      const [r] = await store.commit([batch([], { quarantine: [q('c1', '{x'), q('c2', '{y'), q('c1', '{z')] })]);
+      expect(r?.quarantineIds).toHaveLength(3);
+      const all = await store.listQuarantine({ limit: 10 });
+      expect(all.map((e) => e.raw)).toEqual(['{x', '{y', '{z']);
+      expect(all[0]?.reason).toBe('bad {x');
+      expect((await store.listQuarantine({ limit: 10, connectorId: 'c1' })).map((e) => e.raw)).toEqual(['{x', '{z']);
+      expect((await store.listQuarantine({ limit: 10, after: Number(all[0]?.id) })).length).toBe(2);
+      expect((await store.listQuarantine({ limit: 1 })).length).toBe(1);
+    });
+
+    it('saves cursors with their batch and reports per-connector stats', async () => {
+      const store = await open();
+      expect(await store.getCursor('c1')).toBeUndefined();
+      await store.commit([batch([ev()], { cursor: 'pos-1' })]);
+      expect(await store.getCursor('c1')).toBe('pos-1');
+      await store.commit([batch([ev()], { cursor: 'pos-2' })]);
+      expect(await store.getCursor('c1')).toBe('pos-2');
+      await store.commit([batch([], { connectorId: 'c9', quarantine: [{ connectorId: 'c9', receivedAt: '2026-01-01T00:00:00.000Z', code: 'X', reason: 'r', raw: 'x' }] })]);
+      const stats = await store.connectorStats();
+      const c1 = stats.find((s) => s.connectorId === 'c1');
+      expect(c1?.events).toBe(2);
+      expect(c1?.lastSequence).toBe(await store.latestSequence());
+      expect(stats.find((s) => s.connectorId === 'c9')?.quarantined).toBe(1);
+    });
+
+    it('keeps everything across a close and reopen', async () => {
+      const store = await open();
+      const a = ev();
+      await store.commit([batch([a], { cursor: 'kept' })]);
+      await store.close();
+      const again = await (h as StoreHarness).reopen();
+      await again.open();
+      expect((await again.getEvent(a.id))?.id).toBe(a.id);
+      expect(await again.getCursor('c1')).toBe('kept');
+      const [dup] = await again.commit([batch([a])]);
+      expect(dup?.stored[0]).toBeUndefined();
+      await again.close();
+    });
+
+    it('refuses work once closed', async () => {
+      const store = await open();
+      await store.close();
+      await expect(store.commit([batch([ev()])])).rejects.toMatchObject({ code: 'SB_ERR_STORE_CLOSED' });
+      expect(await store.ping()).toBe(false);
+    });
+  });
+}
