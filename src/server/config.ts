@@ -117,7 +117,8 @@ export function resolveConfig(input: unknown, options: ResolveOptions = {}): Swi
   const parsed = rootSchema.safeParse(substituted);
   if (!parsed.success) issues.push(...toConfigIssues(parsed.error.issues, substituted));
 
-  const connectors = parsed.success && parsed.data.connectors ? resolveConnectors(parsed.data.connectors, issues) : undefined;
+  // Connectors are checked even when the rest has errors, so that every problem is reported at once.
+  const connectors = Array.isArray(substituted.connectors) ? resolveConnectors(substituted.connectors, issues) : undefined;
 
   if (parsed.success && parsed.data.store.sqlite && parsed.data.store.postgres) {
     issues.push({ path: 'store', expected: 'one of sqlite or postgres', found: 'both' });

@@ -77,6 +77,7 @@ export class Switchboard {
   private readonly shutdown = new AbortController();
   private app: Awaited<ReturnType<typeof buildApp>> | undefined;
   private started = false;
+  private pendingHandlers: (() => void)[] = [];
   private address: string | undefined;
 
   constructor(config: SwitchboardConfig, options: CreateOptions = {}) {
@@ -135,6 +136,7 @@ export class Switchboard {
     await this.store.open();
     this.bus.reset(await this.store.latestSequence());
     this.started = true;
+    for (const launch of this.pendingHandlers.splice(0)) launch();
     for (const r of this.runtimes) r.start();
     if (options.listen !== false) {
       this.app = await buildApp({
@@ -186,23 +188,26 @@ export class Switchboard {
 
   /**
    * Calls `handler` for each newly committed event matching the pattern, in sequence order,
-   * one at a time. Returns a function that unsubscribes.
+   * one at a time (may be called before `start()`). Returns a function that unsubscribes.
    * @example sb.on('call.*', (e) => console.log(e.type, e.data.callId));
    */
   on<P extends TypePattern>(pattern: P, handler: (event: EventOf<TypesMatching<P>>) => void | Promise<void>): () => void {
-    this.requireStarted();
     const abort = new AbortController();
     const unsubscribeOnClose = () => abort.abort();
     this.shutdown.signal.addEventListener('abort', unsubscribeOnClose, { once: true });
-    void (async () => {
-      for await (const e of this.events({ type: pattern, after: 'now', signal: abort.signal })) {
-        try {
-          await handler(e as EventOf<TypesMatching<P>>);
-        } catch (err) {
-          this.logger.error({ err, event: e.id }, `handler for ${pattern} failed`);
+    const launch = () =>
+      void (async () => {
+        for await (const e of this.events({ type: pattern, after: 'now', signal: abort.signal })) {
+          try {
+            await handler(e as EventOf<TypesMatching<P>>);
+          } catch (err) {
+            this.logger.error({ err, event: e.id }, `handler for ${pattern} failed`);
+          }
         }
-      }
-    })();
+      })();
+    // Handlers registered before start() begin with the first event committed after it.
+    if (this.started) launch();
+    else this.pendingHandlers.push(launch);
     return () => {
       abort.abort();
       this.shutdown.signal.removeEventListener('abort', unsubscribeOnClose);

@@ -1,0 +1,114 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../src/core/index.js';
+import { loadConfigFile, resolveConfig } from '../src/server/config.js';
+
+function issuesOf(fn: () => unknown): { path: string; expected: string; found: string }[] {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return [...(err as ConfigError).issues];
+  }
+  throw new Error('expected a ConfigError');
+}
+
+function writeTemp(name: string, text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sb-config-'));
+  const file = join(dir, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+describe('config', () => {
+  it('has embedded defaults: port 8080, SQLite under ./data, full durability, no connectors', () => {
+    const c = resolveConfig({}, { env: {} });
+    expect(c.server.port).toBe(8080);
+    expect(c.store.sqlite).toMatch(/data\/switchboard\.db$/);
+    expect(c.store.durability).toBe('full');
+    expect(c.connectors).toBeUndefined();
+  });
+
+  it('substitutes ${ENV} and ${ENV:-default} in YAML', () => {
+    const file = writeTemp(
+      'sb.yaml',
+      ['server: { port: "${PORT}", apiToken: "${TOKEN}" }', 'connectors:', '  - { id: wa-main, platform: greenapi, ingestToken: "${WA_TOKEN:-fallback-token}" }'].join('\n'),
+    );
+    const c = loadConfigFile(file, { env: { PORT: '9090', TOKEN: 'api-token-123' } });
+    expect(c.server.port).toBe(9090);
+    expect(c.server.apiToken).toBe('api-token-123');
+    expect(c.connectors?.[0]).toMatchObject({ id: 'wa-main', platform: 'greenapi', ingestToken: 'fallback-token' });
+  });
+
+  it('reads JSON too', () => {
+    const file = writeTemp('sb.json', JSON.stringify({ server: { port: 1234 }, connectors: [{ id: 'a', platform: 'greenapi', ingestToken: 'xxxxxxxxxx' }] }));
+    expect(loadConfigFile(file, { env: {} }).server.port).toBe(1234);
+  });
+
+  it('names the key path, what was expected and what was found, for every error at once', () => {
+    const issues = issuesOf(() =>
+      resolveConfig(
+        {
+          server: { port: 'eighty', colour: 'blue' },
+          store: { durability: 'sometimes' },
+          connectors: [
+            { id: 'ok', platform: 'greenapi', ingestToken: 'long-enough-token' },
+            { id: 'bad', platform: 'greenapi', polling: { apiUrl: 'https://api.green-api.com', idInstance: 1101, apiTokenInstance: 'x' } },
+            { id: 'ok', platform: 'telegram' },
+          ],
+        },
+        { env: {} },
+      ),
+    );
+    const byPath = Object.fromEntries(issues.map((i) => [i.path, i]));
+    expect(byPath['server.port']).toMatchObject({ found: 'string "eighty"' });
+    expect(byPath['server.port']?.expected).toMatch(/number|integer/);
+    expect(byPath.server).toMatchObject({ found: 'key "colour"' });
+    expect(byPath['store.durability']).toMatchObject({ expected: 'one of "full", "normal"', found: 'string "sometimes"' });
+    expect(byPath['connectors[1].polling.idInstance']).toMatchObject({ found: 'number 1101' });
+    expect(byPath['connectors[2].id']?.expected).toContain('no other connector');
+    expect(byPath['connectors[2].platform']).toMatchObject({ found: 'string "telegram"' });
+    expect(byPath['connectors[2].platform']?.expected).toContain('"greenapi"');
+  });
+
+  it('puts every problem in the message', () => {
+    try {
+      resolveConfig({ server: { port: -1 }, connectors: [{ platform: 'greenapi' }] }, { env: {} });
+      throw new Error('no error');
+    } catch (err) {
+      const msg = (err as Error).message;
+      expect(msg).toContain('server.port: expected >= 0, found number -1');
+      expect(msg).toContain('connectors[0].id: expected string, found nothing');
+    }
+  });
+
+  it('reports an unset environment variable at its key path', () => {
+    const issues = issuesOf(() => resolveConfig({ connectors: [{ id: 'wa', platform: 'greenapi', ingestToken: '${WA_INGEST_TOKEN}' }] }, { env: {} }));
+    expect(issues).toContainEqual({ path: 'connectors[0].ingestToken', expected: 'environment variable WA_INGEST_TOKEN to be set', found: 'it unset' });
+  });
+
+  it('reports YAML syntax errors with the line', () => {
+    const file = writeTemp('bad.yaml', 'server:\n  port: [1, 2\n');
+    const issues = issuesOf(() => loadConfigFile(file, { env: {} }));
+    expect(issues[0]?.path).toMatch(/bad\.yaml:\d+:\d+/);
+    expect(issues[0]?.expected).toBe('valid YAML or JSON');
+  });
+
+  it('reports a missing file', () => {
+    const issues = issuesOf(() => loadConfigFile('/nonexistent/sb.yaml', { env: {} }));
+    expect(issues[0]).toMatchObject({ expected: 'a readable config file at /nonexistent/sb.yaml', found: 'ENOENT' });
+  });
+
+  it('lets --port and SWITCHBOARD_PORT override the file; refuses a bad SWITCHBOARD_PORT', () => {
+    expect(resolveConfig({ server: { port: 1 } }, { env: { SWITCHBOARD_PORT: '2' } }).server.port).toBe(2);
+    expect(resolveConfig({ server: { port: 1 } }, { env: { SWITCHBOARD_PORT: '2' }, port: 3 }).server.port).toBe(3);
+    expect(issuesOf(() => resolveConfig({}, { env: { SWITCHBOARD_PORT: 'x' } }))[0]?.path).toBe('SWITCHBOARD_PORT');
+  });
+
+  it('refuses the PostgreSQL store in this version with a clear message', () => {
+    const issues = issuesOf(() => resolveConfig({ store: { postgres: 'postgres://localhost/test' } }, { env: {} }));
+    expect(issues[0]?.path).toBe('store.postgres');
+  });
+});

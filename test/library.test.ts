@@ -1,0 +1,90 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createSwitchboard, type Switchboard, type SwitchboardEvent } from '../src/index.js';
+import { waMessage } from './helpers/sb.js';
+
+const call = (idMessage: string, status: string) => ({
+  typeWebhook: 'incomingCall',
+  instanceData: { idInstance: 1101, wid: '79990000000@c.us', typeInstance: 'whatsapp' },
+  timestamp: 1700000000,
+  from: '79001234567@c.us',
+  status,
+  idMessage,
+});
+
+describe('createSwitchboard (library)', () => {
+  let sb: Switchboard | undefined;
+  let dir = '';
+  const make = async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sb-lib-'));
+    sb = createSwitchboard({ store: { sqlite: join(dir, 'sb.db') }, server: { apiToken: 'library-token-123' }, connectors: [{ id: 'wa', platform: 'greenapi' }] }, { logger: pino({ level: 'silent' }), processMetrics: false, env: {} });
+    await sb.start({ listen: false });
+    return sb;
+  };
+  afterEach(async () => {
+    await sb?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('ingest() commits and counts; on() gets matching events in order, typed by pattern', async () => {
+    const s = await make();
+    const got: string[] = [];
+    const outcomes: string[] = [];
+    s.on('call.*', (e) => {
+      got.push(e.type);
+      if (e.type === 'call.ended') outcomes.push(e.data.outcome); // narrowed by the discriminant
+    });
+    const messages: string[] = [];
+    s.on('message.created', (e) => {
+      messages.push(e.data.text ?? '');
+    });
+    expect(await s.ingest('wa', call('C1', 'offer'))).toMatchObject({ accepted: 1, duplicates: 0 });
+    expect(await s.ingest('wa', [call('C1', 'offer'), waMessage('lib-1'), call('C1', 'hungUp')])).toMatchObject({ accepted: 2, duplicates: 1 });
+    await expect.poll(() => got.length).toBe(2);
+    expect(got).toEqual(['call.ringing', 'call.ended']);
+    expect(outcomes).toEqual(['rejected']);
+    expect(messages).toEqual(['lib-1']);
+  });
+
+  it('a failing handler does not stop the others or later events', async () => {
+    const s = await make();
+    const seen: string[] = [];
+    s.on('*', () => {
+      throw new Error('boom');
+    });
+    s.on('*', (e) => {
+      seen.push(e.id);
+    });
+    await s.ingest('wa', [waMessage('a'), waMessage('b')]);
+    await expect.poll(() => seen.length).toBe(2);
+  });
+
+  it('events() iterates stored events and can follow new ones', async () => {
+    const s = await make();
+    await s.ingest('wa', [waMessage('x1'), waMessage('x2')]);
+    const stored: SwitchboardEvent[] = [];
+    for await (const e of s.events({ after: 0, follow: false })) stored.push(e);
+    expect(stored.map((e) => e.type)).toEqual(['message.created', 'message.created']);
+    expect(Number(stored[1]?.sequence)).toBeGreaterThan(Number(stored[0]?.sequence));
+
+    const abort = new AbortController();
+    const live: string[] = [];
+    const reader = (async () => {
+      for await (const e of s.events({ after: 'now', type: 'call.*', signal: abort.signal })) {
+        live.push(e.type);
+        if (live.length === 2) abort.abort();
+      }
+    })();
+    await s.ingest('wa', [waMessage('ignored'), call('C2', 'offer'), call('C2', 'declined')]);
+    await reader;
+    expect(live).toEqual(['call.ringing', 'call.ended']);
+  });
+
+  it('refuses an unknown connector with a clear error', async () => {
+    const s = await make();
+    await expect(s.ingest('nope', {})).rejects.toMatchObject({ code: 'SB_ERR_INGEST_UNKNOWN_CONNECTOR', message: expect.stringContaining('configured: wa') });
+  });
+});
