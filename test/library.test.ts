@@ -4,16 +4,8 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSwitchboard, type Switchboard, type SwitchboardEvent } from '../src/index.js';
-import { waMessage } from './helpers/sb.js';
+import { waCall, waMessage } from './helpers/sb.js';
 
-const call = (idMessage: string, status: string) => ({
-  typeWebhook: 'incomingCall',
-  instanceData: { idInstance: 1101, wid: '79990000000@c.us', typeInstance: 'whatsapp' },
-  timestamp: 1700000000,
-  from: '79001234567@c.us',
-  status,
-  idMessage,
-});
 
 describe('createSwitchboard (library)', () => {
   let sb: Switchboard | undefined;
@@ -41,8 +33,8 @@ describe('createSwitchboard (library)', () => {
     s.on('message.created', (e) => {
       messages.push(e.data.text ?? '');
     });
-    expect(await s.ingest('wa', call('C1', 'offer'))).toMatchObject({ accepted: 1, duplicates: 0 });
-    expect(await s.ingest('wa', [call('C1', 'offer'), waMessage('lib-1'), call('C1', 'hungUp')])).toMatchObject({ accepted: 2, duplicates: 1 });
+    expect(await s.ingest('wa', waCall('C1', 'offer'))).toMatchObject({ accepted: 1, duplicates: 0 });
+    expect(await s.ingest('wa', [waCall('C1', 'offer'), waMessage('lib-1'), waCall('C1', 'hungUp')])).toMatchObject({ accepted: 2, duplicates: 1 });
     await expect.poll(() => got.length).toBe(2);
     expect(got).toEqual(['call.ringing', 'call.ended']);
     expect(outcomes).toEqual(['rejected']);
@@ -78,7 +70,7 @@ describe('createSwitchboard (library)', () => {
         if (live.length === 2) abort.abort();
       }
     })();
-    await s.ingest('wa', [waMessage('ignored'), call('C2', 'offer'), call('C2', 'declined')]);
+    await s.ingest('wa', [waMessage('ignored'), waCall('C2', 'offer'), waCall('C2', 'declined')]);
     await reader;
     expect(live).toEqual(['call.ringing', 'call.ended']);
   });

@@ -1,6 +1,6 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiHeaders, ingestHeaders, startTestServer, waMessage, type TestServer } from './helpers/sb.js';
+import { apiHeaders, ingestHeaders, startTestServer, waCall, waMessage, type TestServer } from './helpers/sb.js';
 
 interface Received {
   id: string;
@@ -37,14 +37,6 @@ async function readStream(url: string, headers: Record<string, string>, count: n
   return out;
 }
 
-const call = (idMessage: string, status: string) => ({
-  typeWebhook: 'incomingCall',
-  instanceData: { idInstance: 1101, wid: '79990000000@c.us', typeInstance: 'whatsapp' },
-  timestamp: 1700000000,
-  from: '79001234567@c.us',
-  status,
-  idMessage,
-});
 
 describe('GET /v1/stream', () => {
   let t: TestServer;
@@ -87,7 +79,7 @@ describe('GET /v1/stream', () => {
 
   it('filters by type pattern, also with ?after=', async () => {
     const before = ((await (await fetch(`${t.url}/v1/events?limit=1000`, { headers: apiHeaders })).json()) as { events: { sequence: string }[] }).events.at(-1)?.sequence ?? '0';
-    await ingest([waMessage('noise-1'), call('CALL-1', 'offer'), waMessage('noise-2'), call('CALL-1', 'pickUp'), waMessage('noise-3')]);
+    await ingest([waMessage('noise-1'), waCall('CALL-1', 'offer'), waMessage('noise-2'), waCall('CALL-1', 'pickUp'), waMessage('noise-3')]);
     const calls = await readStream(`${t.url}/v1/stream?after=${before}&type=call.*`, {}, 3);
     expect(calls.map((c) => c.event)).toEqual(['call.ringing', 'call.answered', 'call.ended']);
     const ended = await readStream(`${t.url}/v1/stream?after=${before}&type=call.ended,message.created`, {}, 4);

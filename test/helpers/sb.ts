@@ -56,3 +56,15 @@ export function ingestHeaders(contentType = 'application/json', token = INGEST_T
 }
 
 export const apiHeaders = { authorization: `Bearer ${API_TOKEN}` };
+
+/** A GREEN-API incomingCall notification. */
+export function waCall(idMessage: string, status: string): Record<string, unknown> {
+  return {
+    typeWebhook: 'incomingCall',
+    instanceData: { idInstance: 1101, wid: '79990000000@c.us', typeInstance: 'whatsapp' },
+    timestamp: 1700000000,
+    from: '79001234567@c.us',
+    status,
+    idMessage,
+  };
+}
