@@ -144,15 +144,28 @@ export function storeConformance(name: string, factory: () => Promise<StoreHarne
       expect(stats.find((s) => s.connectorId === 'c9')?.quarantined).toBe(1);
     });
 
+    it('keeps small connector state by connector, namespace and key', async () => {
+      const store = await open();
+      expect(await store.kvGet('c1', 'contacts', 'k')).toBeUndefined();
+      await store.kvPut('c1', 'contacts', 'k', 'v1', '2026-01-01T00:00:00.000Z');
+      await store.kvPut('c2', 'contacts', 'k', 'other', '2026-01-01T00:00:00.000Z');
+      await store.kvPut('c1', 'contacts', 'k', 'v2', '2026-01-02T00:00:00.000Z');
+      expect(await store.kvGet('c1', 'contacts', 'k')).toEqual({ value: 'v2', updatedAt: '2026-01-02T00:00:00.000Z' });
+      expect((await store.kvGet('c2', 'contacts', 'k'))?.value).toBe('other');
+      expect(await store.kvGet('c1', 'other', 'k')).toBeUndefined();
+    });
+
     it('keeps everything across a close and reopen', async () => {
       const store = await open();
       const a = ev();
       await store.commit([batch([a], { cursor: 'kept' })]);
+      await store.kvPut('c1', 'ns', 'key', 'kept-value', '2026-01-01T00:00:00.000Z');
       await store.close();
       const again = await (h as StoreHarness).reopen();
       await again.open();
       expect((await again.getEvent(a.id))?.id).toBe(a.id);
       expect(await again.getCursor('c1')).toBe('kept');
+      expect((await again.kvGet('c1', 'ns', 'key'))?.value).toBe('kept-value');
       const [dup] = await again.commit([batch([a])]);
       expect(dup?.stored[0]).toBeUndefined();
       await again.close();

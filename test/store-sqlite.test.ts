@@ -34,7 +34,7 @@ it('opens SQLite in WAL mode with synchronous=FULL by default and records migrat
   const db = new Database(path);
   expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
   const versions = db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[];
-  expect(versions.map((v) => v.version)).toEqual([1]);
+  expect(versions.map((v) => v.version)).toEqual([1, 2]);
   db.close();
   // synchronous is per connection: check on a live store through a second handle of ours.
   const live = new SqliteStore({ path });

@@ -124,10 +124,14 @@ export class ConnectorRuntime {
         attempt = 0;
         while (!signal.aborted) {
           const batch = await source.read(signal);
-          if (!batch || batch.items.length === 0) continue;
-          const items = batch.items.map((payload) => ({ payload }));
-          await this.deps.pipeline.ingestItems(this.connector, items, batch.cursor === undefined ? {} : { cursor: batch.cursor });
-          this.batches++;
+          if (!batch) continue;
+          // A batch with no items (e.g. a notification type the user chose not to keep) is still
+          // acked, so that the platform's queue never stalls on it.
+          if (batch.items.length > 0 || batch.cursor !== undefined) {
+            const items = batch.items.map((payload) => ({ payload }));
+            await this.deps.pipeline.ingestItems(this.connector, items, batch.cursor === undefined ? {} : { cursor: batch.cursor });
+            this.batches++;
+          }
           // Only now, with the events on disk, may the platform forget them.
           await batch.ack?.();
         }

@@ -82,7 +82,8 @@ export class Switchboard {
 
   constructor(config: SwitchboardConfig, options: CreateOptions = {}) {
     this.config = config;
-    this.logger = options.logger ?? pino({ level: config.log.level, redact: { paths: ['req.headers.authorization', '*.apiToken', '*.ingestToken', '*.password', '*.token'], censor: '[secret]' } });
+    // Logs go to stderr, so that stdout carries only what a command prints for people and scripts.
+    this.logger = options.logger ?? pino({ level: config.log.level, redact: { paths: ['req.headers.authorization', '*.apiToken', '*.ingestToken', '*.password', '*.token', '*.apiTokenInstance'], censor: '[secret]' } }, pino.destination(2));
     this.metrics = createMetrics({ defaultMetrics: options.processMetrics !== false });
     if (config.server.apiToken) {
       this.apiToken = config.server.apiToken;

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { StoreError } from '../../core/index.js';
-import { withSequence, type CommitBatch, type CommitResult, type ConnectorStats, type EventQuery, type QuarantineEntry, type Store, type StoredEvent } from './types.js';
+import { withSequence, type CommitBatch, type CommitResult, type ConnectorStats, type EventQuery, type KvEntry, type QuarantineEntry, type Store, type StoredEvent } from './types.js';
 
 export interface SqliteStoreOptions {
   /** Path of the database file; `:memory:` for tests that need no durability. */
@@ -66,6 +66,10 @@ export class SqliteStore implements Store {
       getCursor: db.prepare<[string], { cursor: string }>('SELECT cursor FROM cursors WHERE connector_id = ?'),
       stats: db.prepare<[], { connector_id: string; events: number; last_seq: number; last_received: string }>(
         'SELECT connector_id, count(*) AS events, max(seq) AS last_seq, max(received_at) AS last_received FROM events GROUP BY connector_id',
+      ),
+      kvGet: db.prepare<[string, string, string], { value: string; updated_at: string }>('SELECT value, updated_at FROM connector_kv WHERE connector_id = ? AND namespace = ? AND key = ?'),
+      kvPut: db.prepare<[string, string, string, string, string]>(
+        'INSERT INTO connector_kv (connector_id, namespace, key, value, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (connector_id, namespace, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
       ),
       quarantineCounts: db.prepare<[], { connector_id: string; n: number }>('SELECT connector_id, count(*) AS n FROM quarantine GROUP BY connector_id'),
     };
@@ -190,6 +194,15 @@ export class SqliteStore implements Store {
       if (!out.some((s) => s.connectorId === connectorId)) out.push({ connectorId, events: 0, lastSequence: undefined, lastReceivedAt: undefined, quarantined: n });
     }
     return out;
+  }
+
+  async kvGet(connectorId: string, namespace: string, key: string): Promise<KvEntry | undefined> {
+    const row = this.handle().stmts.kvGet.get(connectorId, namespace, key);
+    return row && { value: row.value, updatedAt: row.updated_at };
+  }
+
+  async kvPut(connectorId: string, namespace: string, key: string, value: string, updatedAt: string): Promise<void> {
+    this.handle().stmts.kvPut.run(connectorId, namespace, key, value, updatedAt);
   }
 
   async ping(): Promise<boolean> {

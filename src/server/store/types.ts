@@ -63,6 +63,11 @@ export interface ConnectorStats {
   readonly quarantined: number;
 }
 
+export interface KvEntry {
+  readonly value: string;
+  readonly updatedAt: string;
+}
+
 export interface Store {
   readonly kind: string;
   /** Opens the connection and applies pending migrations. */
@@ -75,6 +80,9 @@ export interface Store {
   listQuarantine(query: { after?: number | undefined; limit: number; connectorId?: string | undefined }): Promise<QuarantineEntry[]>;
   getCursor(connectorId: string): Promise<string | undefined>;
   connectorStats(): Promise<ConnectorStats[]>;
+  /** Small persistent connector state (caches). */
+  kvGet(connectorId: string, namespace: string, key: string): Promise<KvEntry | undefined>;
+  kvPut(connectorId: string, namespace: string, key: string, value: string, updatedAt: string): Promise<void>;
   /** Answers true when the store can take writes. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
