@@ -56,23 +56,26 @@ async function setup(script: Step[]) {
 }
 
 describe('connector runtime', () => {
-  it('acks only after the commit, saves cursors, reconnects with backoff after errors and resumes from the saved cursor', async () => {
+  it('acks only after the commit, saves cursors, retries a blip on the same source, reconnects after repeated errors and resumes from the saved cursor', async () => {
+    const reset = () => ({ fail: new RetryableError('connection reset') });
     const { store, runtime, log } = await setup([
       { batch: [waMessage('r1'), waMessage('r2')], cursor: 'c-1' },
-      { fail: new RetryableError('connection reset') },
+      reset(), // a blip: retried on the same source
       { batch: [waMessage('r3')], cursor: 'c-2' },
+      reset(), reset(), reset(), reset(), // four in a row: the source is closed and reconnected
+      { batch: [waMessage('r4')], cursor: 'c-3' },
     ]);
     runtime.start();
-    await expect.poll(() => log.acks.length, { timeout: 3000 }).toBe(2);
+    await expect.poll(() => log.acks.length, { timeout: 5000 }).toBe(3);
     await runtime.stop();
     // Each ack saw its batch already stored.
-    expect(log.acks).toEqual([{ cursor: 'c-1', storedBefore: 2 }, { cursor: 'c-2', storedBefore: 3 }]);
-    expect(await store.getCursor('src')).toBe('c-2');
+    expect(log.acks).toEqual([{ cursor: 'c-1', storedBefore: 2 }, { cursor: 'c-2', storedBefore: 3 }, { cursor: 'c-3', storedBefore: 4 }]);
+    expect(await store.getCursor('src')).toBe('c-3');
     expect(log.connects).toBe(2);
-    expect(log.cursorsSeen).toEqual([undefined, 'c-1']);
+    expect(log.cursorsSeen).toEqual([undefined, 'c-2']);
     const ops = (await store.queryEvents({ types: ['connector.*'], limit: 100 })).map((e) => (JSON.parse(e.json) as { type: string }).type);
     expect(ops).toEqual(['connector.connected', 'connector.disconnected', 'connector.connected']);
-    expect(runtime.status()).toMatchObject({ transport: 'pull', state: 'stopped', errors: 1, lastError: 'connection reset' });
+    expect(runtime.status()).toMatchObject({ transport: 'pull', state: 'stopped', errors: 5, lastError: 'connection reset' });
     await store.close();
   });
 

@@ -10,7 +10,7 @@
  * after the commit).
  */
 import type * as z from 'zod/mini';
-import type { Normalizer, Platform } from '../core/index.js';
+import type { Normalizer, Platform, SwitchboardEvent } from '../core/index.js';
 
 /** How `POST /ingest/:connectorId` turns a body into native payloads. */
 export interface IngestSpec {
@@ -31,6 +31,8 @@ export interface SourceBatch {
   readonly items: readonly unknown[];
   /** Resume point after this batch; stored in the same transaction as its events. */
   readonly cursor?: string;
+  /** Input the source read but could not parse; kept in the quarantine with the reason. */
+  readonly rejected?: readonly { readonly error: string; readonly raw: string }[];
   /** Tells the platform the batch is received. Called only after the commit. */
   ack?(): Promise<void>;
 }
@@ -57,10 +59,39 @@ export interface SourceContext<S> {
  * when credentials are refused (the runtime reports `connector.auth-failed` and backs off long).
  */
 export interface Source {
+  /**
+   * True when the source reports `connected` itself (e.g. after its first successful request);
+   * otherwise the runtime reports it when `connect` resolves.
+   */
+  readonly reportsConnected?: boolean;
   connect(signal: AbortSignal): Promise<void>;
   /** Waits for the next batch; `null` when none came in the source's wait window. */
   read(signal: AbortSignal): Promise<SourceBatch | null>;
   close(): Promise<void>;
+}
+
+/** What a connector's background service may use. */
+export interface ServiceContext<S> {
+  readonly connectorId: string;
+  readonly settings: S;
+  /** Small persistent state (caches), kept in the store. */
+  readonly kv: {
+    get(namespace: string, key: string): Promise<{ value: string; updatedAt: string } | undefined>;
+    put(namespace: string, key: string, value: string): Promise<void>;
+  };
+  /** Commits events the service produced (e.g. `contact.updated`); they dedupe like any other. */
+  emit(events: readonly SwitchboardEvent[]): Promise<void>;
+  warn(message: string, detail?: Record<string, unknown>): void;
+}
+
+/**
+ * A background service beside the pipeline (e.g. caller-name enrichment). It sees the
+ * connector's events only after their commit, so it can never delay an ack.
+ */
+export interface ConnectorService {
+  /** Called after each commit with the connector's newly stored events; must not block. */
+  onCommitted(events: readonly SwitchboardEvent[]): void;
+  stop(): Promise<void>;
 }
 
 export interface ConnectorDefinition<S extends Record<string, unknown> = Record<string, unknown>> {
@@ -76,6 +107,8 @@ export interface ConnectorDefinition<S extends Record<string, unknown> = Record<
   readonly ingest?: IngestSpec;
   /** Present when Switchboard reaches the platform itself; returns undefined when the settings ask for push only. */
   readonly source?: (ctx: SourceContext<S>) => Source | undefined;
+  /** Present when the connector runs a background service; returns undefined when the settings ask for none. */
+  readonly service?: (ctx: ServiceContext<S>) => ConnectorService | undefined;
 }
 
 /**

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { RetryableError, SwitchboardError, createEvent, type EventType } from '../core/index.js';
-import type { Source, SourceSignal } from '../connectors/types.js';
+import type { IngestItem, Source, SourceSignal } from '../connectors/types.js';
 import type { Metrics } from './metrics.js';
 import type { ConnectorInstance, GroupCommitter, Pipeline } from './pipeline.js';
 import type { Store } from './store/types.js';
@@ -120,35 +120,21 @@ export class ConnectorRuntime {
       try {
         this.state = 'connecting';
         await source.connect(signal);
-        if (this.state === 'connecting') this.onSignal({ kind: 'connected' });
-        attempt = 0;
-        while (!signal.aborted) {
-          const batch = await source.read(signal);
-          if (!batch) continue;
-          // A batch with no items (e.g. a notification type the user chose not to keep) is still
-          // acked, so that the platform's queue never stalls on it.
-          if (batch.items.length > 0 || batch.cursor !== undefined) {
-            const items = batch.items.map((payload) => ({ payload }));
-            await this.deps.pipeline.ingestItems(this.connector, items, batch.cursor === undefined ? {} : { cursor: batch.cursor });
-            this.batches++;
-          }
-          // Only now, with the events on disk, may the platform forget them.
-          await batch.ack?.();
-        }
+        if (!source.reportsConnected) this.onSignal({ kind: 'connected' });
+        attempt = await this.readLoop(source, signal, backoff);
       } catch (err) {
         if (signal.aborted) break;
-        this.errors++;
-        this.lastError = err instanceof Error ? err.message : String(err);
-        const authFailed = err instanceof SwitchboardError && err.code === 'SB_ERR_CONNECTOR_AUTH';
+        this.noteError(err);
+        const authFailed = isAuthError(err);
         if (authFailed) {
           this.state = 'auth-failed';
-          this.onSignal({ kind: 'auth-failed', reason: this.lastError });
+          this.onSignal({ kind: 'auth-failed', reason: this.lastError ?? '' });
         } else {
-          if (this.state === 'connected') this.onSignal({ kind: 'disconnected', reason: this.lastError });
+          if (this.state === 'connected') this.onSignal({ kind: 'disconnected', reason: this.lastError ?? '' });
           this.state = 'backoff';
         }
-        const wait = authFailed ? backoff.authFailedMs : err instanceof RetryableError && err.retryAfterMs !== undefined ? err.retryAfterMs : backoffDelay(attempt++, backoff);
-        this.deps.logger.warn({ connector: this.connector.id, err: this.lastError, waitMs: wait }, 'connector error; retrying');
+        const wait = authFailed ? backoff.authFailedMs : waitFor(err, attempt++, backoff);
+        this.deps.logger.warn({ connector: this.connector.id, err: this.lastError, waitMs: wait }, 'connector error; reconnecting');
         await sleep(wait, signal);
       } finally {
         await source.close().catch(() => undefined);
@@ -156,4 +142,51 @@ export class ConnectorRuntime {
     }
     this.deps.metrics.connectorUp.set({ connector: this.connector.id }, 0);
   }
+
+  /**
+   * Reads, commits and acks until stopped. A few failed reads in a row are a blip, retried with
+   * backoff on the same source; past `MAX_BLIPS` the error is thrown and the source reconnects.
+   */
+  private async readLoop(source: Source, signal: AbortSignal, backoff: BackoffOptions): Promise<number> {
+    let blips = 0;
+    while (!signal.aborted) {
+      try {
+        const batch = await source.read(signal);
+        blips = 0;
+        if (!batch) continue;
+        const items: IngestItem[] = [...batch.items.map((payload) => ({ payload })), ...(batch.rejected ?? [])];
+        // A batch with no items (e.g. a notification type the user chose not to keep) is still
+        // acked, so that the platform's queue never stalls on it.
+        if (items.length > 0 || batch.cursor !== undefined) {
+          await this.deps.pipeline.ingestItems(this.connector, items, batch.cursor === undefined ? {} : { cursor: batch.cursor });
+          this.batches++;
+        }
+        // Only now, with the events on disk, may the platform forget them.
+        await batch.ack?.();
+      } catch (err) {
+        if (signal.aborted || isAuthError(err) || !(err instanceof RetryableError) || ++blips > MAX_BLIPS) throw err;
+        this.noteError(err);
+        const wait = waitFor(err, blips - 1, backoff);
+        this.deps.logger.debug({ connector: this.connector.id, err: this.lastError, waitMs: wait }, 'transient connector error; retrying');
+        await sleep(wait, signal);
+      }
+    }
+    return 0;
+  }
+
+  private noteError(err: unknown): void {
+    this.errors++;
+    this.lastError = err instanceof Error ? err.message : String(err);
+  }
+}
+
+/** Failed reads in a row tolerated on one source before it is closed and reconnected. */
+const MAX_BLIPS = 3;
+
+function isAuthError(err: unknown): boolean {
+  return err instanceof SwitchboardError && err.code === 'SB_ERR_CONNECTOR_AUTH';
+}
+
+function waitFor(err: unknown, attempt: number, backoff: BackoffOptions): number {
+  return err instanceof RetryableError && err.retryAfterMs !== undefined ? err.retryAfterMs : backoffDelay(attempt, backoff);
 }

@@ -5,9 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { SwitchboardError, type EventType, type SwitchboardEvent, type TypePattern, type TypesMatching } from '../core/index.js';
+import { SwitchboardError, sourceOf, type EventType, type SwitchboardEvent, type TypePattern, type TypesMatching } from '../core/index.js';
 import { CONNECTORS, connectorFor } from '../connectors/registry.js';
-import type { IngestItem } from '../connectors/types.js';
+import type { ConnectorDefinition, IngestItem } from '../connectors/types.js';
 import { EventBus } from './bus.js';
 import { resolveConfig, type SwitchboardConfig, type SwitchboardConfigInput } from './config.js';
 import { follow, type FollowFilter } from './follow.js';
@@ -74,6 +74,7 @@ export class Switchboard {
   private readonly pipeline: Pipeline;
   private readonly connectors = new Map<string, HttpConnector>();
   private readonly runtimes: ConnectorRuntime[] = [];
+  private readonly services: (() => Promise<void>)[] = [];
   private readonly shutdown = new AbortController();
   private app: Awaited<ReturnType<typeof buildApp>> | undefined;
   private started = false;
@@ -115,7 +116,34 @@ export class Switchboard {
         this.runtimes.push(runtime);
       }
       this.connectors.set(entry.id, { ...instance, ingestToken: entry.ingestToken, status: () => runtime?.status() ?? { transport: 'push', state: 'listening' } });
+      this.startService(entry.id, definition, entry.settings);
     }
+  }
+
+  /** Runs a connector's background service on the events of that connector, after their commit. */
+  private startService(connectorId: string, definition: ConnectorDefinition, settings: Record<string, unknown>): void {
+    const service = definition.service?.({
+      connectorId,
+      settings,
+      kv: {
+        get: (namespace, key) => this.store.kvGet(connectorId, namespace, key),
+        put: (namespace, key, value) => this.store.kvPut(connectorId, namespace, key, value, new Date().toISOString()),
+      },
+      emit: async (events) => {
+        await this.committer.submit({ connectorId, receivedAt: new Date().toISOString(), events, quarantine: [] });
+      },
+      warn: (message, detail) => this.logger.warn({ connector: connectorId, ...detail }, message),
+    });
+    if (!service) return;
+    const source = sourceOf(definition.platform, connectorId);
+    const unsubscribe = this.bus.subscribe((committed) => {
+      const mine = committed.filter((c) => c.event.source === source).map((c) => c.event);
+      if (mine.length > 0) service.onCommitted(mine);
+    });
+    this.services.push(async () => {
+      unsubscribe();
+      await service.stop();
+    });
   }
 
   /** The connectors in use, with their ingest tokens (for printing at start). */
@@ -235,6 +263,7 @@ export class Switchboard {
     this.bus.wakeAll();
     await this.app?.close();
     await Promise.all(this.runtimes.map((r) => r.stop()));
+    await Promise.all(this.services.map((stop) => stop()));
     await this.committer.close();
     await this.store.close();
   }

@@ -1,12 +1,14 @@
 /**
  * The GREEN-API (WhatsApp gateway) connector: webhook notifications pushed to
- * `POST /ingest/:connectorId`, normalized by `normalizeGreenApi`. HTTP polling
- * (`receiveNotification` / `deleteNotification`) is configured under `polling`.
+ * `POST /ingest/:connectorId`, or long polling of the instance's queue (`polling`), both
+ * normalized by `normalizeGreenApi`; caller names from `getContactInfo`.
  */
 import * as z from 'zod/mini';
 import { jsonIngest } from '../json-ingest.js';
 import type { ConnectorDefinition } from '../types.js';
+import { callerNames } from './caller-names.js';
 import { normalizeGreenApi } from './normalize.js';
+import { greenApiPoller } from './poller.js';
 
 /** Which call notifications are written into the chat timeline (DESIGN §3, seed 004). */
 export const CALL_RECORD_POLICIES = ['none', 'offer-only', 'results-only', 'all'] as const;
@@ -29,10 +31,18 @@ export const greenApiSettings = z.strictObject({
       apiUrl: z.url({ protocol: /^https?$/ }),
       idInstance: z.string().check(z.minLength(1)),
       apiTokenInstance: z.string().check(z.minLength(1)),
-      /** Seconds `receiveNotification` waits for a notification (GREEN-API allows 5..60). */
+      /** Seconds `receiveNotification` waits for a notification (GREEN-API allows 5..60; default 20). */
       receiveTimeout: z.optional(z.int().check(z.gte(5), z.lte(60))),
+      /** `false`: do not poll (webhooks deliver); the credentials serve caller names only. */
+      receive: z.optional(z.boolean()),
+      /** Ceiling on receive/delete requests per second for this instance (GREEN-API allows 100; default 50). */
+      maxRequestsPerSecond: z.optional(z.int().check(z.gte(1), z.lte(100))),
     }),
   ),
+  /** Look up caller names with getContactInfo (needs `polling` credentials; default true). */
+  callerNames: z.optional(z.boolean()),
+  /** How long a looked-up name is trusted before it is asked again (default 24). */
+  callerNameTtlHours: z.optional(z.number().check(z.gt(0))),
   /** `typeWebhook` values to keep; others are still acknowledged (so the queue does not stall). */
   keepTypes: z.optional(z.array(z.string().check(z.minLength(1)))),
 });
@@ -48,8 +58,10 @@ export type GreenApiSettings = z.infer<typeof greenApiSettings>;
  */
 export const greenapi: ConnectorDefinition<GreenApiSettings> = {
   platform: 'greenapi',
-  description: 'GREEN-API WhatsApp gateway: webhook notifications (calls, messages, statuses, instance state); HTTP polling later.',
+  description: 'GREEN-API WhatsApp gateway: webhook notifications or long polling (calls, messages, statuses, instance state), caller names from getContactInfo.',
   settings: greenApiSettings,
   normalize: normalizeGreenApi,
   ingest: jsonIngest,
+  source: greenApiPoller,
+  service: callerNames,
 };

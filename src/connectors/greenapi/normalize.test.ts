@@ -289,11 +289,16 @@ describe('GREEN-API invalid payloads', () => {
 });
 
 describe('GREEN-API connector definition', () => {
-  it('wires the normalizer and the JSON ingest', () => {
+  it('wires the normalizer, the JSON ingest, the poller and caller names', () => {
     expect(greenapi.platform).toBe('greenapi');
     expect(greenapi.normalize).toBe(normalizeGreenApi);
     expect(greenapi.ingest).toBe(jsonIngest);
-    expect(greenapi.source).toBeUndefined();
+    const noop = () => undefined;
+    // Without polling credentials: webhooks only, no poller, no caller names.
+    expect(greenapi.source?.({ connectorId: 'wa', settings: {}, cursor: undefined, signal: noop })).toBeUndefined();
+    const polling = { apiUrl: 'http://127.0.0.1:1', idInstance: '1101', apiTokenInstance: 't' };
+    expect(greenapi.source?.({ connectorId: 'wa', settings: { polling }, cursor: undefined, signal: noop })).toBeDefined();
+    expect(greenapi.source?.({ connectorId: 'wa', settings: { polling: { ...polling, receive: false } }, cursor: undefined, signal: noop })).toBeUndefined();
   });
 
   it('accepts the documented settings', () => {
