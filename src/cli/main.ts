@@ -14,6 +14,7 @@ import { parseJsonLine } from '../connectors/json-ingest.js';
 import type { IngestItem } from '../connectors/types.js';
 import { loadConfigFile, resolveConfig, type SwitchboardConfig } from '../server/config.js';
 import { Switchboard } from '../server/switchboard.js';
+import { simulate, type SimulateOptions } from './simulate.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -251,5 +252,19 @@ program
   .addOption(new Option('-d, --data <dir>', 'data folder holding api-token').env('SWITCHBOARD_DATA'))
   .option('--json', 'print each event as one JSON line')
   .action((opts: EventsOptions) => events(opts).catch(fail));
+
+program
+  .command('simulate')
+  .description('run a platform simulator: serve its native API with a scenario queued, or deliver it to --target')
+  .argument('<platform>', 'greenapi')
+  .argument('[scenario]', 'scenario name (omit or --list to list them)')
+  .option('--target <url>', 'deliver as webhooks to this URL, e.g. http://127.0.0.1:8080/ingest/greenapi')
+  .option('--token <token>', 'token sent as Authorization: Bearer <token> with --target')
+  .addOption(new Option('--port <port>', 'port of the simulated API').argParser(parsePort).default(7080))
+  .option('--instance <id>', 'simulated idInstance', '1101000001')
+  .option('--api-token <token>', 'simulated apiTokenInstance', 'sim-api-token')
+  .addOption(new Option('--retry-delay <ms>', 'webhook retry delay (GREEN-API: 60000)').argParser(parsePositive).default(60_000))
+  .option('--list', 'list the scenarios')
+  .action((platform: string, scenario: string | undefined, opts: SimulateOptions) => simulate(platform, scenario, opts).catch(fail));
 
 await program.parseAsync(process.argv);

@@ -181,6 +181,18 @@ export async function startServer(dataDir: string, port: number, timeoutMs = 20_
   }
 }
 
+/** Runs `node dist/cli/main.js ...args` (e.g. `serve --config FILE`) and waits for its "listening on" line. */
+export async function startServerWith(args: readonly string[], timeoutMs = 20_000): Promise<Server> {
+  const child = runCli(args);
+  try {
+    const m = await child.waitForStdout(/listening on (http:\/\/\S+)/, timeoutMs);
+    return { child, url: m[1] as string };
+  } catch (err) {
+    await child.kill('SIGKILL');
+    throw err;
+  }
+}
+
 /** The API token a server keeps in its data folder. */
 export function readApiToken(dataDir: string): string {
   const token = readFileSync(join(dataDir, 'api-token'), 'utf8').trim();

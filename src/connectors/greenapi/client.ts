@@ -15,6 +15,8 @@ export interface GreenApiCredentials {
 export interface ReceivedNotification {
   readonly receiptId: number;
   readonly body: unknown;
+  /** Length of the answer's text, to refuse absurd sizes. */
+  readonly size: number;
 }
 
 /** `receiveNotification` answered something that is not `{ receiptId, body }` or `null`. */
@@ -22,9 +24,17 @@ export class MalformedAnswerError extends RetryableError {
   constructor(
     message: string,
     readonly raw: string,
+    /** The receipt id, when it could still be read from the text: the notification can be deleted. */
+    readonly receiptId: number | undefined,
   ) {
     super(message);
   }
+}
+
+/** Salvages `"receiptId": n` from an answer that is not valid JSON. */
+function receiptIdIn(text: string): number | undefined {
+  const m = /"receiptId"\s*:\s*(\d{1,15})\b/.exec(text);
+  return m ? Number(m[1]) : undefined;
 }
 
 export interface ContactInfo {
@@ -89,13 +99,14 @@ export class GreenApiClient {
     try {
       parsed = JSON.parse(text) as unknown;
     } catch (err) {
-      throw new MalformedAnswerError(`receiveNotification answered malformed JSON: ${(err as Error).message}`, text);
+      throw new MalformedAnswerError(`receiveNotification answered malformed JSON: ${(err as Error).message}`, text, receiptIdIn(text));
     }
     if (parsed === null) return null;
     if (!isRecord(parsed) || typeof parsed.receiptId !== 'number' || !('body' in parsed)) {
-      throw new MalformedAnswerError('receiveNotification answered neither null nor { receiptId, body }', text);
+      const id = isRecord(parsed) && typeof parsed.receiptId === 'number' ? parsed.receiptId : undefined;
+      throw new MalformedAnswerError('receiveNotification answered neither null nor { receiptId, body }', text, id);
     }
-    return { receiptId: parsed.receiptId, body: parsed.body };
+    return { receiptId: parsed.receiptId, body: parsed.body, size: text.length };
   }
 
   /** Removes a notification from the queue; false when it was no longer there. */

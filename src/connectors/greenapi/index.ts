@@ -37,6 +37,8 @@ export const greenApiSettings = z.strictObject({
       receive: z.optional(z.boolean()),
       /** Ceiling on receive/delete requests per second for this instance (GREEN-API allows 100; default 50). */
       maxRequestsPerSecond: z.optional(z.int().check(z.gte(1), z.lte(100))),
+      /** Notifications larger than this are quarantined and deleted (default 1 MiB). */
+      maxNotificationBytes: z.optional(z.int().check(z.gte(1024))),
     }),
   ),
   /** Look up caller names with getContactInfo (needs `polling` credentials; default true). */

@@ -24,6 +24,11 @@ function gateFor(idInstance: string, perSecond: number) {
   return reg.for(idInstance);
 }
 
+/** Keeps quarantined raw text to a sane size. */
+function clip(raw: string): string {
+  return raw.length > 65_536 ? `${raw.slice(0, 65_536)}… (${raw.length} characters)` : raw;
+}
+
 export function greenApiPoller(ctx: SourceContext<GreenApiSettings>): Source | undefined {
   const polling = ctx.settings.polling;
   if (!polling || polling.receive === false) return undefined;
@@ -31,6 +36,7 @@ export function greenApiPoller(ctx: SourceContext<GreenApiSettings>): Source | u
   const gate = gateFor(polling.idInstance, polling.maxRequestsPerSecond ?? 50);
   const receiveTimeout = polling.receiveTimeout ?? 20;
   const keep = ctx.settings.keepTypes ? new Set(ctx.settings.keepTypes) : undefined;
+  const maxBytes = polling.maxNotificationBytes ?? 1024 * 1024;
   let connected = false;
   let lastMalformed: string | undefined;
 
@@ -41,14 +47,21 @@ export function greenApiPoller(ctx: SourceContext<GreenApiSettings>): Source | u
     },
     async read(signal: AbortSignal): Promise<SourceBatch | null> {
       await gate.pass(signal);
+      const deleteAfterCommit = (receiptId: number) => async () => {
+        await gate.pass();
+        await client.delete(receiptId);
+      };
       let received;
       try {
         received = await client.receive(receiveTimeout, signal);
       } catch (err) {
-        // An unreadable answer has no receipt id to delete: quarantine it once, then back off.
-        if (err instanceof MalformedAnswerError && err.raw !== lastMalformed) {
+        if (!(err instanceof MalformedAnswerError)) throw err;
+        // An unreadable answer is quarantined; when its receipt id can still be read it is
+        // deleted, so that the queue moves on. Without one, quarantine it once and back off.
+        if (err.receiptId !== undefined) return { items: [], rejected: [{ error: err.message, raw: clip(err.raw) }], ack: deleteAfterCommit(err.receiptId) };
+        if (err.raw !== lastMalformed) {
           lastMalformed = err.raw;
-          return { items: [], rejected: [{ error: err.message, raw: err.raw }] };
+          return { items: [], rejected: [{ error: err.message, raw: clip(err.raw) }] };
         }
         throw err;
       }
@@ -57,16 +70,14 @@ export function greenApiPoller(ctx: SourceContext<GreenApiSettings>): Source | u
         ctx.signal({ kind: 'connected', detail: `polling instance ${polling.idInstance}` });
       }
       if (received === null) return null;
-      const { receiptId, body } = received;
+      const { receiptId, body, size } = received;
+      if (size > maxBytes) {
+        const error = `notification of ${size} bytes is over polling.maxNotificationBytes (${maxBytes})`;
+        return { items: [], rejected: [{ error, raw: clip(JSON.stringify(body)) }], ack: deleteAfterCommit(receiptId) };
+      }
       const type = isRecord(body) ? body.typeWebhook : undefined;
       const skip = keep !== undefined && typeof type === 'string' && !keep.has(type);
-      return {
-        items: skip ? [] : [body],
-        ack: async () => {
-          await gate.pass();
-          await client.delete(receiptId);
-        },
-      };
+      return { items: skip ? [] : [body], ack: deleteAfterCommit(receiptId) };
     },
     async close() {},
   };
