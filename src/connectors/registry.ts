@@ -4,10 +4,12 @@
  */
 import type { Platform } from '../core/index.js';
 import { greenapi } from './greenapi/index.js';
+import { twin } from './twin/index.js';
 import { defineConnector, type ConnectorDefinition } from './types.js';
 
 export const CONNECTORS: readonly ConnectorDefinition[] = [
   defineConnector(greenapi),
+  defineConnector(twin),
 ];
 
 export function connectorFor(platform: string): ConnectorDefinition | undefined {

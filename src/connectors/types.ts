@@ -67,6 +67,8 @@ export interface Source {
   connect(signal: AbortSignal): Promise<void>;
   /** Waits for the next batch; `null` when none came in the source's wait window. */
   read(signal: AbortSignal): Promise<SourceBatch | null>;
+  /** Outbound commands to the platform (TWIN `typing`, 1С-Коннект commands), when it takes any. */
+  command?(name: string, args: unknown): Promise<unknown>;
   close(): Promise<void>;
 }
 

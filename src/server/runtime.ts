@@ -49,12 +49,21 @@ export class ConnectorRuntime {
   private batches = 0;
   private readonly abort = new AbortController();
   private loop: Promise<void> | undefined;
+  private current: Source | undefined;
 
   constructor(
     private readonly connector: ConnectorInstance,
     private readonly makeSource: (cursor: string | undefined, signal: (s: SourceSignal) => void) => Source,
     private readonly deps: { pipeline: Pipeline; committer: GroupCommitter; store: Store; metrics: Metrics; logger: Logger; backoff?: BackoffOptions },
   ) {}
+
+  /** Sends an outbound command through the connected source. */
+  async command(name: string, args: unknown): Promise<unknown> {
+    const source = this.current;
+    if (!source?.command) throw new SwitchboardError('SB_ERR_NOT_FOUND', `connector ${this.connector.id} takes no commands`);
+    if (this.state !== 'connected') throw new RetryableError(`connector ${this.connector.id} is not connected (${this.state})`);
+    return source.command(name, args);
+  }
 
   status(): Record<string, unknown> {
     return { transport: 'pull', state: this.state, errors: this.errors, lastError: this.lastError ?? null, batches: this.batches };
@@ -117,6 +126,7 @@ export class ConnectorRuntime {
     while (!signal.aborted) {
       const cursor = await this.deps.store.getCursor(this.connector.id);
       const source = this.makeSource(cursor, this.onSignal);
+      this.current = source;
       try {
         this.state = 'connecting';
         await source.connect(signal);
@@ -137,6 +147,7 @@ export class ConnectorRuntime {
         this.deps.logger.warn({ connector: this.connector.id, err: this.lastError, waitMs: wait }, 'connector error; reconnecting');
         await sleep(wait, signal);
       } finally {
+        this.current = undefined;
         await source.close().catch(() => undefined);
       }
     }

@@ -74,6 +74,7 @@ export class Switchboard {
   private readonly pipeline: Pipeline;
   private readonly connectors = new Map<string, HttpConnector>();
   private readonly runtimes: ConnectorRuntime[] = [];
+  private readonly runtimeById = new Map<string, ConnectorRuntime>();
   private readonly services: (() => Promise<void>)[] = [];
   private readonly shutdown = new AbortController();
   private app: Awaited<ReturnType<typeof buildApp>> | undefined;
@@ -114,6 +115,7 @@ export class Switchboard {
           { pipeline: this.pipeline, committer: this.committer, store: this.store, metrics: this.metrics, logger: this.logger },
         );
         this.runtimes.push(runtime);
+        this.runtimeById.set(entry.id, runtime);
       }
       this.connectors.set(entry.id, { ...instance, ingestToken: entry.ingestToken, status: () => runtime?.status() ?? { transport: 'push', state: 'listening' } });
       this.startService(entry.id, definition, entry.settings);
@@ -207,6 +209,18 @@ export class Switchboard {
   async ingestItems(connectorId: string, items: readonly IngestItem[]): Promise<IngestResult> {
     this.requireStarted();
     return this.pipeline.ingestItems(this.connector(connectorId), items);
+  }
+
+  /**
+   * Sends an outbound command through a connected pulled connector, e.g. the TWIN operator's
+   * typing: `await sb.command('twin-ops', 'typing', { chatId })`.
+   */
+  async command(connectorId: string, name: string, args: unknown): Promise<unknown> {
+    this.requireStarted();
+    this.connector(connectorId);
+    const runtime = this.runtimeById.get(connectorId);
+    if (!runtime) throw new SwitchboardError('SB_ERR_NOT_FOUND', `connector ${connectorId} keeps no connection to send commands through`);
+    return runtime.command(name, args);
   }
 
   private connector(connectorId: string): HttpConnector {

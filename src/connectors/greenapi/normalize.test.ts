@@ -336,3 +336,12 @@ describe('GREEN-API normalizer purity', () => {
     expect(source).not.toMatch(/Date\.now|new Date\(|Math\.random|process\.|require\(/);
   });
 });
+
+describe('GREEN-API typeWebhook names that are also object properties', () => {
+  it('maps toString, constructor and hasOwnProperty to native.unmapped', () => {
+    for (const typeWebhook of ['toString', 'constructor', 'hasOwnProperty', '__proto__']) {
+      const events = normalizeGreenApi({ typeWebhook, instanceData: { idInstance: 1 }, timestamp: 1717000000 }, { connectorId: 'fixture', receivedAt: '2026-01-01T00:00:00.000Z' });
+      expect(events.map((e) => e.type)).toEqual(['native.unmapped']);
+    }
+  });
+});

@@ -442,7 +442,7 @@ export const normalizeGreenApi: Normalizer = (payload, ctx) => {
   if (typeof typeWebhook !== 'string' || typeWebhook === '') {
     invalidPayload(`greenapi: at typeWebhook: expected a non-empty string, found ${describeValue(typeWebhook)}`);
   }
-  const handler = HANDLERS[typeWebhook];
+  const handler = Object.hasOwn(HANDLERS, typeWebhook) ? HANDLERS[typeWebhook] : undefined;
   if (!handler) {
     const time = typeof payload.timestamp === 'number' && Number.isFinite(payload.timestamp) ? payload.timestamp * 1000 : undefined;
     return [unmapped(PLATFORM, ctx, payload, typeWebhook, `no mapping for typeWebhook "${typeWebhook}"`, undefined, time)];
