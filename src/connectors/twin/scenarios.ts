@@ -4,9 +4,8 @@
  *
  * Shapes: `chatSessionStarted` is built in full from the seed's type; `operatorNotFound` and
  * `clientOffline` follow the seed (`{ action, data }`). Every other payload is unconfirmed — a
- * plausible shape only, which a connector must keep whole rather than rely on. `clientOnline`
- * uses `action` like its mirror `clientOffline` (a guess; the connector must accept `event` or
- * `action` for every name).
+ * plausible shape only, kept in line with the normalizer's fixtures (`fixtures/*.json`), which a
+ * connector must keep whole rather than rely on.
  *
  * Every scenario's `publications()` returns fresh objects with fixed ids and timestamps, so two
  * calls give equal lists.
@@ -87,12 +86,12 @@ function sessionData(chat: Chat, over: Record<string, unknown> = {}): Record<str
     operatorType: 'OPERATOR',
     channel: 'widget',
     botStatus: 'ACTIVE',
-    status: 'OPEN',
+    status: 'BOT',
     startedAt: at(0),
     clientOnlineAt: at(0),
     clientOfflineAt: null,
     lastMessageCreatedAt: at(1),
-    lastMessage: { id: 'm-0001', text: 'Здравствуйте! Не проходит оплата', createdAt: at(1), authorType: 'CLIENT' },
+    lastMessage: { id: 'm-0001', text: 'Здравствуйте! Не проходит оплата', createdAt: at(1), authorType: 'client' },
     clientExternalId: 'crm-100234',
     clientBanned: false,
     referer: 'https://shop.example.ru/checkout',
@@ -121,17 +120,17 @@ function sessionData(chat: Chat, over: Record<string, unknown> = {}): Record<str
   };
 }
 
-function message(chat: Chat, id: string, text: string, authorType: 'CLIENT' | 'OPERATOR' | 'BOT', second: number): TwinScenarioPublication {
+function message(chat: Chat, id: string, text: string, authorType: 'client' | 'operator' | 'bot', second: number): TwinScenarioPublication {
   return {
     event: 'chatMessageCreated',
     data: {
       id,
       chatId: chat.chatId,
       sessionId: chat.sessionId,
+      clientId: chat.clientId,
       text,
-      type: 'TEXT',
       authorType,
-      operatorId: authorType === 'OPERATOR' ? SCENARIO_OPERATOR.id : null,
+      operatorId: authorType === 'operator' ? SCENARIO_OPERATOR.id : null,
       attachments: [],
       createdAt: at(second),
     },
@@ -141,10 +140,22 @@ function message(chat: Chat, id: string, text: string, authorType: 'CLIENT' | 'O
 const ev = (event: TwinEventName, data: unknown): TwinScenarioPublication => ({ event, data });
 const act = (action: TwinEventName, data: unknown): TwinScenarioPublication => ({ action, data });
 
-const typing = (chat: Chat, userType: 'client' | 'operator', second: number): TwinScenarioPublication =>
-  ev('typing', { chatId: chat.chatId, sessionId: chat.sessionId, userType, at: at(second) });
-const clientOnline = (chat: Chat): TwinScenarioPublication => act('clientOnline', { id: chat.clientId });
+/** The client typing (what the operator receives; the operator's own typing goes the other way). */
+const typing = (chat: Chat): TwinScenarioPublication => ev('typing', { chatId: chat.chatId, sessionId: chat.sessionId, clientId: chat.clientId });
+const clientOnline = (chat: Chat, second: number): TwinScenarioPublication => ev('clientOnline', { id: chat.clientId, chatId: chat.chatId, clientOnlineAt: at(second) });
 const clientOffline = (chat: Chat): TwinScenarioPublication => act('clientOffline', { id: chat.clientId });
+const read = (chat: Chat, messageIds: string[], second: number): TwinScenarioPublication =>
+  ev('chatMessageRead', { chatId: chat.chatId, sessionId: chat.sessionId, clientId: chat.clientId, messageIds, readAt: at(second) });
+const edited = (chat: Chat, id: string, text: string, created: number, second: number): TwinScenarioPublication =>
+  ev('chatMessageEdited', { id, chatId: chat.chatId, sessionId: chat.sessionId, operatorId: SCENARIO_OPERATOR.id, text, createdAt: at(created), updatedAt: at(second) });
+const switched = (chat: Chat): TwinScenarioPublication =>
+  ev('chatSessionSwitchedFromBotToOperator', { id: chat.sessionId, chatId: chat.chatId, clientId: chat.clientId, name: chat.name, operatorId: SCENARIO_OPERATOR.id, channel: 'widget', status: 'ACTIVE' });
+const closedByClient = (chat: Chat, second: number): TwinScenarioPublication => ev('sessionClosedByClient', { id: chat.sessionId, chatId: chat.chatId, clientId: chat.clientId, closedAt: at(second) });
+const notFound = (chat: Chat): TwinScenarioPublication => act('operatorNotFound', { botStatus: 'HELP', chatId: chat.chatId, operatorType: 'OPERATOR', sessionId: chat.sessionId, status: 'NEW' });
+const added = (chat: Chat, second: number, over: Record<string, unknown> = {}): TwinScenarioPublication =>
+  ev('chatSessionAdded', sessionData(chat, { operatorId: SCENARIO_OPERATOR.id, botStatus: null, status: 'ACTIVE', operatorAssignedAt: at(second), ...over }));
+/** Revocations carry the operator's id (unconfirmed). */
+const revoke = (name: 'operatorBlocked' | 'chatUserExists' | 'operatorLoggedOut'): TwinScenarioPublication => ev(name, { id: SCENARIO_OPERATOR.id });
 
 // ─── scenarios ──────────────────────────────────────────────────────────────────────────────────
 
@@ -152,65 +163,41 @@ function handover(): TwinScenarioPublication[] {
   const c = SCENARIO_CHAT;
   return [
     ev('chatSessionStarted', sessionData(c)),
-    message(c, 'm-0001', 'Здравствуйте! Не проходит оплата', 'CLIENT', 1),
-    message(c, 'm-0002', 'Я бот-помощник. Переключаю на оператора…', 'BOT', 2),
-    act('operatorNotFound', { botStatus: 'HELP', chatId: c.chatId, operatorType: 'OPERATOR', sessionId: c.sessionId, status: 'OPEN' }),
-    ev('chatSessionSwitchedFromBotToOperator', { id: c.sessionId, chatId: c.chatId, botStatus: 'DISABLED', operatorId: SCENARIO_OPERATOR.id, switchedAt: at(20) }),
-    ev('chatSessionAdded', sessionData(c, { operatorId: SCENARIO_OPERATOR.id, botStatus: 'DISABLED', operatorAssignedAt: at(21) })),
-    typing(c, 'operator', 25),
-    message(c, 'm-0003', 'Добрый день! Подскажите номер заказа.', 'OPERATOR', 30),
-    ev('chatMessageRead', { chatId: c.chatId, sessionId: c.sessionId, messageIds: ['m-0003'], readAt: at(35) }),
-    typing(c, 'client', 40),
-    message(c, 'm-0004', 'Заказ 77-1024', 'CLIENT', 45),
-    ev('chatMessageEdited', { id: 'm-0003', chatId: c.chatId, sessionId: c.sessionId, text: 'Добрый день! Подскажите, пожалуйста, номер заказа.', operatorId: SCENARIO_OPERATOR.id, editedAt: at(50) }),
-    message(c, 'm-0005', 'Оплата прошла повторно, проверьте.', 'OPERATOR', 60),
-    ev('chatMessageRead', { chatId: c.chatId, sessionId: c.sessionId, messageIds: ['m-0005'], readAt: at(65) }),
-    ev('sessionClosedByClient', { id: c.sessionId, chatId: c.chatId, closedAt: at(90) }),
+    message(c, 'm-0001', 'Здравствуйте! Не проходит оплата', 'client', 1),
+    message(c, 'm-0002', 'Я бот-помощник. Переключаю на оператора…', 'bot', 2),
+    notFound(c),
+    switched(c),
+    added(c, 21),
+    message(c, 'm-0003', 'Добрый день! Подскажите номер заказа.', 'operator', 30),
+    read(c, ['m-0003'], 35),
+    typing(c),
+    message(c, 'm-0004', 'Заказ 77-1024', 'client', 45),
+    edited(c, 'm-0003', 'Добрый день! Подскажите, пожалуйста, номер заказа.', 30, 50),
+    message(c, 'm-0005', 'Оплата прошла повторно, проверьте.', 'operator', 60),
+    read(c, ['m-0005'], 65),
+    closedByClient(c, 90),
   ];
 }
 
 function presence(): TwinScenarioPublication[] {
   const a = SCENARIO_CHAT;
   const b = SCENARIO_CHAT_2;
-  return [
-    clientOnline(a),
-    clientOnline(b),
-    typing(a, 'client', 3),
-    clientOffline(a),
-    clientOnline(a),
-    clientOffline(b),
-    typing(a, 'client', 9),
-    clientOffline(a),
-    clientOnline(b),
-    clientOffline(b),
-  ];
+  return [clientOnline(a, 0), clientOnline(b, 1), typing(a), clientOffline(a), clientOnline(a, 5), clientOffline(b), typing(a), clientOffline(a), clientOnline(b, 12), clientOffline(b)];
 }
 
 function operatorBlocked(): TwinScenarioPublication[] {
   const c = SCENARIO_CHAT;
-  return [
-    ev('chatSessionAdded', sessionData(c, { operatorId: SCENARIO_OPERATOR.id, botStatus: 'DISABLED', operatorAssignedAt: at(0) })),
-    message(c, 'm-0101', 'Есть кто-нибудь?', 'CLIENT', 5),
-    ev('operatorBlocked', { operatorId: SCENARIO_OPERATOR.id, blockedAt: at(10), reason: 'blocked by administrator' }),
-  ];
+  return [added(c, 0), message(c, 'm-0101', 'Есть кто-нибудь?', 'client', 5), revoke('operatorBlocked')];
 }
 
 function chatUserExists(): TwinScenarioPublication[] {
   const c = SCENARIO_CHAT;
-  return [
-    ev('chatSessionAdded', sessionData(c, { operatorId: SCENARIO_OPERATOR.id, botStatus: 'DISABLED', operatorAssignedAt: at(0) })),
-    typing(c, 'client', 4),
-    ev('chatUserExists', { operatorId: SCENARIO_OPERATOR.id, at: at(8) }),
-  ];
+  return [added(c, 0), typing(c), revoke('chatUserExists')];
 }
 
 function operatorLoggedOut(): TwinScenarioPublication[] {
   const c = SCENARIO_CHAT;
-  return [
-    ev('chatSessionAdded', sessionData(c, { operatorId: SCENARIO_OPERATOR.id, botStatus: 'DISABLED', operatorAssignedAt: at(0) })),
-    message(c, 'm-0201', 'Спасибо, вопрос решён', 'CLIENT', 5),
-    ev('operatorLoggedOut', { operatorId: SCENARIO_OPERATOR.id, at: at(12) }),
-  ];
+  return [added(c, 0), message(c, 'm-0201', 'Спасибо, вопрос решён', 'client', 5), revoke('operatorLoggedOut')];
 }
 
 function all(): TwinScenarioPublication[] {
@@ -218,22 +205,25 @@ function all(): TwinScenarioPublication[] {
   const b = SCENARIO_CHAT_2;
   return [
     ev('chatSessionStarted', sessionData(a)),
-    act('operatorNotFound', { botStatus: 'HELP', chatId: a.chatId, operatorType: 'OPERATOR', sessionId: a.sessionId, status: 'OPEN' }),
-    ev('chatSessionSwitchedFromBotToOperator', { id: a.sessionId, chatId: a.chatId, botStatus: 'DISABLED', operatorId: SCENARIO_OPERATOR.id, switchedAt: at(20) }),
-    ev('chatSessionAdded', sessionData(a, { operatorId: SCENARIO_OPERATOR.id, botStatus: 'DISABLED', operatorAssignedAt: at(21), previousOperator: { id: String(SCENARIO_OTHER_OPERATOR.id), name: SCENARIO_OTHER_OPERATOR.name } })),
-    clientOnline(a),
-    typing(a, 'client', 22),
-    message(a, 'm-0001', 'Здравствуйте! Не проходит оплата', 'CLIENT', 23),
-    message(a, 'm-0002', 'Добрый день! Сейчас проверю.', 'OPERATOR', 30),
-    ev('chatMessageEdited', { id: 'm-0002', chatId: a.chatId, sessionId: a.sessionId, text: 'Добрый день! Сейчас проверю оплату.', operatorId: SCENARIO_OPERATOR.id, editedAt: at(31) }),
-    ev('chatMessageRead', { chatId: a.chatId, sessionId: a.sessionId, messageIds: ['m-0002'], readAt: at(33) }),
-    ev('chatSessionStarted', sessionData(b, { startedAt: at(40), lastMessageCreatedAt: null, lastMessage: null, unreadClientMessageCount: 0, unreadClientMessageExists: false, coordinates: null, clientIp: null, clientExternalId: null, messengerType: 'whatsapp', whatsappPhone: '79001234567', channel: 'whatsapp' })),
-    ev('chatSessionDeleted', { id: b.sessionId, chatId: b.chatId, reason: 'moved to bot', deletedAt: at(45) }),
-    ev('sessionClosedByClient', { id: a.sessionId, chatId: a.chatId, closedAt: at(60) }),
+    notFound(a),
+    switched(a),
+    added(a, 21, { previousOperator: { id: String(SCENARIO_OTHER_OPERATOR.id), name: SCENARIO_OTHER_OPERATOR.name } }),
+    clientOnline(a, 22),
+    typing(a),
+    message(a, 'm-0001', 'Здравствуйте! Не проходит оплата', 'client', 23),
+    message(a, 'm-0002', 'Добрый день! Сейчас проверю.', 'operator', 30),
+    edited(a, 'm-0002', 'Добрый день! Сейчас проверю оплату.', 30, 31),
+    read(a, ['m-0002'], 33),
+    ev(
+      'chatSessionStarted',
+      sessionData(b, { startedAt: at(40), lastMessageCreatedAt: null, lastMessage: null, unreadClientMessageCount: 0, unreadClientMessageExists: false, coordinates: null, clientIp: null, clientExternalId: null, messengerType: 'whatsapp', whatsappPhone: '79001234567', channel: 'whatsapp' }),
+    ),
+    ev('chatSessionDeleted', { id: b.sessionId, chatId: b.chatId, operatorId: SCENARIO_OPERATOR.id, channel: 'whatsapp', status: 'BOT' }),
+    closedByClient(a, 60),
     clientOffline(a),
-    ev('chatUserExists', { operatorId: SCENARIO_OPERATOR.id, at: at(70) }),
-    ev('operatorBlocked', { operatorId: SCENARIO_OPERATOR.id, blockedAt: at(71), reason: 'blocked by administrator' }),
-    ev('operatorLoggedOut', { operatorId: SCENARIO_OPERATOR.id, at: at(72) }),
+    revoke('chatUserExists'),
+    revoke('operatorBlocked'),
+    revoke('operatorLoggedOut'),
   ];
 }
 

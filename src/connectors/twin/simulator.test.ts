@@ -306,14 +306,14 @@ describe('TwinSimulator with the official centrifuge client', () => {
   });
 
   it('server pings keep the connection alive past maxServerPingDelay, and the client answers each with a pong', async () => {
-    const { sim, wsUrl } = await startSim({ pingIntervalMs: 150 });
-    const h = harness(wsUrl, () => sim.issueToken(), { options: { maxServerPingDelay: 150 } });
+    const { sim, wsUrl } = await startSim({ pingIntervalMs: 250 });
+    const h = harness(wsUrl, () => sim.issueToken(), { options: { maxServerPingDelay: 350 } });
     await waitFor(() => h.subscribed.length === 1, 'subscribed');
-    await sleep(1200); // the client gives up after 150 + 150 ms without a ping
+    await sleep(1500); // the client gives up after 250 + 350 ms without a ping; the server after one unanswered ping
     expect(h.client.state).toBe('connected');
     expect(h.connecting).toEqual([]);
     expect(sim.stats.connects).toBe(1);
-    expect(sim.stats.pongs).toBeGreaterThanOrEqual(5);
+    expect(sim.stats.pongs).toBeGreaterThanOrEqual(4);
   });
 
   it('client publish, rpc and send reach stats.received (the operator typing)', async () => {

@@ -66,6 +66,7 @@ export class TwinSource implements Source {
   private readonly epochs = new Map<string, string>();
   private refreshTimer: NodeJS.Timeout | undefined;
   private paused = false;
+  private connectFailures = 0;
   private readonly tokens: TwinTokens;
 
   constructor(
@@ -107,6 +108,9 @@ export class TwinSource implements Source {
     const client = new Centrifuge(s.url ?? DEFAULT_TWIN_URL, {
       websocket: WebSocket,
       getData: async () => ({ application: 'notifications', settings: { token: await this.tokens.current() } }),
+      // The token travels in `data`; without a getToken the client stops on "token expired"
+      // (109) instead of reconnecting, so give it one that asks for nothing.
+      getToken: async () => '',
       minReconnectDelay: s.reconnect?.minDelayMs ?? 500,
       maxReconnectDelay: s.reconnect?.maxDelayMs ?? 20_000,
       timeout: s.timeoutMs ?? 10_000,
@@ -116,6 +120,13 @@ export class TwinSource implements Source {
     client.on('connected', (c) => this.ctx.signal({ kind: 'connected', detail: `client ${c.client} via ${c.transport}` }));
     client.on('disconnected', (c: DisconnectedContext) => this.onDisconnected(c));
     client.on('error', (c: ErrorContext) => this.onError(c));
+    client.on('connecting', (c) => {
+      // 3005: the connection expired with its token; present a new one on the reconnect.
+      if (c.code === 3005 && this.tokens.renewable) this.tokens.invalidate();
+    });
+    client.on('connected', () => {
+      this.connectFailures = 0;
+    });
     client.on('subscribed', (c: ServerSubscribedContext) => this.onSubscribed(c));
     client.on('publication', (c: ServerPublicationContext) => this.onPublication(c));
     this.client = client;
@@ -168,6 +179,9 @@ export class TwinSource implements Source {
 
   private onError(c: ErrorContext): void {
     const code = (c.error as { code?: number }).code;
+    // A refused reconnect hides its close code (the client reports 11, "connection closed"); after
+    // two in a row, log in again in case the token is what the server refuses.
+    if (c.type === 'connect' && code === 11 && ++this.connectFailures >= 2 && this.tokens.renewable) this.tokens.invalidate();
     // 109: token expired; 401/403: refused — renew an IAM token; the client reconnects with it.
     if (c.type === 'connect' && (code === 109 || code === 401 || code === 403)) {
       if (this.tokens.renewable) this.tokens.invalidate();
