@@ -256,7 +256,7 @@ program
 program
   .command('simulate')
   .description('run a platform simulator: serve its native API with a scenario queued, or deliver it to --target')
-  .argument('<platform>', 'greenapi')
+  .argument('<platform>', 'greenapi, twin')
   .argument('[scenario]', 'scenario name (omit or --list to list them)')
   .option('--target <url>', 'deliver as webhooks to this URL, e.g. http://127.0.0.1:8080/ingest/greenapi')
   .option('--token <token>', 'token sent as Authorization: Bearer <token> with --target')

@@ -2,8 +2,10 @@
  * `switchboard simulate PLATFORM SCENARIO`: runs a platform simulator (DESIGN §6).
  */
 import { SwitchboardError } from '../core/index.js';
-import { SCENARIOS, SCENARIO_NAMES } from '../connectors/greenapi/scenarios.js';
+import { SCENARIOS as GREENAPI_SCENARIOS } from '../connectors/greenapi/scenarios.js';
 import { GreenApiSimulator, GreenApiWebhookSender } from '../connectors/greenapi/simulator.js';
+import { TWIN_SCENARIOS } from '../connectors/twin/scenarios.js';
+import { TwinSimulator } from '../connectors/twin/simulator.js';
 
 export interface SimulateOptions {
   target?: string;
@@ -15,62 +17,104 @@ export interface SimulateOptions {
   list?: boolean;
 }
 
-/** Simulators available so far, with their scenarios. */
-export const SIMULATORS: Record<string, readonly string[]> = { greenapi: SCENARIO_NAMES };
-
-export function listScenarios(platform: string): string {
-  if (platform !== 'greenapi') return '';
-  return SCENARIO_NAMES.map((n) => `  ${n.padEnd(18)} ${SCENARIOS[n]?.description ?? ''}`).join('\n');
+interface Simulator {
+  readonly scenarios: Readonly<Record<string, { readonly description: string }>>;
+  run(scenario: string, opts: SimulateOptions): Promise<void>;
 }
 
-export async function simulate(platform: string, scenario: string | undefined, opts: SimulateOptions): Promise<void> {
-  const scenarios = SIMULATORS[platform];
-  if (!scenarios) throw new SwitchboardError('SB_ERR_NOT_FOUND', `no simulator for "${platform}"; available: ${Object.keys(SIMULATORS).join(', ')}`);
-  if (opts.list || !scenario) {
-    process.stdout.write(`scenarios of ${platform}:\n${listScenarios(platform)}\n`);
-    return;
-  }
-  const chosen = SCENARIOS[scenario];
-  if (!chosen) throw new SwitchboardError('SB_ERR_NOT_FOUND', `no scenario "${scenario}" for ${platform}; available: ${scenarios.join(', ')}`);
-  const notifications = chosen.notifications({ idInstance: opts.instance, wid: '79876543210@c.us', now: Date.now() });
+function print(lines: string[]): void {
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
 
-  if (opts.target) {
-    // Webhook mode: deliver as GREEN-API does, one at a time, retrying until HTTP 200.
-    const sender = new GreenApiWebhookSender({ url: opts.target, ...(opts.token ? { token: opts.token } : {}), retryDelayMs: opts.retryDelay, timeoutMs: 30_000 });
-    for (const n of notifications) sender.send(n);
-    process.stdout.write(`sending ${notifications.length} notifications of "${scenario}" to ${opts.target}\n`);
-    await sender.drain();
-    const s = sender.stats;
-    process.stdout.write(`delivered ${s.sent}, attempts ${s.attempts}, failures ${s.failures}, statuses ${JSON.stringify(s.statuses)}\n`);
-    await sender.close();
-    return;
-  }
-
-  // Polling mode: serve the fake HTTP API with the scenario in the queue.
-  const sim = new GreenApiSimulator({
-    instances: [{ idInstance: opts.instance, apiTokenInstance: opts.apiToken }],
-    port: opts.port,
-    contacts: { '79001234567@c.us': { name: 'Ivan', contactName: 'Ivan Petrov' }, '79007654321@c.us': { name: 'Мария' } },
-  });
-  const url = await sim.start();
-  for (const n of notifications) sim.enqueue(opts.instance, n);
-  process.stdout.write(
-    [
-      `GREEN-API simulator on ${url} with ${notifications.length} notifications of "${scenario}" queued.`,
-      'Point a connector at it:',
-      `  - { id: wa-sim, platform: greenapi, polling: { apiUrl: "${url}", idInstance: "${opts.instance}", apiTokenInstance: "${opts.apiToken}", receiveTimeout: 5 } }`,
-      'Ctrl-C to stop.',
-      '',
-    ].join('\n'),
-  );
-  const timer = setInterval(() => {
-    const left = sim.queueLength(opts.instance);
-    process.stderr.write(`queue ${left}, delivered ${sim.stats.deliveries}, deleted ${sim.stats.delete}\n`);
-  }, 5000);
+/** Resolves on Ctrl-C / SIGTERM, printing a status line every 5 s meanwhile. */
+async function untilStopped(status: () => string): Promise<void> {
+  const timer = setInterval(() => process.stderr.write(`${status()}\n`), 5000);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
   clearInterval(timer);
-  await sim.close();
+}
+
+const greenapi: Simulator = {
+  scenarios: GREENAPI_SCENARIOS,
+  async run(scenario, opts) {
+    const chosen = GREENAPI_SCENARIOS[scenario];
+    if (!chosen) return;
+    const notifications = chosen.notifications({ idInstance: opts.instance, wid: '79876543210@c.us', now: Date.now() });
+    if (opts.target) {
+      // Webhooks, as GREEN-API sends them: one at a time, retried until HTTP 200.
+      const sender = new GreenApiWebhookSender({ url: opts.target, ...(opts.token ? { token: opts.token } : {}), retryDelayMs: opts.retryDelay, timeoutMs: 30_000 });
+      for (const n of notifications) sender.send(n);
+      print([`sending ${notifications.length} notifications of "${scenario}" to ${opts.target}`]);
+      await sender.drain();
+      const s = sender.stats;
+      print([`delivered ${s.sent}, attempts ${s.attempts}, failures ${s.failures}, statuses ${JSON.stringify(s.statuses)}`]);
+      await sender.close();
+      return;
+    }
+    const sim = new GreenApiSimulator({
+      instances: [{ idInstance: opts.instance, apiTokenInstance: opts.apiToken }],
+      port: opts.port,
+      contacts: { '79001234567@c.us': { name: 'Ivan', contactName: 'Ivan Petrov' }, '79007654321@c.us': { name: 'Мария' } },
+    });
+    const url = await sim.start();
+    for (const n of notifications) sim.enqueue(opts.instance, n);
+    print([
+      `GREEN-API simulator on ${url} with ${notifications.length} notifications of "${scenario}" queued.`,
+      'Point a connector at it:',
+      `  - { id: wa-sim, platform: greenapi, polling: { apiUrl: "${url}", idInstance: "${opts.instance}", apiTokenInstance: "${opts.apiToken}", receiveTimeout: 5 } }`,
+      'Ctrl-C to stop.',
+    ]);
+    await untilStopped(() => `queue ${sim.queueLength(opts.instance)}, delivered ${sim.stats.deliveries}, deleted ${sim.stats.delete}`);
+    await sim.close();
+  },
+};
+
+const twin: Simulator = {
+  scenarios: TWIN_SCENARIOS,
+  async run(scenario, opts) {
+    const email = 'operator@example.com';
+    const password = 'simulator';
+    const sim = new TwinSimulator({ users: { [email]: password }, port: opts.port });
+    const { wsUrl, iamUrl } = await sim.start();
+    print([
+      `TWIN simulator: Centrifugo on ${wsUrl}, IAM on ${iamUrl}.`,
+      `"${scenario}" is published when the first client connects. Point a connector at it:`,
+      `  - { id: twin-sim, platform: twin, url: "${wsUrl}", auth: { email: "${email}", password: "${password}", iamUrl: "${iamUrl}" } }`,
+      'Ctrl-C to stop.',
+    ]);
+    let published = false;
+    const waiter = setInterval(() => {
+      if (published || sim.connections === 0) return;
+      published = true;
+      const offsets = sim.publishScenario(scenario);
+      process.stderr.write(`published ${offsets.length} publications of "${scenario}"\n`);
+    }, 200);
+    await untilStopped(() => `connections ${sim.connections}, publications ${sim.stats.publications}, received from clients ${sim.stats.received.length}`);
+    clearInterval(waiter);
+    await sim.close();
+  },
+};
+
+/** Simulators available, by platform. */
+export const SIMULATORS: Readonly<Record<string, Simulator>> = { greenapi, twin };
+
+export function listScenarios(platform: string): string {
+  const sim = SIMULATORS[platform];
+  if (!sim) return '';
+  return Object.entries(sim.scenarios)
+    .map(([n, s]) => `  ${n.padEnd(22)} ${s.description}`)
+    .join('\n');
+}
+
+export async function simulate(platform: string, scenario: string | undefined, opts: SimulateOptions): Promise<void> {
+  const sim = SIMULATORS[platform];
+  if (!sim) throw new SwitchboardError('SB_ERR_NOT_FOUND', `no simulator for "${platform}"; available: ${Object.keys(SIMULATORS).join(', ')}`);
+  if (opts.list || !scenario) {
+    print([`scenarios of ${platform}:`, listScenarios(platform)]);
+    return;
+  }
+  if (!sim.scenarios[scenario]) throw new SwitchboardError('SB_ERR_NOT_FOUND', `no scenario "${scenario}" for ${platform}; available: ${Object.keys(sim.scenarios).join(', ')}`);
+  await sim.run(scenario, opts);
 }

@@ -70,6 +70,9 @@ export interface FrameDecoderOptions {
   readonly maxBodyBytes?: number;
 }
 
+/** Skipped bytes are reported at the latest after this many (a whole frame's worth). */
+const SKIP_REPORT_BYTES = HEADER_BYTES + MAX_BODY_BYTES;
+
 /** Bytes skipped while resynchronising, reported as one error item. */
 interface Skipping {
   readonly reason: string;
@@ -92,7 +95,11 @@ interface Skipping {
  * caught by the checks and resynchronised again.
  */
 export class FrameDecoder {
-  private buf: Buffer = Buffer.alloc(0);
+  /** Unread bytes, as received: joined only once enough of them are held to make progress. */
+  private chunks: Buffer[] = [];
+  private held = 0;
+  /** Bytes that must be held before decoding can make progress (a header, a whole frame). */
+  private need = HEADER_BYTES;
   private skipping: Skipping | undefined;
   private readonly maxBody: number;
 
@@ -100,62 +107,85 @@ export class FrameDecoder {
     this.maxBody = Math.min(MAX_BODY_BYTES, Math.max(MIN_BODY_BYTES, opts.maxBodyBytes ?? MAX_BODY_BYTES));
   }
 
-  /** Bytes held, waiting for the rest of a frame. */
+  /** Bytes held, waiting for the rest of a frame or for a resynchronisation. */
   get buffered(): number {
-    return this.buf.length + (this.skipping?.size ?? 0);
+    return this.held + (this.skipping?.size ?? 0);
   }
 
   push(chunk: Buffer): DecodedFrame[] {
-    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    if (chunk.length === 0) return [];
+    this.chunks.push(chunk);
+    this.held += chunk.length;
+    // Waiting for the rest of a known frame: joining the chunks now would only copy them again.
+    if (this.held < this.need) return [];
+    const buf = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.held);
     const out: DecodedFrame[] = [];
     let pos = 0;
-    const buf = this.buf;
     for (;;) {
       if (this.skipping) {
         const found = this.scan(buf, pos);
-        const skipped = (found ?? Math.max(pos, buf.length - (HEADER_BYTES + 1))) - pos;
-        if (skipped > 0) this.skip(buf.subarray(pos, pos + skipped));
-        pos += skipped;
+        // Positions within the last 5 bytes cannot be judged yet: they stay held.
+        const decided = found ?? Math.max(pos, buf.length - (HEADER_BYTES + 1));
+        const n = Math.min(decided - pos, SKIP_REPORT_BYTES - this.skipping.size);
+        this.skip(buf.subarray(pos, pos + n));
+        pos += n;
+        if (this.skipping.size >= SKIP_REPORT_BYTES) {
+          // Garbage is reported in pieces of a fixed size: memory stays bounded, and a stream
+          // that never resynchronises still reports, at the same offsets however it is chunked.
+          out.push(this.endSkip());
+          if (found === undefined || pos < found) this.skipping = { reason: 'no plausible frame header', parts: [], size: 0 };
+          continue;
+        }
         if (found === undefined) {
-          // Report garbage in bounded pieces, so that memory stays bounded and a stream that never resynchronises still reports.
-          if (this.skipping.size >= HEADER_BYTES + MAX_BODY_BYTES) out.push(this.endSkip());
+          this.need = buf.length - pos + 1;
           break;
         }
         out.push(this.endSkip());
       }
-      if (buf.length - pos < HEADER_BYTES) break;
+      if (buf.length - pos < HEADER_BYTES) {
+        this.need = HEADER_BYTES;
+        break;
+      }
       const problem = this.headerProblem(buf, pos);
       if (problem) {
         this.skipping = { reason: problem, parts: [], size: 0 };
-        // The bad header's first byte is skipped for sure; the scan resumes at the next one.
+        // The bad header's first byte goes for sure; the scan for a plausible header starts at the next one.
         this.skip(buf.subarray(pos, pos + 1));
         pos += 1;
         continue;
       }
       const length = buf.readUInt16LE(pos);
-      if (buf.length - pos < HEADER_BYTES + length) break;
+      if (buf.length - pos < HEADER_BYTES + length) {
+        this.need = HEADER_BYTES + length;
+        break;
+      }
       const frame = buf.subarray(pos, pos + HEADER_BYTES + length);
-      const body = frame.subarray(HEADER_BYTES);
       pos += HEADER_BYTES + length;
+      const body = frame.subarray(HEADER_BYTES);
       const bad = utf16Problem(body);
       out.push(bad ? { error: bad, raw: Buffer.from(frame) } : { xml: body.toString('utf16le') });
     }
-    this.buf = pos >= buf.length ? Buffer.alloc(0) : Buffer.from(buf.subarray(pos));
+    const rest = buf.subarray(pos);
+    this.chunks = rest.length > 0 ? [Buffer.from(rest)] : [];
+    this.held = rest.length;
     return out;
   }
 
   /** Reports what the stream left unread when it closed (a partial frame, skipped bytes) and resets the decoder. */
   end(): DecodedFrame[] {
     const out: DecodedFrame[] = [];
+    const rest = Buffer.concat(this.chunks, this.held);
     if (this.skipping) {
-      if (this.buf.length > 0) this.skip(this.buf);
+      this.skip(rest);
       out.push(this.endSkip());
-    } else if (this.buf.length > 0) {
-      const raw = this.buf;
+    } else if (rest.length > 0) {
+      const raw = rest;
       const need = raw.length >= HEADER_BYTES ? HEADER_BYTES + raw.readUInt16LE(0) : HEADER_BYTES;
       out.push({ error: `truncated frame: the stream ended after ${raw.length} of ${need} bytes`, raw });
     }
-    this.buf = Buffer.alloc(0);
+    this.chunks = [];
+    this.held = 0;
+    this.need = HEADER_BYTES;
     return out;
   }
 

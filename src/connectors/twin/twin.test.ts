@@ -2,6 +2,7 @@
  * The TWIN connector end to end: the official `centrifuge` client inside a real Switchboard,
  * against the Centrifugo-protocol simulator with its IAM login.
  */
+import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { apiHeaders, startTestServer, type TestServer } from '../../../test/helpers/sb.js';
 import { TwinSimulator } from './simulator.js';
@@ -151,5 +152,24 @@ describe('TWIN connector', () => {
     await expect.poll(() => s.stats.received.length, { timeout: 3000 }).toBe(1);
     expect(s.stats.received[0]).toEqual({ event: 'typing', data: { chatId: 'chat-1' } });
     await expect(t.sb.command('twin-ops', 'dance', {})).rejects.toMatchObject({ code: 'SB_ERR_NOT_FOUND' });
+  });
+
+  it('`switchboard simulate twin handover` serves a scenario that a configured connector receives', async () => {
+    const cli = new URL('../../../dist/cli/main.js', import.meta.url).pathname;
+    const child = spawn('node', [cli, 'simulate', 'twin', 'handover', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    cleanup.push(async () => {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    await expect.poll(() => out, { timeout: 10_000 }).toContain('Ctrl-C');
+    const line = /- (\{ id: twin-sim.*\})$/m.exec(out)?.[1] ?? '';
+    const url = /url: "([^"]+)"/.exec(line)?.[1];
+    const iamUrl = /iamUrl: "([^"]+)"/.exec(line)?.[1];
+    expect(url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/centrifugo\/connection\/websocket$/);
+    const t = await server({ url, auth: { email: 'operator@example.com', password: 'simulator', iamUrl } });
+    await expect.poll(async () => (await allEvents(t, '&type=conversation.*')).length, { timeout: 10_000 }).toBeGreaterThan(2);
+    expect((await allEvents(t, '&type=message.created')).length).toBeGreaterThan(0);
   });
 });
