@@ -27,10 +27,12 @@ import {
   type Server,
 } from './helpers/process.js';
 
-const TOTAL = Number(process.env.GA_TOTAL ?? 10_000);
+const TOTAL = 10_000;
 const MIN_KILLS = 5;
-/** Kills spread over the drain: when the queue gets below each of these many points. */
-const KILLS = 8;
+/** Kills in quick succession at the start: each 1–3 s after the previous start. */
+const EARLY_KILLS = 3;
+/** Then kills spread over the rest of the drain: one in each of this many equal stretches of the queue. */
+const SPREAD_KILLS = 6;
 /** A killed server's successor gets at least this long before the next kill. */
 const MIN_KILL_GAP_MS = 1_000;
 /** From the first start to an empty queue. */
@@ -261,11 +263,20 @@ describe('GREEN-API polling crash safety (SIGKILL while draining a faulty queue)
         }
       };
 
-      // ── the kills, spread over the drain ─────────────────────────────────────────────────
-      const thresholds = [...Array.from({ length: KILLS - 1 }, () => randInt(300, TOTAL - 300)), randInt(20, 150)].sort((a, b) => b - a);
+      // ── the kills: a few quick ones, then spread over the drain, the last near its end ─────
+      /** When to kill next: so long after the last start, or once the queue is this short. */
+      type KillPlan = { afterMs: number } | { queueAtMost: number };
+      const stretch = Math.floor((TOTAL - 1_000) / SPREAD_KILLS);
+      const plan: KillPlan[] = [
+        ...Array.from({ length: EARLY_KILLS }, () => ({ afterMs: randInt(1_000, 3_000) })),
+        ...Array.from({ length: SPREAD_KILLS }, (_, i) => ({ queueAtMost: TOTAL - 1_000 - i * stretch - randInt(0, stretch - 1) })),
+        { queueAtMost: randInt(20, 150) },
+      ];
       let lastStart = Date.now();
-      for (const threshold of thresholds) {
-        while (sim.queueLength(INSTANCE) > threshold || Date.now() - lastStart < MIN_KILL_GAP_MS) {
+      const due = (p: KillPlan): boolean =>
+        Date.now() - lastStart >= ('afterMs' in p ? p.afterMs : MIN_KILL_GAP_MS) && ('queueAtMost' in p ? (sim?.queueLength(INSTANCE) ?? 0) <= p.queueAtMost : true);
+      for (const p of plan) {
+        while (!due(p)) {
           guard();
           if (sim.queueLength(INSTANCE) === 0) break;
           await sleep(5);
@@ -298,6 +309,8 @@ describe('GREEN-API polling crash safety (SIGKILL while draining a faulty queue)
       expect(check.failures, 'notifications deleted before their events were committed').toEqual([]);
       expect(stats.violations).toBe(0);
       expect(check.checks).toBeGreaterThanOrEqual(TOTAL);
+      // The check can say no: a notification never queued has no committed events.
+      expect(check.committed({ ...notifications[0], idMessage: 'NEVER-QUEUED' })).toBe(false);
       expect(kills.length).toBeGreaterThanOrEqual(MIN_KILLS);
       expect(stats.delete).toBe(TOTAL);
       expect(stats.deliveries).toBeGreaterThanOrEqual(TOTAL);

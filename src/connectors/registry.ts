@@ -4,12 +4,16 @@
  */
 import type { Platform } from '../core/index.js';
 import { greenapi } from './greenapi/index.js';
+import { threads } from './threads/index.js';
 import { twin } from './twin/index.js';
+import { widget } from './widget/index.js';
 import { defineConnector, type ConnectorDefinition } from './types.js';
 
 export const CONNECTORS: readonly ConnectorDefinition[] = [
   defineConnector(greenapi),
   defineConnector(twin),
+  defineConnector(widget),
+  defineConnector(threads),
 ];
 
 export function connectorFor(platform: string): ConnectorDefinition | undefined {

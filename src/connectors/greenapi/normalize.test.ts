@@ -60,7 +60,7 @@ function invalid(payload: unknown): ValidationError {
 }
 
 /**
- * Every native code the mapping covers (docs/connectors/greenapi-mapping.md). Each must have a
+ * Every native code the mapping covers (docs/events.md, GREEN-API). Each must have a
  * fixture that maps it to something other than native.unmapped.
  */
 const MAPPED_CODES = [

@@ -4,7 +4,7 @@
  *
  * Identity (the dedupe key, DESIGN §2): `${idMessage}|${typeWebhook}|${status}` where the
  * notification has an `idMessage`; otherwise `${idInstance}|${typeWebhook}|${timestamp}|…` with the
- * fields that tell two notifications apart. `docs/connectors/greenapi-mapping.md` has the table.
+ * fields that tell two notifications apart. The mapping table is in `docs/events.md` (GREEN-API).
  */
 import * as z from 'zod/mini';
 import {

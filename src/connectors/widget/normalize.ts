@@ -9,7 +9,7 @@
  *
  * Identity (the dedupe key, DESIGN §2): the relay's event id (`id`, else `eventId`) when the
  * message has one; else the SHA-256 of the canonical `{ payload: <message>, timestamp }`.
- * `docs/connectors/widget-mapping.md` has the table.
+ * The mapping table is in `docs/events.md` (Call widget).
  */
 import {
   collector,
@@ -67,26 +67,44 @@ const ZONED_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]
 function timeOf(v: unknown, at: string): string | number | undefined {
   if (v === undefined || v === null) return undefined;
   const n = num(v);
-  if (n !== undefined && n > 0 && n < 1e15) return n < 1e12 ? n * 1000 : n;
+  const ms = n !== undefined && n > 0 ? (n < 1e12 ? n * 1000 : n) : undefined;
+  // Up to 9999-12-31: later years do not print as ISO 8601.
+  if (ms !== undefined && ms < 253402300800000) return ms;
   if (typeof v === 'string' && ZONED_TIME.test(v) && Number.isFinite(Date.parse(v))) return v;
   return invalidPayload(`widget: at ${at}: expected Unix milliseconds, Unix seconds or an ISO 8601 time with a zone, found ${describeValue(v)}`);
+}
+
+const LINE_BREAK = /[\n\r\u2028\u2029]/;
+
+/**
+ * A non-empty single-line string (or, for ids, a finite number as a string), else rejected
+ * naming `at`: it becomes part of a subject or the nativetype, which are single lines.
+ */
+function field(v: unknown, what: string, at: string, id = false): string {
+  const s = id ? idOf(v) : nz(v);
+  if (s === undefined || LINE_BREAK.test(s)) {
+    return invalidPayload(`${what}: at ${at}: expected a non-empty single-line string${id ? ' or a number' : ''}, found ${describeValue(v)}`);
+  }
+  return s;
 }
 
 // ─── reading the message ──────────────────────────────────────────────────────────────────────
 
 /** One widget message, read: what every mapping needs. */
 interface Message {
-  /** The message exactly as relayed: `data.native` of every event. */
-  readonly native: Record<string, unknown>;
   /** `state/<state>` or `<type>` (web), `<CODE>` (mobile): the `nativetype`. */
   readonly nativetype: string;
-  /** The mapping key: the web state or type, or the mobile code. */
+  /** The web state or type, or the mobile code: the key in its table. */
   readonly name: string;
+  /** Which table `name` is looked up in. */
+  readonly kind: 'state' | 'type' | 'code';
   /** The widget's `data` (web: `payload.data`); `{}` when absent or not an object. */
   readonly data: Record<string, unknown>;
   /** `payload.data` itself when it is not an object (a bare text or rating). */
   readonly bare: unknown;
+  /** The call key (see `callKey`). */
   readonly key: string;
+  /** The relay's event id, else the hash of the message and its timestamp. */
   readonly identity: string;
   readonly time: string | number | undefined;
 }
@@ -95,48 +113,55 @@ interface Message {
  * The call key. Mobile: `callId`. Web: `payload.data.callId`, else `payload.data.id`, else
  * `payload.data.sessionId`, else the message's `subject`. The one place that decides it.
  */
-function callKey(mobile: boolean, m: Record<string, unknown>, data: Record<string, unknown>): string | undefined {
-  return mobile ? idOf(m.callId) : (idOf(data.callId) ?? idOf(data.id) ?? idOf(data.sessionId) ?? nz(m.subject));
+function callKey(what: string, mobile: boolean, m: Record<string, unknown>, data: Record<string, unknown>): string {
+  if (mobile) return field(m.callId, what, 'callId', true);
+  for (const k of ['callId', 'id', 'sessionId']) if (idOf(data[k]) !== undefined) return field(data[k], what, `payload.data.${k}`, true);
+  return field(m.subject, what, 'subject');
 }
 
 function read(m: Record<string, unknown>): Message {
   const mobile = 'code' in m || 'callId' in m;
   let name: string;
   let nativetype: string;
+  let kind: Message['kind'] = 'code';
   let raw: unknown;
+  let what: string;
   if (mobile) {
-    const code = nz(m.code);
-    if (code === undefined) invalidPayload(`widget mobile code: at code: expected a non-empty string, found ${describeValue(m.code)}`);
-    if (idOf(m.callId) === undefined) invalidPayload(`widget mobile code ${code}: at callId: expected a non-empty string or a number, found ${describeValue(m.callId)}`);
+    const code = field(m.code, 'widget mobile code', 'code');
+    what = `widget mobile code ${code}`;
+    field(m.callId, what, 'callId', true);
     raw = m.data;
-    if (raw !== undefined && raw !== null && !isRecord(raw)) invalidPayload(`widget mobile code ${code}: at data: expected an object, found ${describeValue(raw)}`);
+    if (raw !== undefined && raw !== null && !isRecord(raw)) invalidPayload(`${what}: at data: expected an object, found ${describeValue(raw)}`);
     name = nativetype = code;
   } else {
     if (!('subject' in m) && !('payload' in m)) {
-      invalidPayload(`widget: expected a web message { subject, payload } or a mobile code { code, callId }, found an object with keys ${Object.keys(m).join(', ') || '(none)'}`);
+      const keys = Object.keys(m);
+      invalidPayload(
+        `widget: expected a web message { subject, payload } or a mobile code { code, callId }, found an object with ${keys.length ? `keys ${keys.slice(0, 8).join(', ')}${keys.length > 8 ? ', …' : ''}` : 'no keys'}`,
+      );
     }
-    if (nz(m.subject) === undefined) invalidPayload(`widget web message: at subject: expected a non-empty string, found ${describeValue(m.subject)}`);
+    what = 'widget web message';
+    field(m.subject, what, 'subject');
     const payload = m.payload;
-    if (!isRecord(payload)) return invalidPayload(`widget web message: at payload: expected an object, found ${describeValue(payload)}`);
-    const type = nz(payload.type);
-    if (type === undefined) invalidPayload(`widget web message: at payload.type: expected a non-empty string, found ${describeValue(payload.type)}`);
+    if (!isRecord(payload)) return invalidPayload(`${what}: at payload: expected an object, found ${describeValue(payload)}`);
+    const type = field(payload.type, what, 'payload.type');
     raw = payload.data;
     name = nativetype = type;
+    kind = 'type';
     if (type === 'state') {
-      const state = isRecord(raw) ? nz(raw.state) : undefined;
-      if (state === undefined) invalidPayload(`widget web message: at payload.data.state: expected a non-empty string, found ${describeValue(isRecord(raw) ? raw.state : raw)}`);
+      if (!isRecord(raw)) return invalidPayload(`${what}: at payload.data: expected an object with a state, found ${describeValue(raw)}`);
+      const state = field(raw.state, what, 'payload.data.state');
       name = state;
       nativetype = `state/${state}`;
+      kind = 'state';
     }
   }
   const data = isRecord(raw) ? raw : {};
   const stamp = m.timestamp ?? m.ts;
-  const time = timeOf(stamp, m.timestamp === undefined ? 'ts' : 'timestamp') ?? timeOf(data.timestamp ?? data.ts, 'data timestamp');
-  const relayId = idOf(m.id) ?? idOf(m.eventId);
-  const identity = relayId !== undefined ? `event|${relayId}` : `hash|${hash(stamp === undefined ? { payload: m } : { payload: m, timestamp: stamp })}`;
-  // Web messages always have a subject and mobile codes a callId (checked above).
-  const key = callKey(mobile, m, data) as string;
-  return { native: m, nativetype, name, data, bare: raw, key, identity, time };
+  const time = timeOf(stamp, m.timestamp === undefined || m.timestamp === null ? 'ts' : 'timestamp');
+  const identity = idOf(m.id) ?? idOf(m.eventId) ?? hash(stamp === undefined || stamp === null ? { payload: m } : { payload: m, timestamp: stamp });
+  const key = callKey(what, mobile, m, data);
+  return { nativetype, name, kind, data, bare: raw, key, identity, time };
 }
 
 // ─── mappings ─────────────────────────────────────────────────────────────────────────────────
@@ -179,10 +204,10 @@ function chatDirection(d: Record<string, unknown>): 'inbound' | 'outbound' {
 type Emit = ReturnType<typeof collector>['emit'];
 type Mapping = (emit: Emit, msg: Message, call: { callId: string; direction: 'inbound'; conversationId: string }) => string | void;
 
-function message(kind: 'greeting' | undefined): Mapping {
+function message(kind: 'greeting' | 'text'): Mapping {
   return (emit, msg) => {
     const d = msg.data;
-    const direction = kind ? 'outbound' : chatDirection(d);
+    const direction = kind === 'greeting' ? 'outbound' : chatDirection(d);
     emit(
       'message.created',
       `conversation/${msg.key}`,
@@ -227,34 +252,38 @@ const finished: Mapping = (emit, msg, call) => {
   emit('call.finished', `call/${msg.key}`, compact({ ...call, by: byOf(msg.data.by) }), msg.time);
 };
 
-/** Web states and types (`state/<state>` is keyed by the state). */
-const WEB: Readonly<Record<string, Mapping>> = {
-  ringing: simple('call.ringing'),
-  cancelled,
-  connected: simple('call.answered'),
-  disconnected,
-  redirected: simple('call.redirected'),
-  ended,
-  closed: simple('call.closed'),
-  greet: message('greeting'),
-  chat: message(undefined),
-  feedback: rated,
-};
-
-/** Mobile SDK codes. */
-const MOBILE: Readonly<Record<string, Mapping>> = {
-  RINGING: simple('call.ringing'),
-  CANCELLED: cancelled,
-  GREET: message('greeting'),
-  START: simple('call.connecting'),
-  CONNECTED: simple('call.answered'),
-  REDIRECTED: simple('call.redirected'),
-  DISCONNECTED: disconnected,
-  FINISH: finished,
-  ENDED: ended,
-  FEEDBACK_SKIP: simple('call.rating-skipped'),
-  FEEDBACK_RATE: rated,
-  CLOSED: simple('call.closed'),
+const TABLES: Readonly<Record<Message['kind'], Readonly<Record<string, Mapping>>>> = {
+  /** Web `payload.data.state` of `payload.type: state`. */
+  state: {
+    ringing: simple('call.ringing'),
+    cancelled,
+    connected: simple('call.answered'),
+    disconnected,
+    redirected: simple('call.redirected'),
+    ended,
+    closed: simple('call.closed'),
+  },
+  /** Web `payload.type` other than `state`. */
+  type: {
+    greet: message('greeting'),
+    chat: message('text'),
+    feedback: rated,
+  },
+  /** Mobile SDK codes. */
+  code: {
+    RINGING: simple('call.ringing'),
+    CANCELLED: cancelled,
+    GREET: message('greeting'),
+    START: simple('call.connecting'),
+    CONNECTED: simple('call.answered'),
+    REDIRECTED: simple('call.redirected'),
+    DISCONNECTED: disconnected,
+    FINISH: finished,
+    ENDED: ended,
+    FEEDBACK_SKIP: simple('call.rating-skipped'),
+    FEEDBACK_RATE: rated,
+    CLOSED: simple('call.closed'),
+  },
 };
 
 /**
@@ -269,13 +298,9 @@ const MOBILE: Readonly<Record<string, Mapping>> = {
 export const normalizeWidget: Normalizer = (payload, ctx: NormalizeContext): SwitchboardEvent[] => {
   if (!isRecord(payload)) invalidPayload(`widget: expected a message object, found ${describeValue(payload)}`);
   const msg = read(payload);
-  const table = msg.nativetype === msg.name && !('code' in payload || 'callId' in payload) ? WEB : 'code' in payload || 'callId' in payload ? MOBILE : WEB;
+  const table = TABLES[msg.kind];
   const mapping = Object.hasOwn(table, msg.name) ? table[msg.name] : undefined;
-  const why = mapping
-    ? undefined
-    : `no mapping for widget ${table === MOBILE ? 'code' : msg.nativetype.startsWith('state/') ? 'state' : 'type'} "${msg.name}"`;
   const out = collector(PLATFORM, ctx, payload, msg.identity, msg.nativetype);
-  const unmappedWhy = why ?? mapping?.(out.emit, msg, { callId: msg.key, direction: 'inbound', conversationId: msg.key });
-  if (unmappedWhy) return [unmapped(PLATFORM, ctx, payload, msg.nativetype, unmappedWhy, msg.identity, msg.time)];
-  return out.events;
+  const why = mapping ? mapping(out.emit, msg, { callId: msg.key, direction: 'inbound', conversationId: msg.key }) : `no mapping for widget ${msg.kind} "${msg.name}"`;
+  return why ? [unmapped(PLATFORM, ctx, payload, msg.nativetype, why, msg.identity, msg.time)] : out.events;
 };

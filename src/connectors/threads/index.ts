@@ -1,0 +1,29 @@
+/**
+ * The edna Threads connector (seed 001): Threads push payloads (FCM/HCM data) relayed as they
+ * arrive to `POST /ingest/:connectorId` by the app or its backend, normalized by `normalizeThreads`.
+ */
+import * as z from 'zod/mini';
+import { jsonIngest } from '../json-ingest.js';
+import type { ConnectorDefinition } from '../types.js';
+import { normalizeThreads } from './normalize.js';
+
+/** The Threads keys of a `connectors[]` entry: none besides `id`, `platform` and `ingestToken`. */
+export const threadsSettings = z.strictObject({});
+
+export type ThreadsSettings = z.infer<typeof threadsSettings>;
+
+/**
+ * The edna Threads connector definition.
+ *
+ * @example
+ * import { threads } from './connectors/threads/index.js';
+ * threads.normalize({ origin: 'threads', type: 'THREAD_OPENED', threadId: 304 },
+ *   { connectorId: 'threads-app', receivedAt: new Date().toISOString() });
+ */
+export const threads: ConnectorDefinition<ThreadsSettings> = {
+  platform: 'threads',
+  description: 'edna Chat Center Threads: push payloads relayed by the app (threads opened and closed, operator joins, messages, reads, surveys, schedules).',
+  settings: threadsSettings,
+  normalize: normalizeThreads,
+  ingest: jsonIngest,
+};

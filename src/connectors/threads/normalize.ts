@@ -1,0 +1,250 @@
+/**
+ * The edna Threads normalizer (seed 001): one push payload `{ origin: "threads", type, …payload }`
+ * to normalized events. Pure: no I/O, no clock, no Node built-ins; small, because it also runs in
+ * the browser module.
+ *
+ * Identity (the dedupe key, DESIGN §2): `${uuid ?? providerId ?? backendId}|${type}` when the push
+ * has any of these ids, else the SHA-256 of the canonical payload. Subject:
+ * `conversation/<threadId>`, or `conversation/unknown-thread` for pushes without one.
+ * The mapping table is in `docs/events.md` (edna Threads).
+ */
+import {
+  collector,
+  describeValue,
+  hashCanonical,
+  invalidPayload,
+  isRecord,
+  unmapped,
+  toIsoUtc,
+  type Attachment,
+  type NormalizeContext,
+  type Normalizer,
+  type Party,
+  type SwitchboardEvent,
+} from '../../core/index.js';
+
+const PLATFORM = 'threads';
+
+/** The conversation key of pushes without a `threadId`. */
+export const UNKNOWN_THREAD = 'unknown-thread';
+
+/** Drops keys whose value is `undefined`, so that events hold only what the push gave. */
+function compact<T extends Record<string, unknown>>(o: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  return out as T;
+}
+
+/** A non-empty string, else undefined. */
+function nz(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/** An id: a non-empty string, or a finite number as a string (`threadId`, `backendId` are numbers). */
+function idOf(v: unknown): string | undefined {
+  return typeof v === 'number' && Number.isFinite(v) ? String(v) : nz(v);
+}
+
+/** A finite number, or a string holding one. */
+function num(v: unknown): number | undefined {
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+  return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
+}
+
+function rec(v: unknown): Record<string, unknown> {
+  return isRecord(v) ? v : {};
+}
+
+/** SHA-256 of the canonical JSON; a value canonical JSON refuses (a lone surrogate) is invalid input. */
+function hash(v: unknown): string {
+  try {
+    return hashCanonical(v);
+  } catch (err) {
+    return invalidPayload(`threads: the push cannot be identified: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+const ZONED_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)$/i;
+
+/** `receivedDate` in UTC when it is an ISO 8601 time with a zone; else undefined (→ the receipt time). */
+function isoTime(v: unknown): string | undefined {
+  return typeof v === 'string' && ZONED_TIME.test(v) && Number.isFinite(Date.parse(v)) ? toIsoUtc(v, 'receivedDate') : undefined;
+}
+
+const LINE_BREAK = /[\n\r\u2028\u2029]/;
+
+// ─── the push ─────────────────────────────────────────────────────────────────────────────────
+
+interface Push {
+  readonly p: Record<string, unknown>;
+  readonly type: string;
+  /** `uuid ?? providerId ?? backendId`, if any. */
+  readonly messageId: string | undefined;
+  readonly identity: string;
+  readonly subject: string;
+  readonly time: string | undefined;
+  /** The fields every conversation event carries. */
+  readonly base: { conversationId: string; client?: Party; operator?: Party };
+}
+
+/** `operator` as a party: `role: EXTERNAL_BOT` → bot, anything else → operator. */
+function operatorOf(v: unknown): Party | undefined {
+  if (!isRecord(v)) return undefined;
+  return compact({ id: idOf(v.id), name: nz(v.name) ?? nz(v.alias), role: v.role === 'EXTERNAL_BOT' ? ('bot' as const) : ('operator' as const) });
+}
+
+/** A JSON string field (`SURVEY`, `SCHEDULE`, `SCENARIO`: `text`); an object or array already parsed is taken as is. */
+function jsonField(push: Push, key: string): unknown {
+  const v = push.p[key];
+  if (isRecord(v) || Array.isArray(v)) return v;
+  if (typeof v !== 'string') return invalidPayload(`threads ${push.type}: at ${key}: expected a JSON string, found ${describeValue(v)}`);
+  try {
+    return JSON.parse(v) as unknown;
+  } catch (err) {
+    return invalidPayload(`threads ${push.type}: at ${key}: malformed JSON: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** `readInMessageIds`: a comma-separated string, a bracketed string `"[a, b]"` or an array. */
+function readIds(push: Push): string[] {
+  const v = push.p.readInMessageIds;
+  const list = typeof v === 'string' ? v.replace(/^\s*\[|\]\s*$/g, '').split(',') : typeof v === 'number' ? [v] : v;
+  if (!Array.isArray(list)) {
+    return invalidPayload(`threads ${push.type}: at readInMessageIds: expected a comma-separated string, a bracketed list or an array, found ${describeValue(v)}`);
+  }
+  const ids: string[] = [];
+  for (const item of list as unknown[]) {
+    const id = typeof item === 'string' ? item.trim().replace(/^["']|["']$/g, '') : idOf(item);
+    if (id) ids.push(id);
+  }
+  return ids;
+}
+
+function attachmentOf(a: Record<string, unknown>): Attachment {
+  const o = rec(a.optional);
+  return compact({ url: nz(a.result) ?? nz(a.url), name: nz(o.name) ?? nz(a.name), mimeType: nz(o.type) ?? nz(a.type), size: num(o.size) ?? num(a.size) });
+}
+
+// ─── mappings ─────────────────────────────────────────────────────────────────────────────────
+
+type Emit = ReturnType<typeof collector>['emit'];
+type Mapping = (emit: Emit, push: Push) => void;
+
+type Plain = 'conversation.opened' | 'conversation.queued' | 'conversation.assigned' | 'conversation.unassigned' | 'conversation.closed';
+
+const plain =
+  (type: Plain): Mapping =>
+  (emit, push) => {
+    emit(type, push.subject, push.base, push.time);
+  };
+
+/** The id of the message an edit or deletion concerns; required. */
+function targetId(push: Push): string {
+  return push.messageId ?? invalidPayload(`threads ${push.type}: expected the message's uuid, providerId or backendId, found none`);
+}
+
+const message: Mapping = (emit, push) => {
+  const p = push.p;
+  const operator = push.base.operator;
+  const quote = Array.isArray(p.quotes) ? rec(p.quotes[0]) : {};
+  const quoted = compact({ messageId: idOf(quote.uuid) ?? idOf(quote.providerId), text: nz(quote.text) });
+  emit(
+    'message.created',
+    push.subject,
+    compact({
+      ...push.base,
+      // Without any id the message is keyed by its payload: a redelivery still gets the same id.
+      messageId: push.messageId ?? push.identity,
+      // The SDK reads a push with an operator as the operator's phrase, else as the client's own.
+      direction: operator ? ('outbound' as const) : ('inbound' as const),
+      author: operator ?? compact({ id: push.base.client?.id, role: 'client' as const }),
+      text: nz(p.text) ?? nz(p.formattedText),
+      attachments: Array.isArray(p.attachments) ? p.attachments.filter(isRecord).map(attachmentOf) : [],
+      quickReplies: Array.isArray(p.quickReplies)
+        ? p.quickReplies.filter(isRecord).map((q) => compact({ text: typeof q.text === 'string' ? q.text : '', payload: nz(q.payload), url: nz(q.url), imageUrl: nz(q.imageUrl) }))
+        : [],
+      quoted: Object.keys(quoted).length > 0 ? quoted : undefined,
+      hidden: p.display === false ? true : undefined,
+      sentAt: push.time,
+    }),
+    push.time,
+  );
+};
+
+const MAPPINGS: Readonly<Record<string, Mapping>> = {
+  THREAD_OPENED: plain('conversation.opened'),
+  THREAD_CLOSED: plain('conversation.closed'),
+  TYPING: (emit, push) => {
+    emit('conversation.typing', push.subject, { ...push.base, by: push.base.operator?.role === 'bot' ? 'bot' : 'operator' }, push.time);
+  },
+  SURVEY: (emit, push) => {
+    emit('conversation.survey-requested', push.subject, { ...push.base, survey: jsonField(push, 'text') }, push.time);
+  },
+  SCHEDULE: (emit, push) => {
+    emit('conversation.schedule-changed', push.subject, { ...push.base, schedule: jsonField(push, 'text') }, push.time);
+  },
+  SCENARIO: (emit, push) => {
+    emit('conversation.scenarios-offered', push.subject, { ...push.base, scenarios: jsonField(push, 'text') }, push.time);
+  },
+  MESSAGE: message,
+  OPERATOR_JOINED: plain('conversation.assigned'),
+  OPERATOR_LEFT: plain('conversation.unassigned'),
+  OPERATOR_LOOKUP_STARTED: plain('conversation.queued'),
+  REQUEST_CLOSE_THREAD: (emit, push) => {
+    const hideAfter = num(push.p.hideAfter);
+    emit('conversation.close-requested', push.subject, compact({ ...push.base, hideAfterSec: hideAfter !== undefined && hideAfter > 0 ? hideAfter : undefined }), push.time);
+  },
+  MESSAGES_READ: (emit, push) => {
+    emit('message.status-changed', push.subject, { ...push.base, messageIds: readIds(push), status: 'read' }, push.time);
+  },
+  MESSAGE_EDITED: (emit, push) => {
+    const author = push.base.operator;
+    emit('message.edited', push.subject, compact({ ...push.base, messageId: targetId(push), text: nz(push.p.text) ?? nz(push.p.formattedText), author }), push.time);
+  },
+  MESSAGE_DELETED: (emit, push) => {
+    emit('message.status-changed', push.subject, { ...push.base, messageIds: [targetId(push)], status: 'deleted' }, push.time);
+  },
+  THREAD_ENQUEUED: plain('conversation.queued'),
+  THREAD_IN_PROGRESS: plain('conversation.assigned'),
+};
+
+/** The types this normalizer maps (the seed's and the newer SDKs'); any other type is `native.unmapped`. */
+export const THREADS_MAPPED_TYPES: readonly string[] = Object.keys(MAPPINGS);
+
+/**
+ * Normalizes one Threads push. A push without `type` but with `readInMessageIds` is read as
+ * `MESSAGES_READ`, as the SDK does.
+ *
+ * @example
+ * normalizeThreads({ origin: 'threads', type: 'THREAD_OPENED', threadId: 304 },
+ *   { connectorId: 'threads-app', receivedAt: '2026-01-01T00:00:00.000Z' });
+ * // → [conversation.opened on subject conversation/304]
+ */
+export const normalizeThreads: Normalizer = (payload, ctx: NormalizeContext): SwitchboardEvent[] => {
+  if (!isRecord(payload)) return invalidPayload(`threads: expected a push object, found ${describeValue(payload)}`);
+  const origin = payload.origin;
+  if (typeof origin !== 'string' || origin.toLowerCase() !== 'threads') {
+    invalidPayload(`threads: not a Threads push: origin is ${describeValue(origin)}, expected "threads"`);
+  }
+  // The type and the thread id become the nativetype and a subject: single lines.
+  const type = nz(payload.type) ?? (payload.type === undefined && 'readInMessageIds' in payload ? 'MESSAGES_READ' : undefined);
+  if (type === undefined || LINE_BREAK.test(type)) return invalidPayload(`threads: at type: expected a non-empty single-line string, found ${describeValue(payload.type)}`);
+  const threadId = idOf(payload.threadId) ?? UNKNOWN_THREAD;
+  if (LINE_BREAK.test(threadId)) invalidPayload(`threads ${type}: at threadId: expected a number or a single-line string, found ${describeValue(payload.threadId)}`);
+  const messageId = idOf(payload.uuid) ?? idOf(payload.providerId) ?? idOf(payload.backendId);
+  const clientId = idOf(payload.clientId);
+  const push: Push = {
+    p: payload,
+    type,
+    messageId,
+    identity: messageId !== undefined ? `${messageId}|${type}` : hash(payload),
+    subject: `conversation/${threadId}`,
+    time: isoTime(payload.receivedDate),
+    base: compact({ conversationId: threadId, client: clientId === undefined ? undefined : { id: clientId, role: 'client' as const }, operator: operatorOf(payload.operator) }),
+  };
+  const mapping = Object.hasOwn(MAPPINGS, type) ? MAPPINGS[type] : undefined;
+  if (!mapping) return [unmapped(PLATFORM, ctx, payload, type, `no mapping for Threads type "${type}"`, push.identity, push.time)];
+  const out = collector(PLATFORM, ctx, payload, push.identity, type);
+  mapping(out.emit, push);
+  return out.events;
+};

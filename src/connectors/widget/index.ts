@@ -1,0 +1,29 @@
+/**
+ * The call widget connector ("Слушатель", seed 000): web widget messages and mobile SDK codes,
+ * relayed to `POST /ingest/:connectorId` by the page or the app, normalized by `normalizeWidget`.
+ */
+import * as z from 'zod/mini';
+import { jsonIngest } from '../json-ingest.js';
+import type { ConnectorDefinition } from '../types.js';
+import { normalizeWidget } from './normalize.js';
+
+/** The widget keys of a `connectors[]` entry: none besides `id`, `platform` and `ingestToken`. */
+export const widgetSettings = z.strictObject({});
+
+export type WidgetSettings = z.infer<typeof widgetSettings>;
+
+/**
+ * The call widget connector definition.
+ *
+ * @example
+ * import { widget } from './connectors/widget/index.js';
+ * widget.normalize({ code: 'RINGING', callId: 'c-1', timestamp: 1767225600000 },
+ *   { connectorId: 'widget-web', receivedAt: new Date().toISOString() });
+ */
+export const widget: ConnectorDefinition<WidgetSettings> = {
+  platform: 'widget',
+  description: 'Call widget ("Слушатель"): web widget messages and mobile SDK codes relayed by the page or app (ringing, answer, redirect, end, greeting, chat, rating).',
+  settings: widgetSettings,
+  normalize: normalizeWidget,
+  ingest: jsonIngest,
+};
