@@ -4,6 +4,8 @@
 import { SwitchboardError } from '../core/index.js';
 import { SCENARIOS as GREENAPI_SCENARIOS } from '../connectors/greenapi/scenarios.js';
 import { GreenApiSimulator, GreenApiWebhookSender } from '../connectors/greenapi/simulator.js';
+import { CONNECT1C_SCENARIOS, scenarioEvents } from '../connectors/connect1c/scenarios.js';
+import { Connect1cSimulator } from '../connectors/connect1c/simulator.js';
 import { TWIN_SCENARIOS } from '../connectors/twin/scenarios.js';
 import { TwinSimulator } from '../connectors/twin/simulator.js';
 
@@ -15,6 +17,7 @@ export interface SimulateOptions {
   apiToken: string;
   retryDelay: number;
   list?: boolean;
+  pipe?: string;
 }
 
 interface Simulator {
@@ -97,8 +100,40 @@ const twin: Simulator = {
   },
 };
 
+const connect1c: Simulator = {
+  scenarios: CONNECT1C_SCENARIOS,
+  async run(scenario, opts) {
+    const chosen = CONNECT1C_SCENARIOS[scenario];
+    if (!chosen) return;
+    if (opts.target) {
+      // The HTTP relay: the same XML events, POSTed as one body.
+      const events = scenarioEvents(scenario, { now: Date.now() });
+      const res = await fetch(opts.target, { method: 'POST', headers: { 'content-type': 'application/xml', ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}) }, body: `<Events>${events.join('')}</Events>` });
+      print([`relayed ${events.length} events of "${scenario}" to ${opts.target}: HTTP ${res.status} ${await res.text()}`]);
+      return;
+    }
+    const sim = new Connect1cSimulator(opts.pipe ? { path: opts.pipe } : {});
+    const path = await sim.start();
+    print([
+      `1С-Коннект simulator listening on ${path}.`,
+      `"${scenario}" is played when the first client has subscribed. Point a connector at it:`,
+      `  - { id: office-sim, platform: connect1c, pipe: "${path}" }`,
+      'Ctrl-C to stop.',
+    ]);
+    let played = false;
+    const waiter = setInterval(() => {
+      if (played || sim.stats.subscriptions.length === 0) return;
+      played = true;
+      void sim.play(chosen.frames({ now: Date.now() }), 20).then(() => process.stderr.write(`played "${scenario}"\n`));
+    }, 200);
+    await untilStopped(() => `clients ${sim.clientCount}, subscriptions ${sim.stats.subscriptions.length}, emitted ${sim.stats.emitted.length}, commands ${sim.stats.commands.length}`);
+    clearInterval(waiter);
+    await sim.close();
+  },
+};
+
 /** Simulators available, by platform. */
-export const SIMULATORS: Readonly<Record<string, Simulator>> = { greenapi, twin };
+export const SIMULATORS: Readonly<Record<string, Simulator>> = { greenapi, twin, connect1c };
 
 export function listScenarios(platform: string): string {
   const sim = SIMULATORS[platform];

@@ -3,6 +3,7 @@
  * `src/connectors/` and one line here.
  */
 import type { Platform } from '../core/index.js';
+import { connect1c } from './connect1c/index.js';
 import { greenapi } from './greenapi/index.js';
 import { threads } from './threads/index.js';
 import { twin } from './twin/index.js';
@@ -14,6 +15,7 @@ export const CONNECTORS: readonly ConnectorDefinition[] = [
   defineConnector(twin),
   defineConnector(widget),
   defineConnector(threads),
+  defineConnector(connect1c),
 ];
 
 export function connectorFor(platform: string): ConnectorDefinition | undefined {

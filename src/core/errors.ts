@@ -79,9 +79,12 @@ export class ValidationError extends SwitchboardError {
 export class RetryableError extends SwitchboardError {
   /** Suggested wait before the next try, when the platform said (e.g. Retry-After). */
   readonly retryAfterMs: number | undefined;
-  constructor(message: string, options?: { cause?: unknown; retryAfterMs?: number }) {
+  /** The connection is gone: reconnect (after backoff) rather than retry on the same source. */
+  readonly connectionLost: boolean;
+  constructor(message: string, options?: { cause?: unknown; retryAfterMs?: number; connectionLost?: boolean }) {
     super('SB_ERR_CONNECTOR_RETRYABLE', message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.retryAfterMs = options?.retryAfterMs;
+    this.connectionLost = options?.connectionLost ?? false;
   }
 }
 

@@ -131,7 +131,8 @@ export class ConnectorRuntime {
         this.state = 'connecting';
         await source.connect(signal);
         if (!source.reportsConnected) this.onSignal({ kind: 'connected' });
-        attempt = await this.readLoop(source, signal, backoff);
+        attempt = 0;
+        await this.readLoop(source, signal, backoff);
       } catch (err) {
         if (signal.aborted) break;
         this.noteError(err);
@@ -156,9 +157,10 @@ export class ConnectorRuntime {
 
   /**
    * Reads, commits and acks until stopped. A few failed reads in a row are a blip, retried with
-   * backoff on the same source; past `MAX_BLIPS` the error is thrown and the source reconnects.
+   * backoff on the same source; past `MAX_BLIPS`, or when the connection is lost, the error is
+   * thrown and the source reconnects.
    */
-  private async readLoop(source: Source, signal: AbortSignal, backoff: BackoffOptions): Promise<number> {
+  private async readLoop(source: Source, signal: AbortSignal, backoff: BackoffOptions): Promise<void> {
     let blips = 0;
     while (!signal.aborted) {
       try {
@@ -175,14 +177,13 @@ export class ConnectorRuntime {
         // Only now, with the events on disk, may the platform forget them.
         await batch.ack?.();
       } catch (err) {
-        if (signal.aborted || isAuthError(err) || !(err instanceof RetryableError) || ++blips > MAX_BLIPS) throw err;
+        if (signal.aborted || isAuthError(err) || !(err instanceof RetryableError) || err.connectionLost || ++blips > MAX_BLIPS) throw err;
         this.noteError(err);
         const wait = waitFor(err, blips - 1, backoff);
         this.deps.logger.debug({ connector: this.connector.id, err: this.lastError, waitMs: wait }, 'transient connector error; retrying');
         await sleep(wait, signal);
       }
     }
-    return 0;
   }
 
   private noteError(err: unknown): void {

@@ -377,7 +377,7 @@ export class Connect1cPipeSource implements Source {
       if ('xml' in f) this.onXml(f.xml);
       else this.reject(f.error, describeRaw(f.raw));
     }
-    this.failure = new RetryableError(reason, cause === undefined ? undefined : { cause });
+    this.failure = new RetryableError(reason, { connectionLost: true, ...(cause === undefined ? {} : { cause }) });
     this.failPending(reason);
     this.notify();
   }

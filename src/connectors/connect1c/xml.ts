@@ -77,6 +77,8 @@ export function childText(el: XmlElement, name: string): string | undefined {
 
 /** Splits a relay body holding one or several `<Event>` documents (optionally inside one wrapper element) into their XML texts. */
 export function splitEvents(text: string): string[] {
-  const events = text.match(/<Event\b[\s\S]*?(?:\/>|<\/Event>)/g);
+  // An attribute value may hold '>' or '/>'; a child may be self-closing: match the start tag
+  // attribute by attribute, then either end it with '/>' or take everything up to </Event>.
+  const events = text.match(/<Event\b(?:[^>"']|"[^"]*"|'[^']*')*?(?:\/>|>[\s\S]*?<\/Event>)/g);
   return events ?? [];
 }
