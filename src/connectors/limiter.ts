@@ -8,9 +8,19 @@ export class IntervalGate {
   private tail: Promise<void> = Promise.resolve();
 
   constructor(
-    readonly intervalMs: number,
+    private interval: number,
     private readonly now: () => number = Date.now,
   ) {}
+
+  get intervalMs(): number {
+    return this.interval;
+  }
+
+  /** Lengthens the interval (never shortens it): the strictest of several users wins. */
+  atLeast(intervalMs: number): this {
+    this.interval = Math.max(this.interval, intervalMs);
+    return this;
+  }
 
   /** Resolves when the caller may start; rejects with the signal's reason when aborted first. */
   pass(signal?: AbortSignal): Promise<void> {
@@ -25,7 +35,7 @@ export class IntervalGate {
       if (signal?.aborted) return reject(signal.reason as Error);
       const go = () => {
         signal?.removeEventListener('abort', stop);
-        this.next = this.now() + this.intervalMs;
+        this.next = this.now() + this.interval;
         resolve();
       };
       const wait = this.next - this.now();
@@ -44,12 +54,13 @@ export class IntervalGate {
 export class GateRegistry {
   private readonly gates = new Map<string, IntervalGate>();
   constructor(private readonly intervalMs: number) {}
-  for(key: string): IntervalGate {
+  /** The key's gate; `intervalMs` lengthens it when this user asks for a slower pace. */
+  for(key: string, intervalMs = this.intervalMs): IntervalGate {
     let g = this.gates.get(key);
     if (!g) {
-      g = new IntervalGate(this.intervalMs);
+      g = new IntervalGate(intervalMs);
       this.gates.set(key, g);
     }
-    return g;
+    return g.atLeast(intervalMs);
   }
 }

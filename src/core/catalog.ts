@@ -1,9 +1,20 @@
 /**
  * The type catalogue of DESIGN §2: one schema per event type for its `data`.
- * Built with `zod/mini` so that the core stays small enough for the browser module.
- * Every `data` also carries `native`: the original payload, unchanged.
+ * Built with `zod/mini`. Every `data` also carries `native`: the original payload, unchanged.
+ *
+ * Loading this module registers the schemas with `createEvent` (see `setDataValidator`), so every
+ * program that has the catalogue validates each event's data at construction. Its only side
+ * effect is that registration: a browser bundle that uses nothing from here may leave it out
+ * (the package's `sideEffects` hint, `scripts/check-size.mjs`), and then `createEvent` checks
+ * the envelope only — the server validates again what it ingests.
  */
 import * as z from 'zod/mini';
+import { setDataValidator } from './event.js';
+import { EVENT_TYPES, isEventType, type EventType } from './event-types.js';
+import { describeIssues } from './issues.js';
+
+export { EVENT_TYPES, isEventType };
+export type { EventType };
 
 const str = z.string();
 const optStr = z.optional(z.string());
@@ -171,25 +182,19 @@ const schemas = {
 
   // Anything a normalizer does not recognise.
   'native.unmapped': z.strictObject({ ...native, reason: str }),
-} as const;
+} as const satisfies { readonly [K in EventType]: z.ZodMiniType };
 
 export const DATA_SCHEMAS: { readonly [K in keyof typeof schemas]: (typeof schemas)[K] } = schemas;
 
-/** Every event type of the catalogue. */
-export type EventType = keyof typeof schemas;
-
 /** The `data` of each event type. */
 export type EventDataMap = { [K in EventType]: z.infer<(typeof schemas)[K]> };
-
-/** All event types, in catalogue order. */
-export const EVENT_TYPES = Object.keys(schemas) as EventType[];
-
-const typeSet: ReadonlySet<string> = new Set(EVENT_TYPES);
-export function isEventType(value: string): value is EventType {
-  return typeSet.has(value);
-}
 
 /** The JSON Schema (draft 2020-12) of a type's `data`. */
 export function dataJsonSchema(type: EventType): Record<string, unknown> {
   return z.toJSONSchema(schemas[type], { unrepresentable: 'any' }) as Record<string, unknown>;
 }
+
+setDataValidator((type, data) => {
+  const result = schemas[type].safeParse(data);
+  return result.success ? undefined : describeIssues(result.error.issues, data);
+});

@@ -1,12 +1,11 @@
 /**
  * The normalized event: a CloudEvents 1.0 event (JSON format) as DESIGN §2 fixes it.
  */
-import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import canonicalize from 'canonicalize';
-import { DATA_SCHEMAS, isEventType, type EventDataMap, type EventType } from './catalog.js';
+import type { EventDataMap } from './catalog.js';
 import { ValidationError } from './errors.js';
-import { describeIssues } from './issues.js';
+import { isEventType, type EventType } from './event-types.js';
+import { sha256Hex } from './sha256.js';
 
 export const PLATFORMS = ['widget', 'threads', 'twin', 'connect1c', 'greenapi'] as const;
 export type Platform = (typeof PLATFORMS)[number];
@@ -52,7 +51,7 @@ export function canonicalJson(value: unknown): string {
 
 /** Hex SHA-256 of the canonical JSON of a value. */
 export function hashCanonical(value: unknown): string {
-  return bytesToHex(sha256(utf8ToBytes(canonicalJson(value))));
+  return sha256Hex(canonicalJson(value));
 }
 
 /**
@@ -62,7 +61,7 @@ export function hashCanonical(value: unknown): string {
  * @example eventId('switchboard/greenapi/wa-main', 'incomingCall|ABC|offer', 'call.ringing', 0)
  */
 export function eventId(source: string, identity: string, type: EventType, ordinal = 0): string {
-  const h = bytesToHex(sha256(utf8ToBytes(`${source}\u0000${identity}\u0000${type}\u0000${ordinal}`)));
+  const h = sha256Hex(`${source}\u0000${identity}\u0000${type}\u0000${ordinal}`);
   const variant = ((parseInt(h.charAt(16), 16) & 0x3) | 0x8).toString(16);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
@@ -112,7 +111,28 @@ export function createEvent<T extends EventType>(init: EventInit<T>): Switchboar
   return Object.freeze(event);
 }
 
-/** Checks an event (e.g. one read back from JSON) against the envelope rules and its data schema. */
+/**
+ * Checks the `data` of an event against its type's schema: `undefined` when it matches, else
+ * the problem, naming the field (`at outcome: expected …, found …`).
+ */
+export type DataValidator = (type: EventType, data: unknown) => string | undefined;
+
+let dataValidator: DataValidator | undefined;
+
+/**
+ * Registers the check of `data` used by `createEvent` and `validateEvent`. `catalog.ts` registers
+ * the catalogue's schemas when it is loaded, which `core/index.ts` always does; without it (a
+ * browser bundle that left the catalogue out) only the envelope and the presence of
+ * `data.native` are checked. Internal: not exported from the core's entry.
+ */
+export function setDataValidator(validator: DataValidator): void {
+  dataValidator = validator;
+}
+
+/**
+ * Checks an event (e.g. one read back from JSON) against the envelope rules and its data schema
+ * (the envelope alone where the catalogue is not loaded, see `setDataValidator`).
+ */
 export function validateEvent(event: SwitchboardEvent): void {
   const fail = (what: string): never => {
     throw new ValidationError('SB_ERR_EVENT_INVALID', `invalid ${event.type} event: ${what}`, { detail: { type: event.type } });
@@ -120,8 +140,13 @@ export function validateEvent(event: SwitchboardEvent): void {
   if (!isEventType(event.type)) fail(`unknown type "${String(event.type)}"`);
   if (!SUBJECT_RE.test(event.subject)) fail(`subject "${event.subject}" is not <kind>/<key>`);
   if (!event.nativetype) fail('nativetype is empty');
-  const result = DATA_SCHEMAS[event.type].safeParse(event.data);
-  if (!result.success) fail(`data ${describeIssues(result.error.issues, event.data)}`);
+  const data: unknown = event.data;
+  const problem = dataValidator
+    ? dataValidator(event.type, data)
+    : data === null || typeof data !== 'object' || Array.isArray(data) || !('native' in data)
+      ? 'at (root): expected an object with native, found something else'
+      : undefined;
+  if (problem !== undefined) fail(`data ${problem}`);
 }
 
 /** Parses a platform time into ISO 8601 UTC; numbers are Unix milliseconds. */

@@ -2,8 +2,10 @@
  * The pure, isomorphic core of Switchboard: the event model, its schemas and the normalizer
  * contract. No Node built-ins are imported here or below.
  */
-export { DATA_SCHEMAS, EVENT_TYPES, CALL_OUTCOMES, MESSAGE_STATUSES, isEventType, dataJsonSchema } from './catalog.js';
-export type { EventType, EventDataMap, Party, Direction, CallOutcome, Attachment } from './catalog.js';
+export { DATA_SCHEMAS, CALL_OUTCOMES, MESSAGE_STATUSES, dataJsonSchema } from './catalog.js';
+export type { EventDataMap, Party, Direction, CallOutcome, Attachment } from './catalog.js';
+export { EVENT_TYPES, isEventType } from './event-types.js';
+export type { EventType } from './event-types.js';
 export { PLATFORMS, isPlatform, createEvent, validateEvent, eventId, sourceOf, hashCanonical, canonicalJson, dataSchemaUri, toIsoUtc } from './event.js';
 export type { Platform, SwitchboardEvent, AnyEvent, EventInit } from './event.js';
 export { collector, unmapped, invalidPayload, isRecord } from './normalizer.js';

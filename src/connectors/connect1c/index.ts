@@ -6,27 +6,16 @@
 import * as z from 'zod/mini';
 import { ValidationError } from '../../core/index.js';
 import type { ConnectorDefinition, IngestItem, IngestSpec } from '../types.js';
-import { normalizeConnect1c } from './normalize.js';
+import { DEFAULT_TIME_ZONE, isTimeZone, normalizeConnect1c } from './normalize.js';
 import { CONNECT1C_INITIATORS, CONNECT1C_MODES, Connect1cPipeSource, MAX_FRAME_CHARS } from './pipe.js';
 import { parseXml, splitEvents } from './xml.js';
 
 export { DEFAULT_SUBSCRIPTIONS, Connect1cPipeSource, type Connect1cCommandResult, type Connect1cSubscription } from './pipe.js';
 
-/** The zone of the application's local `Time` stamps when the settings name none. */
-export const DEFAULT_TIME_ZONE = 'Europe/Moscow';
+export { DEFAULT_TIME_ZONE, isTimeZone };
 
 /** Every object of the seed's list ("Возможные объекты события"); subscriptions make sense for the mass ones. */
 export const CONNECT1C_OBJECTS = ['PersonalInfo', 'AgentOnlineStatus', 'Message', 'Call', 'RemoteAccessSession', 'FileTransfer', 'Treatment', 'ServiceRequest'] as const;
-
-/** True when `Intl` knows the IANA zone name. */
-export function isTimeZone(name: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: name });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * The 1С-Коннект keys of a `connectors[]` entry.

@@ -217,7 +217,7 @@ const SEED_MODES: ReadonlyArray<readonly [string, Record<string, string>, string
   ['GroupChats', { GroupChatRoomID: 'room-1', MemberID: 'member-1' }, 'room-1'],
 ];
 
-/** Every native code the mapping covers (docs/connectors/connect1c-mapping.md); each has a fixture. */
+/** Every native code the mapping covers (docs/events.md, 1С-Коннект); each has a fixture. */
 const MAPPED_CODES = [
   'Call/Started',
   'Call/CallAccepted',
@@ -434,8 +434,10 @@ describe('1С-Коннект other objects', () => {
     expect(data(e).text).toBe('a & b <c> "d" \'e\'');
   });
 
-  // xml.ts parses with fast-xml-parser's `htmlEntities: false`, which leaves `&#1046;` / `&#x416;` undecoded.
-  it.todo('decodes numeric character references in a message body (needs a change in xml.ts)');
+  it('decodes numeric character references in a message body', () => {
+    const xml = xmlEvent(head('Message'), { ...serviceChat, MessageID: 'm-1', AuthorID: USER }, '<MessageBody>&#1046;&#x416; &amp; &lt;ok&gt;</MessageBody>');
+    expect(only(xml).data).toMatchObject({ text: 'ЖЖ & <ok>' });
+  });
 
   it('keys the account\'s own status as operator/self and names another\'s by its id', () => {
     const self = only(xmlEvent(head('AgentOnlineStatus', { Initiator: 'Self' }), { Status: 'Away' }));

@@ -7,7 +7,7 @@
  * none). `nativetype`: `${Object}/${State}`, `${Object}` without a State, and
  * `AgentOnlineStatus/${Status}` for online statuses. All mappings are in the tables below
  * (`OBJECTS`, `CALL_RESULTS`, `TREATMENT_STATES`, `ONLINE_STATUSES`, `CHAT_KEYS`);
- * `docs/connectors/connect1c-mapping.md` documents them.
+ * `docs/events.md` (1С-Коннект) documents them.
  *
  * Errors: XML that is not well-formed, has a DTD or entity declarations or is too large is refused
  * by `parseXml` (`SB_ERR_INGEST_MALFORMED`); a root other than `<Event>`, an Event without `ID`,

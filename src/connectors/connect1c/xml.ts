@@ -21,8 +21,8 @@ const parser = new XMLParser({
   preserveOrder: true,
   ignoreAttributes: false,
   attributeNamePrefix: '',
-  processEntities: true, // only the five predefined entities and character references: no DTD can reach here
-  htmlEntities: false,
+  processEntities: true, // the five predefined entities; no DTD can reach here
+  htmlEntities: true, // and numeric character references (&#1046; &#x416;), which 1С-Коннект may send
   parseTagValue: false,
   parseAttributeValue: false,
   trimValues: true,

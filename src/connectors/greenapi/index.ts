@@ -35,7 +35,7 @@ export const greenApiSettings = z.strictObject({
       receiveTimeout: z.optional(z.int().check(z.gte(5), z.lte(60))),
       /** `false`: do not poll (webhooks deliver); the credentials serve caller names only. */
       receive: z.optional(z.boolean()),
-      /** Ceiling on receive/delete requests per second for this instance (GREEN-API allows 100; default 50). */
+      /** Ceiling on requests per second for this instance, for receive and for delete each (GREEN-API allows 100; default 50). */
       maxRequestsPerSecond: z.optional(z.int().check(z.gte(1), z.lte(100))),
       /** Notifications larger than this are quarantined and deleted (default 1 MiB). */
       maxNotificationBytes: z.optional(z.int().check(z.gte(1024))),

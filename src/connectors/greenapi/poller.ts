@@ -12,17 +12,12 @@ import type { Source, SourceBatch, SourceContext } from '../types.js';
 import { GreenApiClient, MalformedAnswerError } from './client.js';
 import type { GreenApiSettings } from './index.js';
 
-/** Shared by every connector polling the same instance in this process. */
-const requestGates = new Map<number, GateRegistry>();
-function gateFor(idInstance: string, perSecond: number) {
-  const interval = Math.ceil(1000 / perSecond);
-  let reg = requestGates.get(interval);
-  if (!reg) {
-    reg = new GateRegistry(interval);
-    requestGates.set(interval, reg);
-  }
-  return reg.for(idInstance);
-}
+/**
+ * Request pacing per instance and per method (receiveNotification and deleteNotification each
+ * have GREEN-API's per-instance limit), shared by every connector polling the same instance in
+ * this process; the slowest pace asked for wins.
+ */
+const requestGates = new GateRegistry(10);
 
 /** Keeps quarantined raw text to a sane size. */
 function clip(raw: string): string {
@@ -33,7 +28,9 @@ export function greenApiPoller(ctx: SourceContext<GreenApiSettings>): Source | u
   const polling = ctx.settings.polling;
   if (!polling || polling.receive === false) return undefined;
   const client = new GreenApiClient(polling);
-  const gate = gateFor(polling.idInstance, polling.maxRequestsPerSecond ?? 50);
+  const interval = Math.ceil(1000 / (polling.maxRequestsPerSecond ?? 50));
+  const receiveGate = requestGates.for(`${polling.idInstance}|receive`, interval);
+  const deleteGate = requestGates.for(`${polling.idInstance}|delete`, interval);
   const receiveTimeout = polling.receiveTimeout ?? 20;
   const keep = ctx.settings.keepTypes ? new Set(ctx.settings.keepTypes) : undefined;
   const maxBytes = polling.maxNotificationBytes ?? 1024 * 1024;
@@ -46,9 +43,9 @@ export function greenApiPoller(ctx: SourceContext<GreenApiSettings>): Source | u
       // Nothing to open: the first answered request shows that the instance is reachable.
     },
     async read(signal: AbortSignal): Promise<SourceBatch | null> {
-      await gate.pass(signal);
+      await receiveGate.pass(signal);
       const deleteAfterCommit = (receiptId: number) => async () => {
-        await gate.pass();
+        await deleteGate.pass();
         await client.delete(receiptId);
       };
       let received;
