@@ -84,6 +84,13 @@ describe('config', () => {
     }
   });
 
+  it('takes callRecords and language on every connector, with defaults all and ru', () => {
+    const c = resolveConfig({ connectors: [{ id: 'a', platform: 'greenapi' }, { id: 'b', platform: 'widget', callRecords: 'offer-only', language: 'en' }] }, { env: {} });
+    expect(c.connectors?.map((x) => [x.callRecords, x.language])).toEqual([['all', 'ru'], ['offer-only', 'en']]);
+    const issues = issuesOf(() => resolveConfig({ connectors: [{ id: 'a', platform: 'greenapi', callRecords: 'some', language: 'de' }] }, { env: {} }));
+    expect(issues.map((i) => i.path).sort()).toEqual(['connectors[0].callRecords', 'connectors[0].language']);
+  });
+
   it('reports an unset environment variable at its key path', () => {
     const issues = issuesOf(() => resolveConfig({ connectors: [{ id: 'wa', platform: 'greenapi', ingestToken: '${WA_INGEST_TOKEN}' }] }, { env: {} }));
     expect(issues).toContainEqual({ path: 'connectors[0].ingestToken', expected: 'environment variable WA_INGEST_TOKEN to be set', found: 'it unset' });

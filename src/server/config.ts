@@ -33,10 +33,18 @@ const logSchema = z.strictObject({
   level: z._default(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
 });
 
+/** Which call events are written into the conversation timeline as call records (DESIGN §3, seed 004). */
+export const CALL_RECORD_POLICIES = ['none', 'offer-only', 'results-only', 'all'] as const;
+export type CallRecordPolicy = (typeof CALL_RECORD_POLICIES)[number];
+
 const commonConnectorSchema = z.looseObject({
   id: z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/)),
   platform: z.string(),
   ingestToken: z.optional(z.string().check(z.minLength(8))),
+  /** Call records in the conversation timeline (default `all`). */
+  callRecords: z.optional(z.enum(CALL_RECORD_POLICIES)),
+  /** Language of the call-record texts: Russian (default) or English. */
+  language: z.optional(z.enum(['ru', 'en'])),
 });
 
 const rootSchema = z.strictObject({
@@ -50,6 +58,8 @@ export interface ConnectorConfig {
   readonly id: string;
   readonly platform: Platform;
   readonly ingestToken: string | undefined;
+  readonly callRecords: CallRecordPolicy;
+  readonly language: 'ru' | 'en';
   /** The platform's own keys, validated by its connector's schema. */
   readonly settings: Record<string, unknown>;
 }
@@ -151,7 +161,7 @@ function resolveConnectors(entries: readonly unknown[], issues: ConfigIssue[]): 
       issues.push(...toConfigIssues(common.error.issues, entry, at));
       return;
     }
-    const { id, platform, ingestToken, ...settings } = common.data;
+    const { id, platform, ingestToken, callRecords, language, ...settings } = common.data;
     if (seen.has(id)) issues.push({ path: `${at}.id`, expected: 'an id no other connector has', found: `a second "${id}"` });
     seen.add(id);
     const def = connectorFor(platform);
@@ -164,7 +174,7 @@ function resolveConnectors(entries: readonly unknown[], issues: ConfigIssue[]): 
       issues.push(...toConfigIssues(s.error.issues, settings, at));
       return;
     }
-    out.push({ id, platform: def.platform, ingestToken, settings: s.data });
+    out.push({ id, platform: def.platform, ingestToken, callRecords: callRecords ?? 'all', language: language ?? 'ru', settings: s.data });
   });
   return out;
 }

@@ -9,14 +9,15 @@ import { SwitchboardError, sourceOf, type EventType, type SwitchboardEvent, type
 import { CONNECTORS, connectorFor } from '../connectors/registry.js';
 import type { ConnectorDefinition, IngestItem } from '../connectors/types.js';
 import { EventBus } from './bus.js';
-import { resolveConfig, type SwitchboardConfig, type SwitchboardConfigInput } from './config.js';
+import type { Feature, FeatureConnector } from './feature.js';
+import { FEATURES } from './features.js';
+import { resolveConfig, type ConnectorConfig, type SwitchboardConfig, type SwitchboardConfigInput } from './config.js';
 import { follow, type FollowFilter } from './follow.js';
 import { buildApp, type HttpConnector } from './http/app.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { GroupCommitter, Pipeline, type IngestResult } from './pipeline.js';
 import { ConnectorRuntime } from './runtime.js';
 import { SqliteStore } from './store/sqlite.js';
-import type { Store } from './store/types.js';
 
 /** An event of one of the types `T`, discriminated on `type`. */
 export type EventOf<T extends EventType> = T extends EventType ? SwitchboardEvent<T> : never;
@@ -68,7 +69,8 @@ export class Switchboard {
   readonly apiToken: string;
   /** True when the API token was generated at this start (print it). */
   readonly apiTokenGenerated: boolean;
-  private readonly store: Store;
+  private readonly store: SqliteStore;
+  private readonly features: readonly Feature[];
   private readonly bus = new EventBus();
   private readonly committer: GroupCommitter;
   private readonly pipeline: Pipeline;
@@ -98,14 +100,16 @@ export class Switchboard {
     this.store = new SqliteStore({ path: config.store.sqlite ?? join(config.dataDir, 'switchboard.db'), durability: config.store.durability });
     this.committer = new GroupCommitter(this.store, this.bus, this.metrics, { maxPendingEvents: config.server.maxPendingEvents, maxBatchEvents: config.server.maxBatchEvents });
     this.pipeline = new Pipeline(this.committer, this.metrics);
+    const featureConnectors = new Map<string, FeatureConnector>();
 
     // No connectors configured: the embedded default, one ingest connector per platform that
     // takes pushed payloads, named after the platform, with the API token as its ingest token.
-    const entries = config.connectors ?? CONNECTORS.filter((c) => c.ingest).map((c) => ({ id: c.platform, platform: c.platform, ingestToken: this.apiToken, settings: {} }));
+    const entries: readonly ConnectorConfig[] = config.connectors ?? CONNECTORS.filter((c) => c.ingest).map((c) => ({ id: c.platform, platform: c.platform, ingestToken: this.apiToken, callRecords: 'all', language: 'ru', settings: {} }));
     for (const entry of entries) {
       const definition = connectorFor(entry.platform);
       if (!definition) continue;
       const instance = { id: entry.id, definition, settings: entry.settings };
+      featureConnectors.set(entry.id, { ...entry, definition });
       const makeSource = definition.source;
       let runtime: ConnectorRuntime | undefined;
       if (makeSource && makeSource({ connectorId: entry.id, settings: entry.settings, cursor: undefined, signal: () => undefined }) !== undefined) {
@@ -120,6 +124,8 @@ export class Switchboard {
       this.connectors.set(entry.id, { ...instance, ingestToken: entry.ingestToken, status: () => runtime?.status() ?? { transport: 'push', state: 'listening' } });
       this.startService(entry.id, definition, entry.settings);
     }
+    const featureContext = { config, store: this.store, bus: this.bus, committer: this.committer, metrics: this.metrics, logger: this.logger, connectors: featureConnectors };
+    this.features = FEATURES.map((make) => make(featureContext));
   }
 
   /** Runs a connector's background service on the events of that connector, after their commit. */
@@ -166,6 +172,7 @@ export class Switchboard {
     if (this.started) return this;
     await this.store.open();
     this.bus.reset(await this.store.latestSequence());
+    for (const f of this.features) await f.start?.();
     this.started = true;
     for (const launch of this.pendingHandlers.splice(0)) launch();
     for (const r of this.runtimes) r.start();
@@ -182,6 +189,7 @@ export class Switchboard {
         maxPendingEvents: this.config.server.maxPendingEvents,
         logger: this.logger,
         shutdown: this.shutdown.signal,
+        features: this.features,
       });
       this.address = await this.app.listen({ port: this.config.server.port, host: this.config.server.host });
       const port = this.app.server.address();
@@ -279,6 +287,7 @@ export class Switchboard {
     await Promise.all(this.runtimes.map((r) => r.stop()));
     await Promise.all(this.services.map((stop) => stop()));
     await this.committer.close();
+    for (const f of [...this.features].reverse()) await f.close?.();
     await this.store.close();
   }
 }

@@ -10,21 +10,13 @@ import { callerNames } from './caller-names.js';
 import { normalizeGreenApi } from './normalize.js';
 import { greenApiPoller } from './poller.js';
 
-/** Which call notifications are written into the chat timeline (DESIGN §3, seed 004). */
-export const CALL_RECORD_POLICIES = ['none', 'offer-only', 'results-only', 'all'] as const;
-
 /**
  * The GREEN-API keys of a `connectors[]` entry.
  *
  * @example
- * { callRecords: 'all', language: 'ru',
- *   polling: { apiUrl: 'https://api.green-api.com', idInstance: '1101000001', apiTokenInstance: '…', receiveTimeout: 20 } }
+ * { polling: { apiUrl: 'https://api.green-api.com', idInstance: '1101000001', apiTokenInstance: '…', receiveTimeout: 20 } }
  */
 export const greenApiSettings = z.strictObject({
-  /** Call records in the conversation timeline; the default is applied by the projection. */
-  callRecords: z.optional(z.enum(CALL_RECORD_POLICIES)),
-  /** Language of the call-record texts: Russian (default) or English. */
-  language: z.optional(z.enum(['ru', 'en'])),
   /** Present to poll the instance's notification queue instead of (or besides) receiving webhooks. */
   polling: z.optional(
     z.strictObject({

@@ -304,8 +304,7 @@ describe('GREEN-API connector definition', () => {
   it('accepts the documented settings', () => {
     const ok = [
       {},
-      { callRecords: 'all', language: 'en' },
-      { callRecords: 'results-only', keepTypes: ['incomingCall', 'incomingMessageReceived'] },
+      { keepTypes: ['incomingCall', 'incomingMessageReceived'], callerNames: false },
       { polling: { apiUrl: 'https://api.green-api.com', idInstance: '1101000001', apiTokenInstance: 'abc', receiveTimeout: 20 } },
     ];
     for (const s of ok) expect(greenApiSettings.safeParse(s).success, JSON.stringify(s)).toBe(true);
@@ -313,8 +312,6 @@ describe('GREEN-API connector definition', () => {
 
   it('rejects wrong settings', () => {
     const bad = [
-      { callRecords: 'some' },
-      { language: 'de' },
       { unknownKey: 1 },
       { polling: { apiUrl: 'not a url', idInstance: '1', apiTokenInstance: 'x' } },
       { polling: { apiUrl: 'ftp://api.green-api.com', idInstance: '1', apiTokenInstance: 'x' } },

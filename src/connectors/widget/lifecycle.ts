@@ -6,10 +6,12 @@
  *       disconnected/finish → ended → closed
  *
  * A widget repeats itself and its messages may arrive out of order (a page relays them, an app
- * queues them offline), so the reducer is tolerant: a repeated state is ignored, a call never
- * moves backwards (a late `ringing` after `ended` does not reopen it), and inside the
- * connected ⇄ redirected cycle an event older than the current phase is ignored. Facts still
- * count when they come late: a late `call.answered` after `call.ended` sets `answeredAt`.
+ * queues them offline), so the reducer is tolerant: a repeated state does not move the call, a
+ * call never moves backwards (a late `ringing` after `ended` does not reopen it), and inside the
+ * connected ⇄ redirected cycle an event older than the latest one seen is ignored. Facts still
+ * count when they come late: each milestone time (`ringingAt`, `answeredAt`, `endedAt`,
+ * `closedAt`) is the earliest seen, so a late `call.answered` after `call.ended` sets
+ * `answeredAt`; the outcome is the first `call.ended`'s.
  *
  * Pure: no clock, no I/O; used by the browser module (`listener.calls()`) and meant for the
  * server's calls projection.
@@ -82,7 +84,8 @@ function field(data: unknown, key: string): unknown {
 
 /**
  * The next state of a call after one event, or the same object when the event changes nothing
- * (another call's event, a type that is not a call's, a repeat, a step backwards).
+ * (another call's event, a type that is not a call's, an exact repeat, a step backwards that
+ * brings no earlier time).
  * `state` undefined: the event opens the call (a rating arriving first opens it as ended).
  *
  * @example
@@ -105,23 +108,21 @@ export function reduceCall(state: CallState | undefined, event: CallEventLike): 
     const from = RANK[state.phase];
     const to = RANK[target];
     // Forward always; sideways only inside the redirect cycle, and only for an event not older
-    // than the current phase (a redirect overtaken by its own `connected` stays behind).
-    const moves = to > from || (to === 2 && from === 2 && target !== state.phase && t >= state.since);
+    // than the latest one seen (a redirect overtaken by the `connected` after it stays behind).
+    const moves = to > from || (to === 2 && from === 2 && target !== state.phase && t >= state.updatedAt);
     if (moves) next = { ...state, phase: target, since: t, redirects: state.redirects + (target === 'redirecting' ? 1 : 0) };
   }
 
-  // Facts, whether or not the phase moved.
+  // Facts, whether or not the phase moved: the earliest time of each milestone.
   const facts: { -readonly [K in keyof CallState]?: CallState[K] } = {};
-  if (event.type === 'call.ringing') facts.ringingAt = earliest(next.ringingAt, t);
-  if (event.type === 'call.answered' && next.answeredAt === undefined) facts.answeredAt = t;
-  if (event.type === 'call.ended' && next.endedAt === undefined) {
-    facts.endedAt = t;
+  const milestone = ({ 'call.ringing': 'ringingAt', 'call.answered': 'answeredAt', 'call.ended': 'endedAt', 'call.closed': 'closedAt' } as const)[event.type as 'call.ringing'];
+  if (milestone && (next[milestone] === undefined || t < next[milestone])) facts[milestone] = t;
+  if (event.type === 'call.ended' && next.outcome === undefined) {
     const outcome = field(event.data, 'outcome');
     const reason = field(event.data, 'reason');
     if (typeof outcome === 'string') facts.outcome = outcome as CallOutcome;
     if (typeof reason === 'string') facts.reason = reason;
   }
-  if (event.type === 'call.closed' && next.closedAt === undefined) facts.closedAt = t;
   if (rated) {
     const rating = field(event.data, 'rating');
     if (typeof rating === 'number' && rating !== next.rating) facts.rating = rating;

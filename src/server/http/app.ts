@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import * as z from 'zod/mini';
 import { SwitchboardError, ValidationError, dataJsonSchema, describeIssues, isEventType } from '../../core/index.js';
 import type { EventBus } from '../bus.js';
+import type { Feature } from '../feature.js';
 import { follow, toQuery, type FollowFilter } from '../follow.js';
 import type { Metrics } from '../metrics.js';
 import type { ConnectorInstance, GroupCommitter, Pipeline } from '../pipeline.js';
@@ -34,6 +35,8 @@ export interface AppContext {
   readonly logger: Logger;
   /** Aborted when the server shuts down: ends every open stream. */
   readonly shutdown: AbortSignal;
+  /** Routes of server features, registered in the authenticated `/v1` scope. */
+  readonly features: readonly Feature[];
 }
 
 function digest(s: string): Buffer {
@@ -192,6 +195,8 @@ export async function buildApp(ctx: AppContext) {
         }),
       };
     });
+
+    for (const f of ctx.features) await f.routes?.(v1);
 
     v1.get<{ Params: { type: string } }>('/v1/schemas/:type', async (req) => {
       const type = req.params.type.replace(/\.json$/, '');

@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { StoreError } from '../../core/index.js';
+import { StoreError, type SwitchboardEvent } from '../../core/index.js';
 import { withSequence, type CommitBatch, type CommitResult, type ConnectorStats, type EventQuery, type KvEntry, type QuarantineEntry, type Store, type StoredEvent } from './types.js';
 
 export interface SqliteStoreOptions {
@@ -27,8 +27,35 @@ interface Row {
   body: string;
 }
 
+/** An event inserted by the transaction in progress. */
+export interface InsertedEvent {
+  readonly seq: number;
+  readonly connectorId: string;
+  readonly event: SwitchboardEvent;
+}
+
+/**
+ * Work done inside the commit transaction of newly inserted events (projections, the delivery
+ * outbox). `open` runs once the database is migrated; `afterInsert` must not do I/O beyond `db`.
+ */
+export interface SqliteTxHook {
+  open?(db: Database.Database): void;
+  afterInsert(db: Database.Database, inserted: readonly InsertedEvent[]): void;
+}
+
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
+  private readonly hooks: SqliteTxHook[] = [];
+
+  /** Adds work to every commit transaction; call before `open()`. */
+  addHook(hook: SqliteTxHook): void {
+    this.hooks.push(hook);
+  }
+
+  /** The open database, for hooks' own queries (projections, outbox). */
+  get database(): Database.Database {
+    return this.handle().db;
+  }
   private db: Database.Database | undefined;
   private stmts: ReturnType<SqliteStore['prepare']> | undefined;
 
@@ -45,6 +72,7 @@ export class SqliteStore implements Store {
       migrate(db, SQLITE_MIGRATIONS);
       this.db = db;
       this.stmts = this.prepare(db);
+      for (const hook of this.hooks) hook.open?.(db);
     } catch (err) {
       throw new StoreError(`cannot open SQLite store at ${this.options.path}: ${(err as Error).message}`, { cause: err });
     }
@@ -82,13 +110,15 @@ export class SqliteStore implements Store {
 
   async commit(batches: readonly CommitBatch[]): Promise<CommitResult[]> {
     const { db, stmts } = this.handle();
-    const run = db.transaction((): CommitResult[] =>
-      batches.map((batch) => {
+    const run = db.transaction((): CommitResult[] => {
+      const inserted: InsertedEvent[] = [];
+      const results = batches.map((batch) => {
         const stored = batch.events.map((e): StoredEvent | undefined => {
           const body = JSON.stringify(e);
           const info = stmts.insertEvent.run(e.id, e.type, e.platform, batch.connectorId, e.subject, e.time, batch.receivedAt, body);
           if (info.changes === 0) return undefined;
           const seq = Number(info.lastInsertRowid);
+          inserted.push({ seq, connectorId: batch.connectorId, event: e });
           return { seq, id: e.id, type: e.type, json: withSequence(body, seq) };
         });
         const quarantineIds = batch.quarantine.map((q) =>
@@ -96,8 +126,11 @@ export class SqliteStore implements Store {
         );
         if (batch.cursor !== undefined) stmts.upsertCursor.run(batch.connectorId, batch.cursor, batch.receivedAt);
         return { stored, quarantineIds };
-      }),
-    );
+      });
+      // Projections and the delivery outbox change in the same transaction as the events.
+      if (inserted.length > 0) for (const hook of this.hooks) hook.afterInsert(db, inserted);
+      return results;
+    });
     try {
       return run.immediate();
     } catch (err) {

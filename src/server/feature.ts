@@ -1,0 +1,42 @@
+/**
+ * Server features beside the pipeline (projections, delivery): each adds work to the commit
+ * transaction through a store hook, its own routes under the authenticated `/v1` scope, and
+ * background work started and stopped with the server. One line each in `features.ts`.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { ConnectorDefinition } from '../connectors/types.js';
+import type { EventBus } from './bus.js';
+import type { ConnectorConfig, SwitchboardConfig } from './config.js';
+import type { Metrics } from './metrics.js';
+import type { GroupCommitter } from './pipeline.js';
+import type { SqliteStore } from './store/sqlite.js';
+
+/** The Fastify scope `/v1` routes are registered in (the API token is already checked there). */
+export type V1Scope = FastifyInstance;
+
+export interface FeatureConnector extends ConnectorConfig {
+  readonly definition: ConnectorDefinition;
+}
+
+export interface FeatureContext {
+  readonly config: SwitchboardConfig;
+  /** Not open yet when the feature is created: add hooks now, query after `start()`. */
+  readonly store: SqliteStore;
+  readonly bus: EventBus;
+  readonly committer: GroupCommitter;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly connectors: ReadonlyMap<string, FeatureConnector>;
+}
+
+export interface Feature {
+  readonly name: string;
+  routes?(v1: V1Scope): void | Promise<void>;
+  /** After the store opened, before HTTP listens. */
+  start?(): Promise<void>;
+  /** Before the store closes. */
+  close?(): Promise<void>;
+}
+
+export type FeatureFactory = (ctx: FeatureContext) => Feature;
