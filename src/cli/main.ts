@@ -140,6 +140,21 @@ async function replay(file: string, opts: ConfigOptions & { connector: string; b
   if (totals.quarantined > 0) process.stdout.write('quarantined payloads are listed by GET /v1/quarantine, each with its reason\n');
 }
 
+async function rebuild(opts: ConfigOptions): Promise<void> {
+  const config = loadConfig(opts);
+  const sb = new Switchboard({ ...config, log: { level: 'warn' } }, { processMetrics: false });
+  await sb.start({ listen: false });
+  const started = Date.now();
+  process.stderr.write('rebuilding the projections from the event log…\n');
+  try {
+    const counts = await sb.rebuild();
+    const parts = Object.values(counts).flatMap((c) => Object.entries(c).map(([k, n]) => `${n} ${k}`));
+    process.stdout.write(`rebuilt ${parts.join(', ')} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  } finally {
+    await sb.close();
+  }
+}
+
 interface EventsOptions {
   url: string;
   token?: string;
@@ -240,6 +255,10 @@ configOptions(program.command('replay').description('feed recorded native payloa
   .addOption(new Option('--batch <n>', 'payloads per commit').argParser(parsePositive).default(1000))
   .option('--no-progress', 'no progress bar')
   .action((file: string, opts: ConfigOptions & { connector: string; batch: number; progress?: boolean }) => replay(file, opts).catch(fail));
+
+configOptions(program.command('rebuild').description('recompute every projection (calls, conversations, operators) from the event log')).action((opts: ConfigOptions) =>
+  rebuild(opts).catch(fail),
+);
 
 program
   .command('events')

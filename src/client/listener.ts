@@ -275,8 +275,11 @@ export function createListener(options: ListenerOptions = {}): Listener {
   }
 
   function onMessage(event: unknown): void {
+    let data: unknown;
     try {
-      const { origin, data } = (isRecord(event) ? event : {}) as MessageEventLike;
+      const e = (isRecord(event) ? event : {}) as MessageEventLike;
+      const origin = e.origin;
+      data = e.data;
       if (typeof origin !== 'string' || !origins.has(origin.toLowerCase())) {
         counts.foreign++;
         return;
@@ -296,7 +299,7 @@ export function createListener(options: ListenerOptions = {}): Listener {
       }
       run('widget', stamped(m));
     } catch (err) {
-      report(onError, toClientError(err), event);
+      invalid(toClientError(err), data);
     }
   }
 

@@ -37,6 +37,8 @@ export interface Feature {
   start?(): Promise<void>;
   /** Before the store closes. */
   close?(): Promise<void>;
+  /** Recomputes what the feature derives from the event log (`switchboard rebuild`). */
+  rebuild?(): Promise<Record<string, number>>;
 }
 
 export type FeatureFactory = (ctx: FeatureContext) => Feature;

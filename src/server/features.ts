@@ -1,4 +1,7 @@
 /** The server features, in start order. */
 import type { FeatureFactory } from './feature.js';
+import { createProjections } from './projections/index.js';
 
-export const FEATURES: readonly FeatureFactory[] = [];
+export const FEATURES: readonly FeatureFactory[] = [
+  createProjections,
+];

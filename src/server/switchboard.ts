@@ -36,6 +36,8 @@ export interface CreateOptions {
   readonly logger?: Logger;
   /** Collect Node process metrics (default true). */
   readonly processMetrics?: boolean;
+  /** The receipt clock (tests that need receipt times to repeat). */
+  readonly now?: () => Date;
 }
 
 function parseAfter(after: EventsFilter['after'], latest: number): number {
@@ -99,7 +101,7 @@ export class Switchboard {
     }
     this.store = new SqliteStore({ path: config.store.sqlite ?? join(config.dataDir, 'switchboard.db'), durability: config.store.durability });
     this.committer = new GroupCommitter(this.store, this.bus, this.metrics, { maxPendingEvents: config.server.maxPendingEvents, maxBatchEvents: config.server.maxBatchEvents });
-    this.pipeline = new Pipeline(this.committer, this.metrics);
+    this.pipeline = new Pipeline(this.committer, this.metrics, options.now);
     const featureConnectors = new Map<string, FeatureConnector>();
 
     // No connectors configured: the embedded default, one ingest connector per platform that
@@ -276,6 +278,17 @@ export class Switchboard {
     for await (const row of follow(this.store, this.bus, filter, after, { signal, follow: filter.follow !== false })) {
       yield JSON.parse(row.json) as SwitchboardEvent;
     }
+  }
+
+  /**
+   * Recomputes every projection from the event log; answers the row counts by feature.
+   * @example await sb.start({ listen: false }); console.log(await sb.rebuild());
+   */
+  async rebuild(): Promise<Record<string, Record<string, number>>> {
+    this.requireStarted();
+    const out: Record<string, Record<string, number>> = {};
+    for (const f of this.features) if (f.rebuild) out[f.name] = await f.rebuild();
+    return out;
   }
 
   /** Stops HTTP (closing streams), pulled connectors, waits for pending commits, closes the store. */

@@ -15,7 +15,7 @@ export interface TestServer {
 }
 
 /** A real Switchboard on a loopback port with its SQLite file in a fresh temp folder. */
-export async function startTestServer(overrides: SwitchboardConfigInput = {}): Promise<TestServer> {
+export async function startTestServer(overrides: SwitchboardConfigInput = {}, options: { now?: () => Date } = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'sb-test-'));
   const sb = createSwitchboard(
     {
@@ -24,7 +24,7 @@ export async function startTestServer(overrides: SwitchboardConfigInput = {}): P
       connectors: overrides.connectors ?? [{ id: 'wa', platform: 'greenapi', ingestToken: INGEST_TOKEN }],
       log: { level: 'silent' },
     },
-    { logger: pino({ level: 'silent' }), processMetrics: false, env: {} },
+    { logger: pino({ level: 'silent' }), processMetrics: false, env: {}, ...options },
   );
   await sb.start();
   return {

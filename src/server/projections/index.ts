@@ -1,0 +1,310 @@
+/**
+ * The projections feature (DESIGN §3): calls, conversations and operators, recomputed from their
+ * events inside the commit transaction of every new event that concerns them, so that they can
+ * never disagree with the log; timelines are assembled from the log when asked for.
+ */
+import type Database from 'better-sqlite3';
+import * as z from 'zod/mini';
+import { SwitchboardError, ValidationError, describeIssues, type SwitchboardEvent } from '../../core/index.js';
+import type { Feature, FeatureContext, V1Scope } from '../feature.js';
+import type { InsertedEvent } from '../store/sqlite.js';
+import { foldCall, foldConversation, foldOperator, type MessageSummary } from './fold.js';
+import { buildTimeline } from './timeline.js';
+
+type Db = Database.Database;
+
+function keyOf(subject: string, prefix: string): string | undefined {
+  return subject.startsWith(prefix) ? subject.slice(prefix.length) : undefined;
+}
+
+function parseEvents(rows: readonly { body: string; seq: number }[]): SwitchboardEvent[] {
+  return rows.map((r) => ({ ...(JSON.parse(r.body) as SwitchboardEvent), sequence: String(r.seq).padStart(16, '0') }));
+}
+
+/** Reads and writes the projection tables with one connection (the store's). */
+class ProjectionSql {
+  constructor(private readonly db: Db) {}
+
+  private events(connectorId: string, subject: string, filter = ''): SwitchboardEvent[] {
+    return parseEvents(this.db.prepare<[string, string], { body: string; seq: number }>(`SELECT body, seq FROM events WHERE connector_id = ? AND subject = ? ${filter} ORDER BY seq`).all(connectorId, subject));
+  }
+
+  /** Latest caller names (contact.updated) of some parties, by platform time. */
+  private names(connectorId: string, ids: readonly (string | undefined)[]): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const id of new Set(ids.filter((x): x is string => x !== undefined))) {
+      const updates = this.events(connectorId, `client/${id}`, "AND type = 'contact.updated'").sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.id < b.id ? -1 : 1));
+      const name = (updates[updates.length - 1]?.data as { name?: string } | undefined)?.name;
+      if (name) out.set(id, name);
+    }
+    return out;
+  }
+
+  call(connectorId: string, callId: string): void {
+    const events = this.events(connectorId, `call/${callId}`);
+    const parties = events.flatMap((e) => {
+      const d = e.data as { from?: { id?: string }; to?: { id?: string } };
+      return [d.from?.id, d.to?.id];
+    });
+    const row = foldCall(connectorId, callId, events, this.names(connectorId, parties));
+    if (!row) return;
+    const partyText = ` ${[row.from, row.to, row.operator].flatMap((p) => [p?.id, p?.phone]).filter(Boolean).join(' ')} `;
+    this.db
+      .prepare(
+        `INSERT INTO calls (connector_id, call_id, platform, state, outcome, started_at, conversation_id, parties, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (connector_id, call_id) DO UPDATE SET platform = excluded.platform, state = excluded.state, outcome = excluded.outcome, started_at = excluded.started_at,
+           conversation_id = excluded.conversation_id, parties = excluded.parties, body = excluded.body`,
+      )
+      .run(connectorId, callId, row.platform, row.state, row.outcome ?? null, row.ringingAt ?? row.lastEventAt, row.conversationId ?? null, partyText, JSON.stringify(row));
+  }
+
+  conversation(connectorId: string, conversationId: string): void {
+    const subject = `conversation/${conversationId}`;
+    const stateEvents = this.events(connectorId, subject, "AND type NOT LIKE 'message.%'");
+    const m = this.db
+      .prepare<[string, string], { inbound: number; outbound: number; first_at: string | null; last_at: string | null; platform: string | null; client: string | null }>(
+        `SELECT sum(json_extract(body, '$.data.direction') = 'inbound') AS inbound, sum(json_extract(body, '$.data.direction') = 'outbound') AS outbound,
+                min(time) AS first_at, max(time) AS last_at, min(platform) AS platform, min(json_extract(body, '$.data.client')) AS client
+         FROM events WHERE connector_id = ? AND subject = ? AND type = 'message.created'`,
+      )
+      .get(connectorId, subject);
+    const summary: MessageSummary = {
+      inbound: m?.inbound ?? 0,
+      outbound: m?.outbound ?? 0,
+      firstAt: m?.first_at ?? undefined,
+      lastAt: m?.last_at ?? undefined,
+      platform: m?.platform ?? undefined,
+      client: m?.client ? (JSON.parse(m.client) as MessageSummary['client']) : undefined,
+    };
+    const clientIds = [...stateEvents.map((e) => (e.data as { client?: { id?: string } }).client?.id), summary.client?.id];
+    const row = foldConversation(connectorId, conversationId, stateEvents, summary, this.names(connectorId, clientIds));
+    if (!row) return;
+    this.db
+      .prepare(
+        `INSERT INTO conversations (connector_id, conversation_id, platform, state, client_id, last_activity_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (connector_id, conversation_id) DO UPDATE SET platform = excluded.platform, state = excluded.state, client_id = excluded.client_id,
+           last_activity_at = excluded.last_activity_at, body = excluded.body`,
+      )
+      .run(connectorId, conversationId, row.platform, row.state, row.client?.id ?? null, row.lastActivityAt, JSON.stringify(row));
+  }
+
+  operator(connectorId: string, operatorId: string): void {
+    const row = foldOperator(connectorId, operatorId, this.events(connectorId, `operator/${operatorId}`));
+    if (!row) return;
+    this.db
+      .prepare(
+        `INSERT INTO operators (connector_id, operator_id, platform, status, body) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (connector_id, operator_id) DO UPDATE SET platform = excluded.platform, status = excluded.status, body = excluded.body`,
+      )
+      .run(connectorId, operatorId, row.platform, row.status, JSON.stringify(row));
+  }
+
+  /** A new name for a client: the calls and conversations that show it. */
+  client(connectorId: string, clientId: string, calls: Set<string>, conversations: Set<string>): void {
+    for (const r of this.db.prepare<[string, string], { call_id: string }>("SELECT call_id FROM calls WHERE connector_id = ? AND instr(parties, ' ' || ? || ' ') > 0").all(connectorId, clientId)) calls.add(`${connectorId}\u0000${r.call_id}`);
+    for (const r of this.db.prepare<[string, string], { conversation_id: string }>('SELECT conversation_id FROM conversations WHERE connector_id = ? AND client_id = ?').all(connectorId, clientId)) conversations.add(`${connectorId}\u0000${r.conversation_id}`);
+  }
+
+  /** Recomputes the projections of the entities these events concern. */
+  apply(inserted: readonly { connectorId: string; event: SwitchboardEvent }[]): void {
+    const calls = new Set<string>();
+    const conversations = new Set<string>();
+    const operators = new Set<string>();
+    const clients = new Set<string>();
+    for (const { connectorId, event } of inserted) {
+      const s = event.subject;
+      const k = (key: string) => `${connectorId}\u0000${key}`;
+      const call = keyOf(s, 'call/');
+      if (call !== undefined) calls.add(k(call));
+      const conv = keyOf(s, 'conversation/');
+      if (conv !== undefined) conversations.add(k(conv));
+      const op = keyOf(s, 'operator/');
+      if (op !== undefined) operators.add(k(op));
+      const client = keyOf(s, 'client/');
+      if (client !== undefined && event.type === 'contact.updated') clients.add(k(client));
+    }
+    const split = (key: string) => key.split('\u0000') as [string, string];
+    for (const key of clients) this.client(...split(key), calls, conversations);
+    for (const key of calls) this.call(...split(key));
+    for (const key of conversations) this.conversation(...split(key));
+    for (const key of operators) this.operator(...split(key));
+  }
+
+  /** Drops and recomputes every projection from the event log. */
+  rebuild(): { calls: number; conversations: number; operators: number } {
+    this.db.exec('DELETE FROM calls; DELETE FROM conversations; DELETE FROM operators;');
+    const subjects = this.db
+      .prepare<[], { connector_id: string; subject: string }>(
+        "SELECT DISTINCT connector_id, subject FROM events WHERE subject LIKE 'call/%' OR subject LIKE 'conversation/%' OR subject LIKE 'operator/%' ORDER BY connector_id, subject",
+      )
+      .all();
+    for (const { connector_id: c, subject } of subjects) {
+      const call = keyOf(subject, 'call/');
+      const conv = keyOf(subject, 'conversation/');
+      const op = keyOf(subject, 'operator/');
+      if (call !== undefined) this.call(c, call);
+      else if (conv !== undefined) this.conversation(c, conv);
+      else if (op !== undefined) this.operator(c, op);
+    }
+    const count = (t: string) => (this.db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM ${t}`).get()?.n ?? 0);
+    return { calls: count('calls'), conversations: count('conversations'), operators: count('operators') };
+  }
+}
+
+const listQuery = z.object({
+  after: z.optional(z.string().check(z.regex(/^\d{1,16}$/))),
+  limit: z.optional(z.string().check(z.regex(/^\d{1,4}$/))),
+  platform: z.optional(z.string()),
+  connector: z.optional(z.string()),
+  access_token: z.optional(z.string()),
+});
+const callsQuery = z.extend(listQuery, {
+  outcome: z.optional(z.enum(['answered', 'missed', 'rejected', 'failed'])),
+  state: z.optional(z.string()),
+  from: z.optional(z.iso.datetime({ offset: true })),
+  to: z.optional(z.iso.datetime({ offset: true })),
+  party: z.optional(z.string().check(z.minLength(1))),
+});
+const conversationsQuery = z.extend(listQuery, { state: z.optional(z.enum(['open', 'queued', 'assigned', 'closed'])), client: z.optional(z.string()) });
+const operatorsQuery = z.extend(listQuery, { status: z.optional(z.string()) });
+
+function parse<T>(schema: z.ZodMiniType<T>, query: unknown): T {
+  const r = schema.safeParse(query);
+  if (!r.success) throw new ValidationError('SB_ERR_QUERY_INVALID', `invalid query: ${describeIssues(r.error.issues, query)}`);
+  return r.data;
+}
+
+function limitOf(raw: string | undefined): number {
+  const n = raw === undefined ? 100 : Number(raw);
+  if (n < 1 || n > 1000) throw new ValidationError('SB_ERR_QUERY_INVALID', `invalid query: at limit: expected 1..1000, found ${raw}`);
+  return n;
+}
+
+/** `<connectorId>:<key>` → its parts (connector ids hold no colon). */
+function splitId(id: string, what: string): [string, string] {
+  const i = id.indexOf(':');
+  if (i <= 0) throw new SwitchboardError('SB_ERR_NOT_FOUND', `no ${what} ${id}; ids look like <connectorId>:<key>`);
+  return [id.slice(0, i), id.slice(i + 1)];
+}
+
+/** Runs a filtered, rid-paged list query and answers `{ [name]: rows, next }`. */
+function page(db: Db, table: string, where: string[], params: (string | number)[], after: string | undefined, limit: number): { rows: unknown[]; next: string | null } {
+  const all = [...where];
+  const p = [...params];
+  if (after !== undefined) {
+    all.push('rid > ?');
+    p.push(Number(after));
+  }
+  p.push(limit);
+  const rows = db.prepare<(string | number)[], { rid: number; body: string }>(`SELECT rid, body FROM ${table} ${all.length ? `WHERE ${all.join(' AND ')}` : ''} ORDER BY rid LIMIT ?`).all(...p);
+  const last = rows[rows.length - 1];
+  return { rows: rows.map((r) => JSON.parse(r.body) as unknown), next: rows.length === limit && last ? String(last.rid) : null };
+}
+
+export function createProjections(ctx: FeatureContext): Feature & { rebuild(): Promise<{ calls: number; conversations: number; operators: number }> } {
+  let sql: ProjectionSql | undefined;
+  ctx.store.addHook({
+    open(db) {
+      sql = new ProjectionSql(db);
+    },
+    afterInsert(_db, inserted: readonly InsertedEvent[]) {
+      sql?.apply(inserted);
+    },
+  });
+  const db = () => ctx.store.database;
+  const policyOf = (connectorId: string) => {
+    const c = ctx.connectors.get(connectorId);
+    return { policy: c?.callRecords ?? 'all', language: c?.language ?? 'ru' };
+  };
+
+  return {
+    name: 'projections',
+    async rebuild() {
+      if (!sql) throw new SwitchboardError('SB_ERR_STORE_CLOSED', 'the store is not open');
+      const s = sql;
+      return db().transaction(() => s.rebuild()).immediate();
+    },
+    routes(v1: V1Scope) {
+      v1.get('/v1/calls', async (req) => {
+        const q = parse(callsQuery, req.query);
+        const where: string[] = [];
+        const params: string[] = [];
+        const add = (clause: string, v: string | undefined) => {
+          if (v === undefined) return;
+          where.push(clause);
+          params.push(v);
+        };
+        add('platform = ?', q.platform);
+        add('connector_id = ?', q.connector);
+        add('outcome = ?', q.outcome);
+        add('state = ?', q.state);
+        add('started_at >= ?', q.from === undefined ? undefined : new Date(q.from).toISOString());
+        add('started_at < ?', q.to === undefined ? undefined : new Date(q.to).toISOString());
+        add("instr(parties, ' ' || ? || ' ') > 0", q.party);
+        const r = page(db(), 'calls', where, params, q.after, limitOf(q.limit));
+        return { calls: r.rows, next: r.next };
+      });
+      v1.get<{ Params: { id: string } }>('/v1/calls/:id', async (req) => {
+        const [connectorId, callId] = splitId(req.params.id, 'call');
+        const row = db().prepare<[string, string], { body: string }>('SELECT body FROM calls WHERE connector_id = ? AND call_id = ?').get(connectorId, callId);
+        if (!row) throw new SwitchboardError('SB_ERR_NOT_FOUND', `no call ${req.params.id}`);
+        const events = parseEvents(db().prepare<[string, string], { body: string; seq: number }>('SELECT body, seq FROM events WHERE connector_id = ? AND subject = ? ORDER BY seq').all(connectorId, `call/${callId}`));
+        return { call: JSON.parse(row.body) as unknown, events };
+      });
+      v1.get('/v1/conversations', async (req) => {
+        const q = parse(conversationsQuery, req.query);
+        const where: string[] = [];
+        const params: string[] = [];
+        for (const [clause, v] of [
+          ['platform = ?', q.platform],
+          ['connector_id = ?', q.connector],
+          ['state = ?', q.state],
+          ['client_id = ?', q.client],
+        ] as const) {
+          if (v === undefined) continue;
+          where.push(clause);
+          params.push(v);
+        }
+        const r = page(db(), 'conversations', where, params, q.after, limitOf(q.limit));
+        return { conversations: r.rows, next: r.next };
+      });
+      v1.get<{ Params: { id: string } }>('/v1/conversations/:id', async (req) => {
+        const [connectorId, conversationId] = splitId(req.params.id, 'conversation');
+        const row = db().prepare<[string, string], { body: string }>('SELECT body FROM conversations WHERE connector_id = ? AND conversation_id = ?').get(connectorId, conversationId);
+        if (!row) throw new SwitchboardError('SB_ERR_NOT_FOUND', `no conversation ${req.params.id}`);
+        return JSON.parse(row.body) as unknown;
+      });
+      v1.get<{ Params: { id: string } }>('/v1/conversations/:id/timeline', async (req) => {
+        const [connectorId, conversationId] = splitId(req.params.id, 'conversation');
+        const exists = db().prepare<[string, string], { n: number }>('SELECT count(*) AS n FROM conversations WHERE connector_id = ? AND conversation_id = ?').get(connectorId, conversationId);
+        if (!exists?.n) throw new SwitchboardError('SB_ERR_NOT_FOUND', `no conversation ${req.params.id}`);
+        const own = parseEvents(db().prepare<[string, string], { body: string; seq: number }>('SELECT body, seq FROM events WHERE connector_id = ? AND subject = ? ORDER BY seq').all(connectorId, `conversation/${conversationId}`));
+        const callEvents = parseEvents(
+          db()
+            .prepare<[string, string], { body: string; seq: number }>(
+              "SELECT e.body, e.seq FROM events e JOIN calls c ON e.connector_id = c.connector_id AND e.subject = 'call/' || c.call_id WHERE c.connector_id = ? AND c.conversation_id = ? ORDER BY e.seq",
+            )
+            .all(connectorId, conversationId),
+        );
+        const { policy, language } = policyOf(connectorId);
+        return { conversationId: req.params.id, callRecords: policy, language, entries: buildTimeline(own, callEvents, policy, language) };
+      });
+      v1.get('/v1/operators', async (req) => {
+        const q = parse(operatorsQuery, req.query);
+        const where: string[] = [];
+        const params: string[] = [];
+        for (const [clause, v] of [
+          ['platform = ?', q.platform],
+          ['connector_id = ?', q.connector],
+          ['status = ?', q.status],
+        ] as const) {
+          if (v === undefined) continue;
+          where.push(clause);
+          params.push(v);
+        }
+        const r = page(db(), 'operators', where, params, q.after, limitOf(q.limit));
+        return { operators: r.rows, next: r.next };
+      });
+    },
+  };
+}

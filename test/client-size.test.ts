@@ -1,0 +1,32 @@
+/**
+ * Issue 6, done-when 4: the widget + Threads entry of the browser module stays within 12 KiB
+ * minified and gzipped. Runs the budget script as a developer would; it bundles with esbuild.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { expect, it } from 'vitest';
+
+const root = new URL('..', import.meta.url).pathname;
+
+it('the client bundle (listener, both normalizers, lifecycle, forwarder) is within 12 KiB min+gz, without the zod catalogue', async () => {
+  let stdout = '';
+  let code = 0;
+  try {
+    ({ stdout } = await promisify(execFile)('node', ['scripts/check-size.mjs', '--json'], { cwd: root }));
+  } catch (err) {
+    const e = err as { stdout?: string; code?: number };
+    stdout = e.stdout ?? '';
+    code = e.code ?? 1;
+  }
+  const m = JSON.parse(stdout) as { minified: number; gzipped: number; budget: number; ok: boolean; inputs: Record<string, number> };
+  console.log(`client bundle: ${m.minified} B minified, ${m.gzipped} B min+gz (budget ${m.budget})`);
+  expect(m.budget).toBe(12 * 1024);
+  expect(m.gzipped, `over budget: ${m.gzipped} > ${m.budget}`).toBeLessThanOrEqual(m.budget);
+  expect(m.ok).toBe(true);
+  expect(code).toBe(0);
+  const inputs = Object.keys(m.inputs);
+  for (const part of ['src/client/listener.ts', 'src/client/forwarder.ts', 'src/connectors/widget/normalize.ts', 'src/connectors/threads/normalize.ts', 'src/connectors/widget/lifecycle.ts']) {
+    expect(inputs.some((f) => f.endsWith(part)), part).toBe(true);
+  }
+  expect(inputs.filter((f) => f === 'zod' || f.endsWith('src/core/catalog.ts'))).toEqual([]);
+});
