@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { expect, it } from 'vitest';
-import { SqliteStore } from '../src/server/store/sqlite.js';
+import { SQLITE_MIGRATIONS, SqliteStore } from '../src/server/store/sqlite.js';
 import { storeConformance } from './store-conformance.js';
 
 storeConformance('SQLite', async () => {
@@ -34,7 +34,9 @@ it('opens SQLite in WAL mode with synchronous=FULL by default and records migrat
   const db = new Database(path);
   expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
   const versions = db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[];
-  expect(versions.map((v) => v.version)).toEqual([1, 2]);
+  const files = readdirSync(SQLITE_MIGRATIONS).filter((f) => /^\d+_.+\.sql$/.test(f)).map((f) => parseInt(f, 10)).sort((a, b) => a - b);
+  expect(files.slice(0, 3)).toEqual([1, 2, 3]);
+  expect(versions.map((v) => v.version)).toEqual(files);
   db.close();
   // synchronous is per connection: check on a live store through a second handle of ours.
   const live = new SqliteStore({ path });

@@ -23,10 +23,22 @@ function parseEvents(rows: readonly { body: string; seq: number }[]): Switchboar
 
 /** Reads and writes the projection tables with one connection (the store's). */
 class ProjectionSql {
+  private readonly statements = new Map<string, Database.Statement>();
+
   constructor(private readonly db: Db) {}
 
+  /** A prepared statement, prepared once per connection. */
+  private stmt<P extends unknown[] = unknown[], R = unknown>(sql: string): Database.Statement<P, R> {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st as unknown as Database.Statement<P, R>;
+  }
+
   private events(connectorId: string, subject: string, filter = ''): SwitchboardEvent[] {
-    return parseEvents(this.db.prepare<[string, string], { body: string; seq: number }>(`SELECT body, seq FROM events WHERE connector_id = ? AND subject = ? ${filter} ORDER BY seq`).all(connectorId, subject));
+    return parseEvents(this.stmt<[string, string], { body: string; seq: number }>(`SELECT body, seq FROM events WHERE connector_id = ? AND subject = ? ${filter} ORDER BY seq`).all(connectorId, subject));
   }
 
   /** Latest caller names (contact.updated) of some parties, by platform time. */
@@ -49,8 +61,8 @@ class ProjectionSql {
     const row = foldCall(connectorId, callId, events, this.names(connectorId, parties));
     if (!row) return;
     const partyText = ` ${[row.from, row.to, row.operator].flatMap((p) => [p?.id, p?.phone]).filter(Boolean).join(' ')} `;
-    this.db
-      .prepare(
+    this
+      .stmt(
         `INSERT INTO calls (connector_id, call_id, platform, state, outcome, started_at, conversation_id, parties, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (connector_id, call_id) DO UPDATE SET platform = excluded.platform, state = excluded.state, outcome = excluded.outcome, started_at = excluded.started_at,
            conversation_id = excluded.conversation_id, parties = excluded.parties, body = excluded.body`,
@@ -60,27 +72,26 @@ class ProjectionSql {
 
   conversation(connectorId: string, conversationId: string): void {
     const subject = `conversation/${conversationId}`;
-    const stateEvents = this.events(connectorId, subject, "AND type NOT LIKE 'message.%'");
-    const m = this.db
-      .prepare<[string, string], { inbound: number; outbound: number; first_at: string | null; last_at: string | null; platform: string | null; client: string | null }>(
-        `SELECT sum(json_extract(body, '$.data.direction') = 'inbound') AS inbound, sum(json_extract(body, '$.data.direction') = 'outbound') AS outbound,
-                min(time) AS first_at, max(time) AS last_at, min(platform) AS platform, min(json_extract(body, '$.data.client')) AS client
-         FROM events WHERE connector_id = ? AND subject = ? AND type = 'message.created'`,
+    // Only the state events (conversation.*), through the (subject, type) index: messages are counted.
+    const stateEvents = this.events(connectorId, subject, "AND type GLOB 'conversation.*'");
+    const m = this
+      .stmt<[string, string], { inbound: number; outbound: number; first_at: string; last_at: string; platform: string; client: string | null }>(
+        'SELECT inbound, outbound, first_at, last_at, platform, client FROM conversation_counts WHERE connector_id = ? AND conversation_id = ?',
       )
-      .get(connectorId, subject);
+      .get(connectorId, conversationId);
     const summary: MessageSummary = {
       inbound: m?.inbound ?? 0,
       outbound: m?.outbound ?? 0,
-      firstAt: m?.first_at ?? undefined,
-      lastAt: m?.last_at ?? undefined,
-      platform: m?.platform ?? undefined,
+      firstAt: m?.first_at,
+      lastAt: m?.last_at,
+      platform: m?.platform,
       client: m?.client ? (JSON.parse(m.client) as MessageSummary['client']) : undefined,
     };
     const clientIds = [...stateEvents.map((e) => (e.data as { client?: { id?: string } }).client?.id), summary.client?.id];
     const row = foldConversation(connectorId, conversationId, stateEvents, summary, this.names(connectorId, clientIds));
     if (!row) return;
-    this.db
-      .prepare(
+    this
+      .stmt(
         `INSERT INTO conversations (connector_id, conversation_id, platform, state, client_id, last_activity_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (connector_id, conversation_id) DO UPDATE SET platform = excluded.platform, state = excluded.state, client_id = excluded.client_id,
            last_activity_at = excluded.last_activity_at, body = excluded.body`,
@@ -91,8 +102,8 @@ class ProjectionSql {
   operator(connectorId: string, operatorId: string): void {
     const row = foldOperator(connectorId, operatorId, this.events(connectorId, `operator/${operatorId}`));
     if (!row) return;
-    this.db
-      .prepare(
+    this
+      .stmt(
         `INSERT INTO operators (connector_id, operator_id, platform, status, body) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (connector_id, operator_id) DO UPDATE SET platform = excluded.platform, status = excluded.status, body = excluded.body`,
       )
@@ -101,8 +112,21 @@ class ProjectionSql {
 
   /** A new name for a client: the calls and conversations that show it. */
   client(connectorId: string, clientId: string, calls: Set<string>, conversations: Set<string>): void {
-    for (const r of this.db.prepare<[string, string], { call_id: string }>("SELECT call_id FROM calls WHERE connector_id = ? AND instr(parties, ' ' || ? || ' ') > 0").all(connectorId, clientId)) calls.add(`${connectorId}\u0000${r.call_id}`);
-    for (const r of this.db.prepare<[string, string], { conversation_id: string }>('SELECT conversation_id FROM conversations WHERE connector_id = ? AND client_id = ?').all(connectorId, clientId)) conversations.add(`${connectorId}\u0000${r.conversation_id}`);
+    for (const r of this.stmt<[string, string], { call_id: string }>("SELECT call_id FROM calls WHERE connector_id = ? AND instr(parties, ' ' || ? || ' ') > 0").all(connectorId, clientId)) calls.add(`${connectorId}\u0000${r.call_id}`);
+    for (const r of this.stmt<[string, string], { conversation_id: string }>('SELECT conversation_id FROM conversations WHERE connector_id = ? AND client_id = ?').all(connectorId, clientId)) conversations.add(`${connectorId}\u0000${r.conversation_id}`);
+  }
+
+  /** Adds new messages to their conversation's counts. */
+  private count(connectorId: string, conversationId: string, e: SwitchboardEvent): void {
+    const d = e.data as { direction?: string; client?: unknown };
+    this
+      .stmt(
+        `INSERT INTO conversation_counts (connector_id, conversation_id, inbound, outbound, first_at, last_at, platform, client) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (connector_id, conversation_id) DO UPDATE SET inbound = inbound + excluded.inbound, outbound = outbound + excluded.outbound,
+           first_at = min(first_at, excluded.first_at), last_at = max(last_at, excluded.last_at),
+           client = CASE WHEN client IS NULL THEN excluded.client WHEN excluded.client IS NULL THEN client ELSE min(client, excluded.client) END`,
+      )
+      .run(connectorId, conversationId, d.direction === 'inbound' ? 1 : 0, d.direction === 'inbound' ? 0 : 1, e.time, e.time, e.platform, d.client === undefined ? null : JSON.stringify(d.client));
   }
 
   /** Recomputes the projections of the entities these events concern. */
@@ -117,7 +141,10 @@ class ProjectionSql {
       const call = keyOf(s, 'call/');
       if (call !== undefined) calls.add(k(call));
       const conv = keyOf(s, 'conversation/');
-      if (conv !== undefined) conversations.add(k(conv));
+      if (conv !== undefined) {
+        conversations.add(k(conv));
+        if (event.type === 'message.created') this.count(connectorId, conv, event);
+      }
       const op = keyOf(s, 'operator/');
       if (op !== undefined) operators.add(k(op));
       const client = keyOf(s, 'client/');
@@ -132,9 +159,16 @@ class ProjectionSql {
 
   /** Drops and recomputes every projection from the event log. */
   rebuild(): { calls: number; conversations: number; operators: number } {
-    this.db.exec('DELETE FROM calls; DELETE FROM conversations; DELETE FROM operators;');
-    const subjects = this.db
-      .prepare<[], { connector_id: string; subject: string }>(
+    this.db.exec('DELETE FROM calls; DELETE FROM conversations; DELETE FROM operators; DELETE FROM conversation_counts;');
+    const messages = this.stmt<[number], { seq: number; connector_id: string; subject: string; body: string }>(
+      "SELECT seq, connector_id, subject, body FROM events WHERE type = 'message.created' AND subject LIKE 'conversation/%' AND seq > ? ORDER BY seq LIMIT 5000",
+    );
+    for (let after = 0, rows = messages.all(after); rows.length > 0; rows = messages.all(after)) {
+      for (const r of rows) this.count(r.connector_id, r.subject.slice('conversation/'.length), JSON.parse(r.body) as SwitchboardEvent);
+      after = rows[rows.length - 1]?.seq ?? after;
+    }
+    const subjects = this
+      .stmt<[], { connector_id: string; subject: string }>(
         "SELECT DISTINCT connector_id, subject FROM events WHERE subject LIKE 'call/%' OR subject LIKE 'conversation/%' OR subject LIKE 'operator/%' ORDER BY connector_id, subject",
       )
       .all();
@@ -146,7 +180,7 @@ class ProjectionSql {
       else if (conv !== undefined) this.conversation(c, conv);
       else if (op !== undefined) this.operator(c, op);
     }
-    const count = (t: string) => (this.db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM ${t}`).get()?.n ?? 0);
+    const count = (t: string) => (this.stmt<[], { n: number }>(`SELECT count(*) AS n FROM ${t}`).get()?.n ?? 0);
     return { calls: count('calls'), conversations: count('conversations'), operators: count('operators') };
   }
 }
