@@ -13,6 +13,18 @@ if ! node -e "require('better-sqlite3')" >/dev/null 2>&1; then
   npm rebuild better-sqlite3
 fi
 
+# The browser tests drive Debian's Chromium; install it when missing (root, as on CI).
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "test: installing chromium (apt-get)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+# Services the tests talk to: NATS with JetStream (delivery tests).
+if ! (exec 3<>/dev/tcp/127.0.0.1/4222) 2>/dev/null && [ -x /usr/sbin/nats-server ]; then
+  echo "test: starting nats-server"
+  start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log
+  sleep 1
+fi
+
 npm run --silent build
 npx tsc -p tsconfig.json --noEmit
 npx vitest run "$@"

@@ -275,7 +275,7 @@ program
 program
   .command('simulate')
   .description('run a platform simulator: serve its native API with a scenario queued, or deliver it to --target')
-  .argument('<platform>', 'greenapi, twin, connect1c')
+  .argument('<platform>', 'greenapi, twin, connect1c, widget, threads')
   .argument('[scenario]', 'scenario name (omit or --list to list them)')
   .option('--target <url>', 'deliver as webhooks to this URL, e.g. http://127.0.0.1:8080/ingest/greenapi')
   .option('--token <token>', 'token sent as Authorization: Bearer <token> with --target')
@@ -284,6 +284,7 @@ program
   .option('--api-token <token>', 'simulated apiTokenInstance', 'sim-api-token')
   .addOption(new Option('--retry-delay <ms>', 'webhook retry delay (GREEN-API: 60000)').argParser(parsePositive).default(60_000))
   .option('--pipe <path>', 'connect1c: socket path to listen on (default: a temporary path)')
+  .addOption(new Option('--form <form>', 'widget: web postMessage messages or mobile SDK codes').choices(['web', 'mobile']).default('web'))
   .option('--list', 'list the scenarios')
   .action((platform: string, scenario: string | undefined, opts: SimulateOptions) => simulate(platform, scenario, opts).catch(fail));
 

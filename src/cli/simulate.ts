@@ -6,7 +6,9 @@ import { SCENARIOS as GREENAPI_SCENARIOS } from '../connectors/greenapi/scenario
 import { GreenApiSimulator, GreenApiWebhookSender } from '../connectors/greenapi/simulator.js';
 import { CONNECT1C_SCENARIOS, scenarioEvents } from '../connectors/connect1c/scenarios.js';
 import { Connect1cSimulator } from '../connectors/connect1c/simulator.js';
+import { THREADS_SCENARIOS, sendThreadsScenario } from '../connectors/threads/simulator.js';
 import { TWIN_SCENARIOS } from '../connectors/twin/scenarios.js';
+import { WIDGET_SCENARIOS, sendWidgetScenario, type SendScenarioResult } from '../connectors/widget/simulator.js';
 import { TwinSimulator } from '../connectors/twin/simulator.js';
 
 export interface SimulateOptions {
@@ -18,6 +20,7 @@ export interface SimulateOptions {
   retryDelay: number;
   list?: boolean;
   pipe?: string;
+  form?: 'web' | 'mobile';
 }
 
 interface Simulator {
@@ -132,8 +135,24 @@ const connect1c: Simulator = {
   },
 };
 
+/** Pushes relayed by an app: posted to `--target` as the app's relay would. */
+function relayed(name: string, scenarios: Simulator['scenarios'], send: (scenario: string, target: string, opts: SimulateOptions) => Promise<SendScenarioResult>): Simulator {
+  return {
+    scenarios,
+    async run(scenario, opts) {
+      if (!opts.target) throw new SwitchboardError('SB_ERR_QUERY_INVALID', `${name} simulator: --target URL is required, e.g. --target http://127.0.0.1:8080/ingest/${name} --token <ingest token>`);
+      const r = await send(scenario, opts.target, opts);
+      print([`sent ${r.sent} messages of "${scenario}" to ${opts.target}: ${r.accepted} accepted, ${r.duplicates} duplicate, ${r.rejected.length} rejected; statuses ${JSON.stringify(r.statuses)}`]);
+      for (const x of r.rejected) print([`  rejected #${x.index}: ${x.reason}`]);
+    },
+  };
+}
+
+const widget = relayed('widget', WIDGET_SCENARIOS, (scenario, target, opts) => sendWidgetScenario({ target, scenario, form: opts.form ?? 'web', ...(opts.token ? { token: opts.token } : {}) }));
+const threads = relayed('threads', THREADS_SCENARIOS, (scenario, target, opts) => sendThreadsScenario({ target, scenario, ...(opts.token ? { token: opts.token } : {}) }));
+
 /** Simulators available, by platform. */
-export const SIMULATORS: Readonly<Record<string, Simulator>> = { greenapi, twin, connect1c };
+export const SIMULATORS: Readonly<Record<string, Simulator>> = { greenapi, twin, connect1c, widget, threads };
 
 export function listScenarios(platform: string): string {
   const sim = SIMULATORS[platform];
