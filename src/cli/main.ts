@@ -89,7 +89,7 @@ async function replay(file: string, opts: ConfigOptions & { connector: string; b
     throw new SwitchboardError('SB_ERR_CONFIG_READ', `cannot read ${file}`);
   }
   const sb = new Switchboard({ ...config, log: { level: 'warn' } }, { processMetrics: false });
-  await sb.start({ listen: false });
+  await sb.start({ listen: false, background: false });
   const totals = { lines: 0, accepted: 0, duplicates: 0, quarantined: 0 };
   const started = Date.now();
   const showBar = opts.progress !== false;
@@ -143,7 +143,7 @@ async function replay(file: string, opts: ConfigOptions & { connector: string; b
 async function rebuild(opts: ConfigOptions): Promise<void> {
   const config = loadConfig(opts);
   const sb = new Switchboard({ ...config, log: { level: 'warn' } }, { processMetrics: false });
-  await sb.start({ listen: false });
+  await sb.start({ listen: false, background: false });
   const started = Date.now();
   process.stderr.write('rebuilding the projections from the event log…\n');
   try {

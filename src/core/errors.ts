@@ -24,6 +24,10 @@ export const ERROR_CODES = {
   SB_ERR_STORE_CLOSED: { status: 503, summary: 'The store is closed: the server is shutting down.' },
   SB_ERR_CONNECTOR_RETRYABLE: { status: 503, summary: 'A connector hit a transient error; the runtime backs off and retries.' },
   SB_ERR_CONNECTOR_AUTH: { status: 502, summary: 'A connector was refused by its platform (bad credentials).' },
+  SB_ERR_SUBSCRIPTION_INVALID: { status: 400, summary: 'A subscription (or a replay or rotation request) is invalid; the message names the field.' },
+  SB_ERR_SUBSCRIPTION_TARGET_REFUSED: { status: 400, summary: 'The target URL resolves to a loopback, private or link-local address (allowed only with delivery.allowPrivateTargets), or does not resolve.' },
+  SB_ERR_SUBSCRIPTION_EXISTS: { status: 409, summary: 'A subscription with this id already exists.' },
+  SB_ERR_SUBSCRIPTION_READONLY: { status: 409, summary: 'The subscription comes from the config file: change it there (only enabled can be set through the API).' },
   SB_ERR_INTERNAL: { status: 500, summary: 'An unexpected error; the log has the details.' },
 } as const satisfies Record<string, { status: number; summary: string }>;
 

@@ -9,6 +9,7 @@ import * as z from 'zod/mini';
 import { parseDocument } from 'yaml';
 import { ConfigError, describeValue, isRecord, toConfigIssues, type ConfigIssue, type Platform } from '../core/index.js';
 import { CONNECTORS, connectorFor } from '../connectors/registry.js';
+import { checkDeliveryConfig, deliveryRootKeys, type DeliveryConfig, type NatsConfig, type SubscriptionConfig } from './delivery/config.js';
 
 const serverSchema = z.strictObject({
   port: z._default(z.int().check(z.gte(0), z.lte(65535)), 8080),
@@ -52,6 +53,12 @@ const rootSchema = z.strictObject({
   store: z.prefault(storeSchema, {}),
   log: z.prefault(logSchema, {}),
   connectors: z.optional(z.array(z.unknown())),
+  /** Outgoing webhooks (docs/delivery.md). */
+  subscriptions: deliveryRootKeys.subscriptions,
+  /** Retries, timeouts, concurrency and target safety of outgoing webhooks. */
+  delivery: deliveryRootKeys.delivery,
+  /** The NATS JetStream sink; absent: no publishing to NATS. */
+  nats: deliveryRootKeys.nats,
 });
 
 export interface ConnectorConfig {
@@ -72,6 +79,12 @@ export interface SwitchboardConfig {
   readonly connectors: readonly ConnectorConfig[] | undefined;
   /** Folder for the SQLite file and the generated API token. */
   readonly dataDir: string;
+  /** Webhook subscriptions from the config (more can be made through `/v1/subscriptions`). */
+  readonly subscriptions: readonly SubscriptionConfig[];
+  /** Delivery settings; durations in milliseconds. */
+  readonly delivery: DeliveryConfig;
+  /** The NATS JetStream sink, when configured. */
+  readonly nats: NatsConfig | undefined;
 }
 
 /** What a config file (or `createSwitchboard`) may hold; every key has a default. */
@@ -136,6 +149,7 @@ export function resolveConfig(input: unknown, options: ResolveOptions = {}): Swi
   if (parsed.success && parsed.data.store.postgres) {
     issues.push({ path: 'store.postgres', expected: 'store.sqlite (the PostgreSQL store is not available in this version)', found: 'a postgres URL' });
   }
+  if (parsed.success) checkDeliveryConfig(parsed.data.subscriptions, parsed.data.delivery, issues);
   if (issues.length > 0 || !parsed.success) throw new ConfigError(issues);
 
   const dataDir = resolve(options.dataDir ?? (typeof dataDirInput === 'string' ? dataDirInput : undefined) ?? env.SWITCHBOARD_DATA ?? './data');
@@ -148,7 +162,7 @@ export function resolveConfig(input: unknown, options: ResolveOptions = {}): Swi
   }
   if (server.apiToken === undefined && env.SWITCHBOARD_API_TOKEN) server.apiToken = env.SWITCHBOARD_API_TOKEN;
   const store = { ...parsed.data.store, sqlite: parsed.data.store.sqlite ?? join(dataDir, 'switchboard.db') };
-  return { server, store, log: parsed.data.log, connectors, dataDir };
+  return { server, store, log: parsed.data.log, connectors, dataDir, subscriptions: parsed.data.subscriptions, delivery: parsed.data.delivery, nats: parsed.data.nats };
 }
 
 function resolveConnectors(entries: readonly unknown[], issues: ConfigIssue[]): ConnectorConfig[] {

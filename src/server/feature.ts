@@ -33,8 +33,11 @@ export interface FeatureContext {
 export interface Feature {
   readonly name: string;
   routes?(v1: V1Scope): void | Promise<void>;
-  /** After the store opened, before HTTP listens. */
-  start?(): Promise<void>;
+  /**
+   * After the store opened, before HTTP listens. `background: false` (offline commands such as
+   * `replay` and `rebuild`) asks for no workers: only what the commit transaction needs.
+   */
+  start?(options: { background: boolean }): Promise<void>;
   /** Before the store closes. */
   close?(): Promise<void>;
   /** Recomputes what the feature derives from the event log (`switchboard rebuild`). */

@@ -1,7 +1,9 @@
 /** The server features, in start order. */
 import type { FeatureFactory } from './feature.js';
 import { createProjections } from './projections/index.js';
+import { createDelivery } from './delivery/index.js';
 
 export const FEATURES: readonly FeatureFactory[] = [
   createProjections,
+  createDelivery,
 ];

@@ -80,6 +80,7 @@ export class Switchboard {
   private readonly runtimes: ConnectorRuntime[] = [];
   private readonly runtimeById = new Map<string, ConnectorRuntime>();
   private readonly services: (() => Promise<void>)[] = [];
+  private readonly serviceStarters: (() => void)[] = [];
   private readonly shutdown = new AbortController();
   private app: Awaited<ReturnType<typeof buildApp>> | undefined;
   private started = false;
@@ -124,7 +125,7 @@ export class Switchboard {
         this.runtimeById.set(entry.id, runtime);
       }
       this.connectors.set(entry.id, { ...instance, ingestToken: entry.ingestToken, status: () => runtime?.status() ?? { transport: 'push', state: 'listening' } });
-      this.startService(entry.id, definition, entry.settings);
+      this.serviceStarters.push(() => this.startService(entry.id, definition, entry.settings));
     }
     const featureContext = { config, store: this.store, bus: this.bus, committer: this.committer, metrics: this.metrics, logger: this.logger, connectors: featureConnectors };
     this.features = FEATURES.map((make) => make(featureContext));
@@ -167,17 +168,22 @@ export class Switchboard {
   }
 
   /**
-   * Opens the store, starts pulled connectors and, unless `listen: false`, the HTTP server.
+   * Opens the store, starts pulled connectors and background work (delivery) unless
+   * `background: false`, and the HTTP server unless `listen: false`.
    * @example const sb = createSwitchboard({}); await sb.start(); console.log(sb.url);
    */
-  async start(options: { listen?: boolean } = {}): Promise<this> {
+  async start(options: { listen?: boolean; background?: boolean } = {}): Promise<this> {
     if (this.started) return this;
     await this.store.open();
     this.bus.reset(await this.store.latestSequence());
-    for (const f of this.features) await f.start?.();
+    const background = options.background !== false;
+    for (const f of this.features) await f.start?.({ background });
     this.started = true;
     for (const launch of this.pendingHandlers.splice(0)) launch();
-    for (const r of this.runtimes) r.start();
+    if (background) {
+      for (const r of this.runtimes) r.start();
+      for (const startService of this.serviceStarters) startService();
+    }
     if (options.listen !== false) {
       this.app = await buildApp({
         store: this.store,

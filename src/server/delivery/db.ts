@@ -1,0 +1,475 @@
+/**
+ * The delivery tables (migrations/sqlite/004_delivery.sql) and the in-memory copy of the
+ * subscriptions that the commit hook matches events against. Every change to a subscription
+ * goes through here, so that the copy and the table never differ: better-sqlite3 is
+ * synchronous, and a change cannot interleave with a commit transaction.
+ */
+import type Database from 'better-sqlite3';
+import { compileTypePattern, type SwitchboardEvent } from '../../core/index.js';
+import type { InsertedEvent } from '../store/sqlite.js';
+import type { SubscriptionFilters, SubscriptionMode } from './config.js';
+
+export interface StoredSecret {
+  readonly secret: string;
+  /** ISO time after which the secret no longer signs; `null` while it is current. */
+  readonly expiresAt: string | null;
+}
+
+export interface Subscription {
+  readonly id: string;
+  readonly origin: 'config' | 'api';
+  readonly url: string;
+  readonly filters: SubscriptionFilters;
+  readonly mode: SubscriptionMode;
+  readonly ordered: boolean;
+  /** The signing secret first, then older ones still valid. */
+  readonly secrets: readonly StoredSecret[];
+  readonly description: string | undefined;
+  readonly enabled: boolean;
+  readonly disabledReason: string | undefined;
+  readonly disabledAt: string | undefined;
+  readonly failingSince: string | undefined;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+interface SubscriptionRow {
+  id: string;
+  origin: string;
+  url: string;
+  filters: string;
+  mode: string;
+  ordered: number;
+  secrets: string;
+  description: string | null;
+  enabled: number;
+  disabled_reason: string | null;
+  disabled_at: string | null;
+  failing_since: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+export interface OutboxRow {
+  did: number;
+  subscription_id: string;
+  seq: number;
+  event_id: string;
+  subject: string;
+  status: DeliveryStatus;
+  attempts: number;
+  rounds: number;
+  next_at: number;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+  delivered_at: string | null;
+}
+
+export interface AttemptRow {
+  aid: number;
+  did: number;
+  round: number;
+  attempt: number;
+  started_at: string;
+  duration_ms: number;
+  status: number | null;
+  error: string | null;
+  result: string;
+}
+
+export type AttemptResult = 'delivered' | 'failed' | 'exhausted' | 'gone';
+
+/** What the worker reports about one attempt. */
+export interface AttemptRecord {
+  readonly did: number;
+  readonly subscriptionId: string;
+  readonly round: number;
+  readonly attempt: number;
+  readonly startedAt: number;
+  readonly durationMs: number;
+  readonly status: number | undefined;
+  readonly error: string | undefined;
+  readonly result: AttemptResult;
+  /** Pending rows: when to try again. */
+  readonly nextAt: number | undefined;
+}
+
+function toSubscription(r: SubscriptionRow): Subscription {
+  return {
+    id: r.id,
+    origin: r.origin === 'config' ? 'config' : 'api',
+    url: r.url,
+    filters: JSON.parse(r.filters) as SubscriptionFilters,
+    mode: r.mode === 'binary' ? 'binary' : 'structured',
+    ordered: r.ordered === 1,
+    secrets: JSON.parse(r.secrets) as StoredSecret[],
+    description: r.description ?? undefined,
+    enabled: r.enabled === 1,
+    disabledReason: r.disabled_reason ?? undefined,
+    disabledAt: r.disabled_at ?? undefined,
+    failingSince: r.failing_since ?? undefined,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+type Matcher = (e: SwitchboardEvent) => boolean;
+
+/** A predicate of a subscription's filters. */
+export function filtersMatcher(f: SubscriptionFilters): Matcher {
+  const typeOk = f.types ? compileTypePattern(f.types.join(',')) : () => true;
+  const subject = f.subject;
+  const subjectOk = subject === undefined ? () => true : subject.endsWith('*') ? (s: string) => s.startsWith(subject.slice(0, -1)) : (s: string) => s === subject;
+  return (e) => typeOk(e.type) && (f.platform === undefined || e.platform === f.platform) && subjectOk(e.subject);
+}
+
+/** Fields of a new or replaced subscription. */
+export interface SubscriptionInput {
+  readonly id: string;
+  readonly origin: 'config' | 'api';
+  readonly url: string;
+  readonly filters: SubscriptionFilters;
+  readonly mode: SubscriptionMode;
+  readonly ordered: boolean;
+  readonly secrets: readonly StoredSecret[];
+  readonly description: string | undefined;
+  readonly enabled: boolean;
+  readonly disabledReason: string | undefined;
+}
+
+export interface DeliveryListQuery {
+  readonly subscriptionId: string;
+  readonly status?: DeliveryStatus | undefined;
+  readonly after?: number | undefined;
+  readonly limit: number;
+}
+
+export interface ReplayRange {
+  readonly fromSequence?: number | undefined;
+  readonly toSequence?: number | undefined;
+  readonly fromTime?: string | undefined;
+  readonly toTime?: string | undefined;
+  /** Only events whose delivery to this subscription failed (retries exhausted). */
+  readonly onlyFailed?: boolean | undefined;
+}
+
+export class DeliveryDb {
+  private readonly subs = new Map<string, { sub: Subscription; match: Matcher }>();
+  private readonly s;
+
+  constructor(readonly db: Database.Database) {
+    this.s = {
+      allSubs: db.prepare<[], SubscriptionRow>('SELECT * FROM subscriptions ORDER BY created_at, id'),
+      getSub: db.prepare<[string], SubscriptionRow>('SELECT * FROM subscriptions WHERE id = ?'),
+      insertSub: db.prepare<[string, string, string, string, string, number, string, string | null, number, string | null, string | null, string, string]>(
+        'INSERT INTO subscriptions (id, origin, url, filters, mode, ordered, secrets, description, enabled, disabled_reason, disabled_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      updateSub: db.prepare<[string, string, string, string, number, string, string | null, string, string]>(
+        'UPDATE subscriptions SET origin = ?, url = ?, filters = ?, mode = ?, ordered = ?, secrets = ?, description = ?, updated_at = ? WHERE id = ?',
+      ),
+      setEnabled: db.prepare<[number, string | null, string | null, string, string]>(
+        'UPDATE subscriptions SET enabled = ?, disabled_reason = ?, disabled_at = ?, failing_since = NULL, updated_at = ? WHERE id = ?',
+      ),
+      setFailing: db.prepare<[string | null, string]>('UPDATE subscriptions SET failing_since = ? WHERE id = ?'),
+      setSecrets: db.prepare<[string, string, string]>('UPDATE subscriptions SET secrets = ?, updated_at = ? WHERE id = ?'),
+      deleteSub: db.prepare<[string]>('DELETE FROM subscriptions WHERE id = ?'),
+      deleteOutbox: db.prepare<[string]>('DELETE FROM delivery_outbox WHERE subscription_id = ?'),
+      deleteAttempts: db.prepare<[string]>('DELETE FROM delivery_attempts WHERE subscription_id = ?'),
+      enqueue: db.prepare<[string, number, string, string, number, string, string]>(
+        "INSERT OR IGNORE INTO delivery_outbox (subscription_id, seq, event_id, subject, status, next_at, created_at, updated_at) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
+      ),
+      requeue: db.prepare<[number, string, string, number]>(
+        "UPDATE delivery_outbox SET status = 'pending', attempts = 0, rounds = rounds + 1, next_at = ?, updated_at = ?, delivered_at = NULL WHERE subscription_id = ? AND seq = ? AND status <> 'pending'",
+      ),
+      restartPending: db.prepare<[number, string, string]>("UPDATE delivery_outbox SET attempts = 0, next_at = ?, updated_at = ? WHERE subscription_id = ? AND status = 'pending'"),
+      due: db.prepare<[string, number, number], OutboxRow>("SELECT * FROM delivery_outbox WHERE subscription_id = ? AND status = 'pending' AND next_at <= ? ORDER BY next_at, seq LIMIT ?"),
+      dueOrdered: db.prepare<[string, number, number], OutboxRow>(
+        `SELECT o.* FROM delivery_outbox o WHERE o.subscription_id = ? AND o.status = 'pending' AND o.next_at <= ?
+           AND NOT EXISTS (SELECT 1 FROM delivery_outbox p WHERE p.subscription_id = o.subscription_id AND p.subject = o.subject AND p.status = 'pending' AND p.seq < o.seq)
+         ORDER BY o.seq LIMIT ?`,
+      ),
+      nextDue: db.prepare<[number], { t: number | null }>(
+        "SELECT min(o.next_at) AS t FROM delivery_outbox o JOIN subscriptions s ON s.id = o.subscription_id WHERE o.status = 'pending' AND o.next_at > ? AND s.enabled = 1",
+      ),
+      eventBody: db.prepare<[number], { body: string }>('SELECT body FROM events WHERE seq = ?'),
+      getRow: db.prepare<[number], OutboxRow>('SELECT * FROM delivery_outbox WHERE did = ?'),
+      insertAttempt: db.prepare<[number, string, number, number, string, number, number | null, string | null, string]>(
+        'INSERT INTO delivery_attempts (did, subscription_id, round, attempt, started_at, duration_ms, status, error, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      markDelivered: db.prepare<[number, number | null, string, string, number]>(
+        "UPDATE delivery_outbox SET status = 'delivered', attempts = ?, last_status = ?, last_error = NULL, updated_at = ?, delivered_at = ? WHERE did = ?",
+      ),
+      markFailed: db.prepare<[string, number, number | null, string | null, number, string, number]>(
+        'UPDATE delivery_outbox SET status = ?, attempts = ?, last_status = ?, last_error = ?, next_at = ?, updated_at = ? WHERE did = ?',
+      ),
+      counts: db.prepare<[], { subscription_id: string; status: string; n: number }>(
+        "SELECT subscription_id, status, count(*) AS n FROM delivery_outbox WHERE status IN ('pending', 'failed') GROUP BY subscription_id, status",
+      ),
+      countsOf: db.prepare<[string], { status: string; n: number }>('SELECT status, count(*) AS n FROM delivery_outbox WHERE subscription_id = ? GROUP BY status'),
+      attemptsOf: db.prepare<[number, number], AttemptRow>('SELECT * FROM delivery_attempts WHERE did = ? ORDER BY aid DESC LIMIT ?'),
+      pruneOutbox: db.prepare<[string, number]>(
+        "DELETE FROM delivery_outbox WHERE did IN (SELECT did FROM delivery_outbox WHERE status IN ('delivered', 'failed') AND updated_at < ? LIMIT ?)",
+      ),
+      eventsAfter: db.prepare<[number, number], { seq: number; id: string; type: string; platform: string; body: string }>('SELECT seq, id, type, platform, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?'),
+      pruneAttempts: db.prepare<[]>('DELETE FROM delivery_attempts WHERE did NOT IN (SELECT did FROM delivery_outbox)'),
+    };
+    for (const r of this.s.allSubs.all()) this.remember(toSubscription(r));
+  }
+
+  private remember(sub: Subscription): Subscription {
+    this.subs.set(sub.id, { sub, match: filtersMatcher(sub.filters) });
+    return sub;
+  }
+
+  private reload(id: string): Subscription | undefined {
+    const row = this.s.getSub.get(id);
+    if (!row) {
+      this.subs.delete(id);
+      return undefined;
+    }
+    return this.remember(toSubscription(row));
+  }
+
+  list(): Subscription[] {
+    return [...this.subs.values()].map((s) => s.sub);
+  }
+
+  get(id: string): Subscription | undefined {
+    return this.subs.get(id)?.sub;
+  }
+
+  /** Creates a subscription (or replaces the one with its id, keeping its state). */
+  put(input: SubscriptionInput, now = new Date()): Subscription {
+    const iso = now.toISOString();
+    const existing = this.get(input.id);
+    const filters = JSON.stringify(input.filters);
+    const secrets = JSON.stringify(input.secrets);
+    this.db.transaction(() => {
+      if (existing) {
+        this.s.updateSub.run(input.origin, input.url, filters, input.mode, input.ordered ? 1 : 0, secrets, input.description ?? null, iso, input.id);
+      } else {
+        this.s.insertSub.run(input.id, input.origin, input.url, filters, input.mode, input.ordered ? 1 : 0, secrets, input.description ?? null, input.enabled ? 1 : 0, input.enabled ? null : (input.disabledReason ?? 'disabled'), input.enabled ? null : iso, iso, iso);
+      }
+    }).immediate();
+    return this.reload(input.id) as Subscription;
+  }
+
+  /** Enables (clearing the reason and the failure streak; pending deliveries start a fresh schedule now) or disables. */
+  setEnabled(id: string, enabled: boolean, reason: string | undefined, now = new Date()): Subscription | undefined {
+    const iso = now.toISOString();
+    this.db.transaction(() => {
+      this.s.setEnabled.run(enabled ? 1 : 0, enabled ? null : (reason ?? 'disabled'), enabled ? null : iso, iso, id);
+      if (enabled) this.s.restartPending.run(now.getTime(), iso, id);
+    }).immediate();
+    return this.reload(id);
+  }
+
+  setSecrets(id: string, secrets: readonly StoredSecret[], now = new Date()): Subscription | undefined {
+    this.s.setSecrets.run(JSON.stringify(secrets), now.toISOString(), id);
+    return this.reload(id);
+  }
+
+  /** Removes a subscription with its outbox and attempts. */
+  delete(id: string): boolean {
+    const existed = this.subs.has(id);
+    this.db.transaction(() => {
+      this.s.deleteAttempts.run(id);
+      this.s.deleteOutbox.run(id);
+      this.s.deleteSub.run(id);
+    }).immediate();
+    this.subs.delete(id);
+    return existed;
+  }
+
+  /**
+   * The commit hook: one outbox row per inserted event and matching enabled subscription, in
+   * the transaction that inserts the events. Answers the number of rows.
+   */
+  enqueueInserted(inserted: readonly InsertedEvent[], firstDelayMs: number, now = Date.now()): number {
+    const targets = [...this.subs.values()].filter((s) => s.sub.enabled);
+    if (targets.length === 0) return 0;
+    const iso = new Date(now).toISOString();
+    let n = 0;
+    for (const { seq, event } of inserted) {
+      for (const t of targets) {
+        if (t.match(event)) n += this.s.enqueue.run(t.sub.id, seq, event.id, event.subject, now + firstDelayMs, iso, iso).changes;
+      }
+    }
+    return n;
+  }
+
+  /** Pending rows of a subscription due by `now`; in ordered mode only the first pending row of each subject. */
+  due(sub: Subscription, now: number, limit: number): OutboxRow[] {
+    return (sub.ordered ? this.s.dueOrdered : this.s.due).all(sub.id, now, limit);
+  }
+
+  /** The earliest future attempt of an enabled subscription. */
+  nextDueAfter(now: number): number | undefined {
+    return this.s.nextDue.get(now)?.t ?? undefined;
+  }
+
+  /** The stored CloudEvent body of a sequence (without `sequence`). */
+  eventBody(seq: number): string | undefined {
+    return this.s.eventBody.get(seq)?.body;
+  }
+
+  getRow(did: number): OutboxRow | undefined {
+    return this.s.getRow.get(did);
+  }
+
+  /**
+   * Records attempts in one transaction: the attempt rows, the outbox rows, the failure streak
+   * of each subscription. Answers the subscriptions to disable (410, or failing too long).
+   */
+  recordAttempts(records: readonly AttemptRecord[], disableAfterMs: number, now = Date.now()): { id: string; reason: string; kind: 'gone' | 'failing' }[] {
+    const iso = new Date(now).toISOString();
+    const toDisable = new Map<string, { id: string; reason: string; kind: 'gone' | 'failing' }>();
+    const failing = new Map<string, string | null>();
+    this.db.transaction(() => {
+      for (const r of records) {
+        this.s.insertAttempt.run(r.did, r.subscriptionId, r.round, r.attempt, new Date(r.startedAt).toISOString(), r.durationMs, r.status ?? null, r.error ?? null, r.result);
+        const sub = this.get(r.subscriptionId);
+        if (r.result === 'delivered') {
+          this.s.markDelivered.run(r.attempt, r.status ?? null, iso, iso, r.did);
+          failing.set(r.subscriptionId, null);
+          continue;
+        }
+        const status = r.result === 'exhausted' ? 'failed' : 'pending';
+        this.s.markFailed.run(status, r.attempt, r.status ?? null, r.error ?? null, r.nextAt ?? now, iso, r.did);
+        if (!sub) continue;
+        if (r.result === 'gone') {
+          toDisable.set(sub.id, { id: sub.id, kind: 'gone', reason: `the target answered 410 Gone at ${iso}` });
+          continue;
+        }
+        const since = failing.has(sub.id) ? failing.get(sub.id) : (sub.failingSince ?? null);
+        const start = since ?? new Date(r.startedAt).toISOString();
+        failing.set(sub.id, start);
+        if (now - Date.parse(start) >= disableAfterMs && !toDisable.has(sub.id)) {
+          toDisable.set(sub.id, { id: sub.id, kind: 'failing', reason: `every attempt failed since ${start} (longer than delivery.disableAfter); last: ${r.error ?? `HTTP ${r.status ?? '?'}`}` });
+        }
+      }
+      for (const [id, since] of failing) this.s.setFailing.run(since, id);
+    }).immediate();
+    for (const id of failing.keys()) this.reload(id);
+    return [...toDisable.values()];
+  }
+
+  /** Pending and failed counts per subscription (delivered ones are not counted here: metrics). */
+  counts(): Map<string, Record<DeliveryStatus, number>> {
+    const out = new Map<string, Record<DeliveryStatus, number>>();
+    for (const sub of this.subs.keys()) out.set(sub, { pending: 0, delivered: 0, failed: 0 });
+    for (const r of this.s.counts.all()) {
+      const c = out.get(r.subscription_id);
+      if (c && (r.status === 'pending' || r.status === 'delivered' || r.status === 'failed')) c[r.status] = r.n;
+    }
+    return out;
+  }
+
+  countsOf(id: string): Record<DeliveryStatus, number> {
+    const c = { pending: 0, delivered: 0, failed: 0 };
+    for (const r of this.s.countsOf.all(id)) if (r.status === 'pending' || r.status === 'delivered' || r.status === 'failed') c[r.status] = r.n;
+    return c;
+  }
+
+  listDeliveries(q: DeliveryListQuery): (OutboxRow & { type: string | null })[] {
+    const where = ['o.subscription_id = ?'];
+    const params: (string | number)[] = [q.subscriptionId];
+    if (q.status) {
+      where.push('o.status = ?');
+      params.push(q.status);
+    }
+    if (q.after !== undefined) {
+      where.push('o.did > ?');
+      params.push(q.after);
+    }
+    params.push(q.limit);
+    return this.db
+      .prepare<(string | number)[], OutboxRow & { type: string | null }>(`SELECT o.*, e.type FROM delivery_outbox o LEFT JOIN events e ON e.seq = o.seq WHERE ${where.join(' AND ')} ORDER BY o.did LIMIT ?`)
+      .all(...params);
+  }
+
+  attemptsOf(did: number, limit: number): AttemptRow[] {
+    return this.s.attemptsOf.all(did, limit).reverse();
+  }
+
+  /**
+   * Enqueues the events of a range again for a subscription (its filters apply): a row not yet
+   * in the outbox is added, a delivered or failed one set pending with a fresh schedule, a
+   * pending one left as it is. Runs in transactions of `chunk` events.
+   */
+  replay(sub: Subscription, range: ReplayRange, firstDelayMs: number, now = Date.now(), chunk = 2000): { enqueued: number; alreadyPending: number; matched: number } {
+    const match = filtersMatcher(sub.filters);
+    const iso = new Date(now).toISOString();
+    const where = ['seq > ?'];
+    const base: (string | number)[] = [];
+    if (range.toSequence !== undefined) {
+      where.push('seq <= ?');
+      base.push(range.toSequence);
+    }
+    if (range.fromTime !== undefined) {
+      where.push('time >= ?');
+      base.push(range.fromTime);
+    }
+    if (range.toTime !== undefined) {
+      where.push('time <= ?');
+      base.push(range.toTime);
+    }
+    if (range.onlyFailed) where.push("seq IN (SELECT seq FROM delivery_outbox WHERE subscription_id = ? AND status = 'failed')");
+    const page = this.db.prepare<(string | number)[], { seq: number; id: string; subject: string; body: string }>(
+      `SELECT seq, id, subject, body FROM events WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`,
+    );
+    const statusOf = this.db.prepare<[string, number], { status: string }>('SELECT status FROM delivery_outbox WHERE subscription_id = ? AND seq = ?');
+    let after = (range.fromSequence ?? 1) - 1;
+    const totals = { enqueued: 0, alreadyPending: 0, matched: 0 };
+    for (;;) {
+      const rows = page.all(after, ...base, ...(range.onlyFailed ? [sub.id] : []), chunk);
+      if (rows.length === 0) break;
+      this.db.transaction(() => {
+        for (const r of rows) {
+          const e = JSON.parse(r.body) as SwitchboardEvent;
+          if (!match(e)) continue;
+          totals.matched++;
+          const existing = statusOf.get(sub.id, r.seq);
+          if (!existing) totals.enqueued += this.s.enqueue.run(sub.id, r.seq, r.id, r.subject, now + firstDelayMs, iso, iso).changes;
+          else if (existing.status === 'pending') totals.alreadyPending++;
+          else totals.enqueued += this.s.requeue.run(now + firstDelayMs, iso, sub.id, r.seq).changes;
+        }
+      }).immediate();
+      after = (rows[rows.length - 1] as { seq: number }).seq;
+      if (rows.length < chunk) break;
+    }
+    return totals;
+  }
+
+  /** Removes finished outbox rows (and their attempts) last changed before `before`. */
+  prune(before: Date, batch = 5000): number {
+    let removed = 0;
+    for (;;) {
+      const n = this.s.pruneOutbox.run(before.toISOString(), batch).changes;
+      removed += n;
+      if (n < batch) break;
+    }
+    if (removed > 0) this.s.pruneAttempts.run();
+    return removed;
+  }
+
+  /** Stored events after a sequence, in order (the NATS sink's reading). */
+  eventsAfter(seq: number, limit: number): { seq: number; id: string; type: string; platform: string; body: string }[] {
+    return this.s.eventsAfter.all(seq, limit);
+  }
+
+  /** The position a sink has acknowledged. */
+  sinkCursor(name: string): number {
+    return this.db.prepare<[string], { seq: number }>('SELECT seq FROM sink_cursors WHERE name = ?').get(name)?.seq ?? 0;
+  }
+
+  saveSinkCursor(name: string, seq: number, now = new Date()): void {
+    this.db
+      .prepare<[string, number, string]>('INSERT INTO sink_cursors (name, seq, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at')
+      .run(name, seq, now.toISOString());
+  }
+}

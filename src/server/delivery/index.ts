@@ -1,0 +1,43 @@
+/**
+ * The delivery feature (docs/delivery.md): signed outgoing webhooks with an outbox written in
+ * the commit transaction, retries and replay; and the NATS JetStream sink when `nats` is set.
+ */
+import type { Feature, FeatureContext } from '../feature.js';
+import { createDeliveryMetrics } from './metrics.js';
+import { NatsSink } from './nats.js';
+import { subscriptionRoutes } from './routes.js';
+import type { Resolver } from './safety.js';
+import { Webhooks } from './webhooks.js';
+
+export { Webhooks } from './webhooks.js';
+export { NatsSink, natsSubject } from './nats.js';
+export { buildRequest, parseRetryAfter, signingSecrets } from './worker.js';
+export { generateSecret, signatureHeader, signatureOf, secretProblem } from './signing.js';
+export { nonPublicReason, resolvedProblem, safeLookup, urlProblem } from './safety.js';
+
+export interface DeliveryFeature extends Feature {
+  readonly webhooks: Webhooks;
+}
+
+/** Creates the delivery feature; `resolver` replaces the system name resolution (tests). */
+export function createDelivery(ctx: FeatureContext, options: { resolver?: Resolver } = {}): DeliveryFeature {
+  let webhooks: Webhooks | undefined;
+  const metrics = createDeliveryMetrics(ctx.metrics.registry, () => webhooks?.maybeDb);
+  webhooks = new Webhooks({ config: ctx.config, bus: ctx.bus, logger: ctx.logger, metrics, ...(options.resolver ? { resolver: options.resolver } : {}) });
+  const hooks = webhooks;
+  ctx.store.addHook(hooks.hook);
+  const nats = ctx.config.nats ? new NatsSink({ config: ctx.config.nats, db: () => hooks.db, bus: ctx.bus, logger: ctx.logger, metrics }) : undefined;
+  return {
+    name: 'delivery',
+    webhooks: hooks,
+    routes: (v1) => subscriptionRoutes(v1, hooks),
+    async start({ background }) {
+      await hooks.start(background);
+      if (background) nats?.start();
+    },
+    async close() {
+      await nats?.close();
+      await hooks.close();
+    },
+  };
+}

@@ -1,0 +1,215 @@
+/**
+ * The NATS JetStream sink: publishes every committed event, in sequence order, to
+ * `<subjectPrefix>.<platform>.<type>` with `Nats-Msg-Id` = the event id, waits for JetStream's
+ * acknowledgements, and keeps the greatest acknowledged sequence as its cursor in the store
+ * (`sink_cursors`). After a crash it republishes from the saved cursor; JetStream drops the
+ * repeats by `Nats-Msg-Id` within the stream's duplicate window. The stream is created if
+ * missing; the client reconnects on its own, and the sink starts over from its cursor after any
+ * failed publish.
+ */
+import type { JetStreamClient } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from 'pino';
+import type { EventBus } from '../bus.js';
+import { withSequence } from '../store/types.js';
+import type { NatsConfig } from './config.js';
+import type { DeliveryDb } from './db.js';
+import type { DeliveryMetrics } from './metrics.js';
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** The subject of an event: `<prefix>.<platform>.<type>` (types keep their dot: `switchboard.greenapi.call.ended`). */
+export function natsSubject(prefix: string, platform: string, type: string): string {
+  return `${prefix}.${platform}.${type}`;
+}
+
+export interface NatsSinkOptions {
+  readonly config: NatsConfig;
+  readonly db: () => DeliveryDb;
+  readonly bus: EventBus;
+  readonly logger: Logger;
+  readonly metrics: DeliveryMetrics;
+}
+
+export class NatsSink {
+  private readonly stop = new AbortController();
+  private loop: Promise<void> | undefined;
+  private nc: NatsConnection | undefined;
+  private js: JetStreamClient | undefined;
+  private cursor = 0;
+  private savedCursor = 0;
+  private savedAt = 0;
+  private readonly name: string;
+
+  constructor(private readonly options: NatsSinkOptions) {
+    this.name = `nats:${options.config.stream}`;
+  }
+
+  start(): void {
+    this.cursor = this.options.db().sinkCursor(this.name);
+    this.savedCursor = this.cursor;
+    this.savedAt = Date.now();
+    this.loop = this.run();
+  }
+
+  private get log(): Logger {
+    return this.options.logger;
+  }
+
+  private async run(): Promise<void> {
+    let backoff = 250;
+    while (!this.stop.signal.aborted) {
+      try {
+        await this.connect();
+        await this.ensureStream();
+        backoff = 250;
+        await this.pump();
+      } catch (err) {
+        if (this.stop.signal.aborted) break;
+        this.log.warn({ err: err instanceof Error ? { message: err.message, code: (err as { code?: unknown }).code } : err, stream: this.options.config.stream }, `nats: ${err instanceof Error ? err.message : String(err)}; retrying from sequence ${this.cursor + 1} in ${backoff} ms`);
+        await sleep(backoff, this.stop.signal);
+        backoff = Math.min(backoff * 2, 15_000);
+      }
+    }
+  }
+
+  private async connect(): Promise<void> {
+    if (this.nc && !this.nc.isClosed()) return;
+    const { connect } = await import('@nats-io/transport-node');
+    const { jetstream } = await import('@nats-io/jetstream');
+    const c = this.options.config;
+    const nc = await connect({
+      servers: c.url.split(',').map((s) => s.trim()),
+      name: 'switchboard',
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+      timeout: c.timeout,
+      ...(c.token !== undefined ? { token: c.token } : {}),
+      ...(c.user !== undefined ? { user: c.user } : {}),
+      ...(c.pass !== undefined ? { pass: c.pass } : {}),
+    });
+    this.nc = nc;
+    this.js = jetstream(nc, { timeout: c.timeout });
+    this.options.metrics.natsConnected.set(1);
+    this.log.info({ server: nc.getServer(), stream: c.stream }, `nats: connected to ${nc.getServer()}`);
+    void (async () => {
+      for await (const s of nc.status()) {
+        if (s.type === 'disconnect') {
+          this.options.metrics.natsConnected.set(0);
+          this.log.warn({ server: s.server }, 'nats: disconnected; reconnecting');
+        } else if (s.type === 'reconnect') {
+          this.options.metrics.natsConnected.set(1);
+          this.log.info({ server: s.server }, 'nats: reconnected');
+        }
+      }
+    })().catch(() => undefined);
+    void nc.closed().then(() => this.options.metrics.natsConnected.set(0));
+  }
+
+  /** Creates the stream with the subjects `<prefix>.>` if it does not exist. */
+  private async ensureStream(): Promise<void> {
+    const nc = this.nc;
+    if (!nc) return;
+    const { jetstreamManager, JetStreamApiError, JetStreamApiCodes } = await import('@nats-io/jetstream');
+    const { nanos } = await import('@nats-io/transport-node');
+    const c = this.options.config;
+    const jsm = await jetstreamManager(nc, { timeout: c.timeout });
+    const wanted = `${c.subjectPrefix}.>`;
+    try {
+      const info = await jsm.streams.info(c.stream);
+      if (!info.config.subjects?.some((s) => s === wanted || s === '>' || wanted === s)) {
+        this.log.warn({ stream: c.stream, subjects: info.config.subjects }, `nats: stream ${c.stream} exists without the subjects ${wanted}; publishes may be refused`);
+      }
+    } catch (err) {
+      if (!(err instanceof JetStreamApiError) || err.code !== JetStreamApiCodes.StreamNotFound) throw err;
+      await jsm.streams.add({ name: c.stream, subjects: [wanted], duplicate_window: nanos(c.duplicateWindow) });
+      this.log.info({ stream: c.stream, subjects: [wanted] }, `nats: created stream ${c.stream}`);
+    }
+  }
+
+  /** Publishes what follows the cursor, window by window, until stopped or a publish fails. */
+  private async pump(): Promise<void> {
+    const c = this.options.config;
+    const js = this.js;
+    if (!js) return;
+    const { headers } = await import('@nats-io/transport-node');
+    const db = this.options.db();
+    while (!this.stop.signal.aborted) {
+      const rows = db.eventsAfter(this.cursor, c.maxInFlight);
+      this.options.metrics.natsLag.set(Math.max(0, this.options.bus.latestSequence - this.cursor));
+      if (rows.length === 0) {
+        this.maybeSaveCursor(false);
+        const unsaved = this.cursor !== this.savedCursor;
+        const wait = this.options.bus.waitBeyond(this.cursor, this.stop.signal);
+        await (unsaved ? Promise.race([wait, sleep(Math.max(0, this.savedAt + c.cursorInterval - Date.now()), this.stop.signal)]) : wait);
+        continue;
+      }
+      // An event larger than the server's max_payload can never be published: it is skipped
+      // (logged and counted) instead of stopping the sink.
+      const maxPayload = this.nc?.info?.max_payload ?? Number.POSITIVE_INFINITY;
+      const acks = rows.map((r) => {
+        const body = withSequence(r.body, r.seq);
+        if (Buffer.byteLength(body) + 512 > maxPayload) return Promise.resolve('too-large' as const);
+        const h = headers();
+        h.set('Content-Type', 'application/cloudevents+json');
+        return js.publish(natsSubject(c.subjectPrefix, r.platform, r.type), body, { msgID: r.id, timeout: c.timeout, headers: h });
+      });
+      const settled = await Promise.allSettled(acks);
+      for (const [i, s] of settled.entries()) {
+        const row = rows[i] as { seq: number; id: string };
+        if (s.status === 'rejected') {
+          this.maybeSaveCursor(false);
+          throw s.reason instanceof Error ? s.reason : new Error(String(s.reason));
+        }
+        if (s.value === 'too-large') {
+          this.options.metrics.natsPublished.inc({ result: 'too-large' });
+          this.log.error({ event: row.id, sequence: row.seq, maxPayload }, `nats: event ${row.id} is larger than the server's max_payload (${maxPayload} bytes); not published`);
+        } else {
+          this.options.metrics.natsPublished.inc({ result: s.value.duplicate ? 'duplicate' : 'stored' });
+        }
+        this.cursor = row.seq;
+      }
+      this.maybeSaveCursor(false);
+    }
+  }
+
+  /** Saves the acknowledged position at most every `cursorInterval` (always when `force`). */
+  private maybeSaveCursor(force: boolean): void {
+    if (this.cursor === this.savedCursor) return;
+    const now = Date.now();
+    if (!force && now - this.savedAt < this.options.config.cursorInterval) return;
+    try {
+      this.options.db().saveSinkCursor(this.name, this.cursor);
+      this.savedCursor = this.cursor;
+      this.savedAt = now;
+    } catch (err) {
+      this.log.warn({ err }, 'nats: cannot save the cursor');
+    }
+  }
+
+  /** The acknowledged position (tests, status). */
+  get position(): number {
+    return this.cursor;
+  }
+
+  async close(): Promise<void> {
+    this.stop.abort();
+    await this.loop;
+    this.maybeSaveCursor(true);
+    const nc = this.nc;
+    this.nc = undefined;
+    if (nc && !nc.isClosed()) await nc.drain().catch(() => nc.close());
+    this.options.metrics.natsConnected.set(0);
+  }
+}
