@@ -196,3 +196,21 @@ describe('ids are stable across restarts', () => {
     await t.close();
   });
 });
+
+describe('CORS on /ingest for browser relays', () => {
+  it('answers the preflight for an allowed origin only, and lets the POST through', async () => {
+    const t = await startTestServer({ connectors: [{ id: 'wa', platform: 'greenapi', ingestToken: 'test-ingest-token-0123456789', corsOrigins: ['https://app.example.com'] }] as never });
+    const preflight = (origin: string) =>
+      fetch(`${t.url}/ingest/wa`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' } });
+    const ok = await preflight('https://app.example.com');
+    expect(ok.status).toBeLessThan(300);
+    expect(ok.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+    expect(ok.headers.get('access-control-allow-headers')).toContain('authorization');
+    const foreign = await preflight('https://evil.example.net');
+    expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+    const post = await fetch(`${t.url}/ingest/wa`, { method: 'POST', headers: { ...ingestHeaders(), origin: 'https://app.example.com' }, body: JSON.stringify(waMessage('cors')) });
+    expect(post.status).toBe(200);
+    expect(post.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+    await t.close();
+  });
+});

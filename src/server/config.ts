@@ -46,6 +46,8 @@ const commonConnectorSchema = z.looseObject({
   callRecords: z.optional(z.enum(CALL_RECORD_POLICIES)),
   /** Language of the call-record texts: Russian (default) or English. */
   language: z.optional(z.enum(['ru', 'en'])),
+  /** Web origins allowed to POST to /ingest/<id> from a browser (CORS), e.g. the app embedding the widget. */
+  corsOrigins: z.optional(z.array(z.string().check(z.regex(/^(\*|https?:\/\/[^/\s]+)$/)))),
 });
 
 const rootSchema = z.strictObject({
@@ -67,6 +69,7 @@ export interface ConnectorConfig {
   readonly ingestToken: string | undefined;
   readonly callRecords: CallRecordPolicy;
   readonly language: 'ru' | 'en';
+  readonly corsOrigins: readonly string[];
   /** The platform's own keys, validated by its connector's schema. */
   readonly settings: Record<string, unknown>;
 }
@@ -175,7 +178,7 @@ function resolveConnectors(entries: readonly unknown[], issues: ConfigIssue[]): 
       issues.push(...toConfigIssues(common.error.issues, entry, at));
       return;
     }
-    const { id, platform, ingestToken, callRecords, language, ...settings } = common.data;
+    const { id, platform, ingestToken, callRecords, language, corsOrigins, ...settings } = common.data;
     if (seen.has(id)) issues.push({ path: `${at}.id`, expected: 'an id no other connector has', found: `a second "${id}"` });
     seen.add(id);
     const def = connectorFor(platform);
@@ -188,7 +191,7 @@ function resolveConnectors(entries: readonly unknown[], issues: ConfigIssue[]): 
       issues.push(...toConfigIssues(s.error.issues, settings, at));
       return;
     }
-    out.push({ id, platform: def.platform, ingestToken, callRecords: callRecords ?? 'all', language: language ?? 'ru', settings: s.data });
+    out.push({ id, platform: def.platform, ingestToken, callRecords: callRecords ?? 'all', language: language ?? 'ru', corsOrigins: corsOrigins ?? [], settings: s.data });
   });
   return out;
 }

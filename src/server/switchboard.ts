@@ -107,7 +107,7 @@ export class Switchboard {
 
     // No connectors configured: the embedded default, one ingest connector per platform that
     // takes pushed payloads, named after the platform, with the API token as its ingest token.
-    const entries: readonly ConnectorConfig[] = config.connectors ?? CONNECTORS.filter((c) => c.ingest).map((c) => ({ id: c.platform, platform: c.platform, ingestToken: this.apiToken, callRecords: 'all', language: 'ru', settings: {} }));
+    const entries: readonly ConnectorConfig[] = config.connectors ?? CONNECTORS.filter((c) => c.ingest).map((c) => ({ id: c.platform, platform: c.platform, ingestToken: this.apiToken, callRecords: 'all', language: 'ru', corsOrigins: [], settings: {} }));
     for (const entry of entries) {
       const definition = connectorFor(entry.platform);
       if (!definition) continue;
@@ -124,7 +124,7 @@ export class Switchboard {
         this.runtimes.push(runtime);
         this.runtimeById.set(entry.id, runtime);
       }
-      this.connectors.set(entry.id, { ...instance, ingestToken: entry.ingestToken, status: () => runtime?.status() ?? { transport: 'push', state: 'listening' } });
+      this.connectors.set(entry.id, { ...instance, ingestToken: entry.ingestToken, corsOrigins: entry.corsOrigins, status: () => runtime?.status() ?? { transport: 'push', state: 'listening' } });
       this.serviceStarters.push(() => this.startService(entry.id, definition, entry.settings));
     }
     const featureContext = { config, store: this.store, bus: this.bus, committer: this.committer, metrics: this.metrics, logger: this.logger, connectors: featureConnectors };

@@ -2,6 +2,7 @@
  * The HTTP surface of DESIGN §4 on Fastify.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import * as z from 'zod/mini';
@@ -18,6 +19,8 @@ import { DASHBOARD_HTML } from './dashboard.js';
 
 export interface HttpConnector extends ConnectorInstance {
   readonly ingestToken: string | undefined;
+  /** Browser origins allowed to POST to its ingest route (CORS). */
+  readonly corsOrigins: readonly string[];
   /** Live state of a pulled connector, for `/v1/connectors`. */
   status(): Record<string, unknown>;
 }
@@ -120,7 +123,17 @@ export async function buildApp(ctx: AppContext) {
     ingest.removeAllContentTypeParsers();
     ingest.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
+    // Browsers (the client module's forwarder) may post from the origins a connector allows.
+    await ingest.register(cors, {
+      delegator: (req, cb) => {
+        const id = /^\/ingest\/([^/?#]+)/.exec(req.url ?? '')?.[1];
+        const allowed = id === undefined ? [] : (ctx.connectors.get(decodeURIComponent(id))?.corsOrigins ?? []);
+        cb(null, { origin: allowed.includes('*') ? '*' : [...allowed], methods: ['POST'], allowedHeaders: ['authorization', 'content-type'], exposedHeaders: ['retry-after'], maxAge: 600 });
+      },
+    });
+
     ingest.addHook('onRequest', async (req: FastifyRequest<{ Params: { connectorId: string } }>) => {
+      if (req.method === 'OPTIONS') return;
       const connector = ctx.connectors.get(req.params.connectorId);
       if (!connector?.definition.ingest) throw new SwitchboardError('SB_ERR_INGEST_UNKNOWN_CONNECTOR', `no connector "${req.params.connectorId}" takes pushed payloads`);
       if (!secretMatches(credentialOf(req.headers.authorization), connector.ingestToken)) throw new SwitchboardError('SB_ERR_AUTH_REQUIRED', 'unauthorized');
