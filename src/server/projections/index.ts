@@ -37,8 +37,12 @@ class ProjectionSql {
     return st as unknown as Database.Statement<P, R>;
   }
 
+  /**
+   * An entity's events. `+connector_id` keeps SQLite on the subject indexes: on the
+   * (connector_id, seq) index the query would scan the connector's whole log.
+   */
   private events(connectorId: string, subject: string, filter = ''): SwitchboardEvent[] {
-    return parseEvents(this.stmt<[string, string], { body: string; seq: number }>(`SELECT body, seq FROM events WHERE connector_id = ? AND subject = ? ${filter} ORDER BY seq`).all(connectorId, subject));
+    return parseEvents(this.stmt<[string, string], { body: string; seq: number }>(`SELECT body, seq FROM events WHERE +connector_id = ? AND subject = ? ${filter} ORDER BY seq`).all(connectorId, subject));
   }
 
   /** Latest caller names (contact.updated) of some parties, by platform time. */
@@ -282,7 +286,7 @@ export function createProjections(ctx: FeatureContext): Feature & { rebuild(): P
         const [connectorId, callId] = splitId(req.params.id, 'call');
         const row = db().prepare<[string, string], { body: string }>('SELECT body FROM calls WHERE connector_id = ? AND call_id = ?').get(connectorId, callId);
         if (!row) throw new SwitchboardError('SB_ERR_NOT_FOUND', `no call ${req.params.id}`);
-        const events = parseEvents(db().prepare<[string, string], { body: string; seq: number }>('SELECT body, seq FROM events WHERE connector_id = ? AND subject = ? ORDER BY seq').all(connectorId, `call/${callId}`));
+        const events = parseEvents(db().prepare<[string, string], { body: string; seq: number }>('SELECT body, seq FROM events WHERE +connector_id = ? AND subject = ? ORDER BY seq').all(connectorId, `call/${callId}`));
         return { call: JSON.parse(row.body) as unknown, events };
       });
       v1.get('/v1/conversations', async (req) => {
@@ -312,11 +316,11 @@ export function createProjections(ctx: FeatureContext): Feature & { rebuild(): P
         const [connectorId, conversationId] = splitId(req.params.id, 'conversation');
         const exists = db().prepare<[string, string], { n: number }>('SELECT count(*) AS n FROM conversations WHERE connector_id = ? AND conversation_id = ?').get(connectorId, conversationId);
         if (!exists?.n) throw new SwitchboardError('SB_ERR_NOT_FOUND', `no conversation ${req.params.id}`);
-        const own = parseEvents(db().prepare<[string, string], { body: string; seq: number }>('SELECT body, seq FROM events WHERE connector_id = ? AND subject = ? ORDER BY seq').all(connectorId, `conversation/${conversationId}`));
+        const own = parseEvents(db().prepare<[string, string], { body: string; seq: number }>('SELECT body, seq FROM events WHERE +connector_id = ? AND subject = ? ORDER BY seq').all(connectorId, `conversation/${conversationId}`));
         const callEvents = parseEvents(
           db()
             .prepare<[string, string], { body: string; seq: number }>(
-              "SELECT e.body, e.seq FROM events e JOIN calls c ON e.connector_id = c.connector_id AND e.subject = 'call/' || c.call_id WHERE c.connector_id = ? AND c.conversation_id = ? ORDER BY e.seq",
+              "SELECT e.body, e.seq FROM events e JOIN calls c ON +e.connector_id = c.connector_id AND e.subject = 'call/' || c.call_id WHERE c.connector_id = ? AND c.conversation_id = ? ORDER BY e.seq",
             )
             .all(connectorId, conversationId),
         );

@@ -46,6 +46,7 @@ export interface SqliteTxHook {
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
   private readonly hooks: SqliteTxHook[] = [];
+  private readonly queryCache = new Map<string, Database.Statement<(string | number)[], Row>>();
 
   /** Adds work to every commit transaction; call before `open()`. */
   addHook(hook: SqliteTxHook): void {
@@ -144,7 +145,6 @@ export class SqliteStore implements Store {
   }
 
   async queryEvents(q: EventQuery): Promise<StoredEvent[]> {
-    const { db } = this.handle();
     const where: string[] = [];
     const params: (string | number)[] = [];
     if (q.after !== undefined) {
@@ -184,7 +184,18 @@ export class SqliteStore implements Store {
     }
     const sql = `SELECT seq, id, type, body FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT ?`;
     params.push(q.limit);
-    return db.prepare<(string | number)[], Row>(sql).all(...params).map(toStored);
+    return this.cached(sql).all(...params).map(toStored);
+  }
+
+  /** Queries built from filters are few distinct texts: prepare each once. */
+  private cached(sql: string): Database.Statement<(string | number)[], Row> {
+    let st = this.queryCache.get(sql);
+    if (!st) {
+      st = this.handle().db.prepare<(string | number)[], Row>(sql);
+      if (this.queryCache.size > 200) this.queryCache.clear();
+      this.queryCache.set(sql, st);
+    }
+    return st;
   }
 
   async latestSequence(): Promise<number> {
@@ -251,6 +262,7 @@ export class SqliteStore implements Store {
     const db = this.db;
     this.db = undefined;
     this.stmts = undefined;
+    this.queryCache.clear();
     db?.close();
   }
 }
