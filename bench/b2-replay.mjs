@@ -1,0 +1,138 @@
+/**
+ * B2 replay: 1,000,000 GREEN-API notifications as JSON lines (the B1 mix: call offer, the call's
+ * final status, text message; 10,000 chats) through
+ *   node dist/cli/main.js replay FILE --connector greenapi --data DIR --no-progress
+ * timed end to end (process start to exit), against a raw batched SQLite insert of the very rows
+ * Switchboard stored (same columns and bodies, same indexes, 1000 rows per transaction) in a child
+ * process — and, for scale, a raw insert straight from the JSON lines.
+ *
+ *   node bench/b2-replay.mjs           # BENCH_LINES=1000000 (× BENCH_SCALE), BENCH_CHATS=10000
+ */
+import { createWriteStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BENCH_DIR, CLI, SCALE, envInt, fmtInt, greenApiGenerator, inspectDb, isMain, loadNow, log, mib, removeDir, requireBuilt, round, runNode, sampleMemory, saveResult, startChild, tempDir } from './lib.mjs';
+
+/** Writes `lines` payloads to `file`; answers its size in bytes. */
+export async function writeLines(file, lines, chats) {
+  const gen = greenApiGenerator({ chats });
+  const out = createWriteStream(file);
+  const CHUNK = 2000;
+  for (let i = 0; i < lines; i += CHUNK) {
+    let s = '';
+    for (let j = i; j < Math.min(lines, i + CHUNK); j++) s += `${JSON.stringify(gen.next())}\n`;
+    if (!out.write(s)) await new Promise((r) => out.once('drain', r));
+  }
+  await new Promise((r, j) => out.end((e) => (e ? j(e) : r())));
+  return (await stat(file)).size;
+}
+
+/** Events stored so far in a (live, WAL) database; undefined before it exists. */
+async function countEvents(dbPath) {
+  const { default: Database } = await import('better-sqlite3');
+  try {
+    const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+    try {
+      return db.prepare('SELECT max(seq) AS n FROM events').get().n ?? 0;
+    } finally {
+      db.close();
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Times `switchboard replay` of `file` into a fresh data folder, polling the stored count every
+ * `pollMs` (throughput over time). Past `timeoutMs` the replay is killed and the partial figures
+ * are answered with `finished: false`. `nodeArgs` e.g. `--cpu-prof`.
+ */
+export async function timeReplay(file, dataDir, { nodeArgs = [], cwd, timeoutMs = Infinity, pollMs = 10_000 } = {}) {
+  requireBuilt();
+  const dbPath = join(dataDir, 'switchboard.db');
+  const started = process.hrtime.bigint();
+  const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
+  const proc = startChild([...nodeArgs, CLI, 'replay', file, '--connector', 'greenapi', '--data', dataDir, '--no-progress'], { ready: /replayed (\d+) lines.*?(\d+) accepted, (\d+) duplicate, (\d+) quarantined/, name: 'replay', timeoutMs: 7 * 24 * 3600_000, cwd });
+  proc.matched.catch(() => undefined);
+  const mem = sampleMemory(proc.pid, 250);
+  const progress = [];
+  const poll = setInterval(async () => {
+    const n = await countEvents(dbPath);
+    if (n !== undefined) progress.push([round(elapsed(), 1), n]);
+  }, pollMs);
+  let timer;
+  const timedOut = new Promise((r) => {
+    if (Number.isFinite(timeoutMs)) timer = setTimeout(() => r('timeout'), timeoutMs);
+  });
+  const outcome = await Promise.race([proc.exited.then(() => 'exited'), timedOut]);
+  clearTimeout(timer);
+  clearInterval(poll);
+  const memory = mem.stop();
+  if (outcome === 'timeout') {
+    const seconds = elapsed();
+    proc.child.kill('SIGKILL');
+    await proc.exited;
+    const stored = (await countEvents(dbPath)) ?? 0;
+    progress.push([round(seconds, 1), stored]);
+    log(`B2 replay stopped after ${round(seconds, 0)} s (BENCH_B2_TIMEOUT): ${fmtInt(stored)} events stored`);
+    return { finished: false, seconds, lines: stored, accepted: stored, duplicates: 0, quarantined: 0, peakRssMiB: round(mib(memory.hwm)), progress };
+  }
+  const exit = await proc.exited;
+  const seconds = elapsed();
+  const m = /replayed (\d+) lines.*?(\d+) accepted, (\d+) duplicate, (\d+) quarantined/.exec(proc.stdout());
+  if (exit.code !== 0 || !m) throw new Error(`replay exited ${exit.code ?? exit.signal}\n${proc.stderr()}`);
+  progress.push([round(seconds, 1), Number(m[2])]);
+  return { finished: true, seconds, lines: Number(m[1]), accepted: Number(m[2]), duplicates: Number(m[3]), quarantined: Number(m[4]), peakRssMiB: round(mib(memory.hwm)), progress, stdout: proc.stdout().trim() };
+}
+
+export async function runB2(opts = {}) {
+  const lines = opts.lines ?? Math.max(1000, Math.round(envInt('BENCH_LINES', 1_000_000) * SCALE));
+  const chats = opts.chats ?? envInt('BENCH_CHATS', 10_000);
+  const dir = tempDir('b2');
+  try {
+    const file = join(dir, 'greenapi.jsonl');
+    log(`B2 writing ${fmtInt(lines)} lines …`);
+    const bytes = await writeLines(file, lines, chats);
+    const dataDir = join(dir, 'data');
+    const load0 = loadNow();
+    log(`B2 replaying ${fmtInt(lines)} lines (${round(mib(bytes))} MiB) …`);
+    const timeoutMs = (opts.timeoutSec ?? envInt('BENCH_B2_TIMEOUT', 600)) * 1000;
+    const r = await timeReplay(file, dataDir, { timeoutMs });
+    const load1 = loadNow();
+    const eventsPerSec = r.lines / r.seconds;
+    log(`B2 switchboard replay${r.finished ? '' : ' (UNFINISHED)'}: ${fmtInt(r.lines)} lines in ${round(r.seconds, 1)} s = ${fmtInt(eventsPerSec)} events/s (${r.accepted} accepted, ${r.duplicates} dup, ${r.quarantined} quarantined), peak RSS ${r.peakRssMiB} MiB`);
+    const db = join(dataDir, 'switchboard.db');
+    const disk = await inspectDb(db);
+    const raw = JSON.parse((await runNode([join(BENCH_DIR, 'servers', 'raw-insert.mjs'), 'rows', db, dir])).stdout);
+    log(`B2 raw insert of the same rows: ${fmtInt(raw.rows)} rows in ${round(raw.seconds, 1)} s = ${fmtInt(raw.rowsPerSec)} rows/s`);
+    const rawLines = JSON.parse((await runNode([join(BENCH_DIR, 'servers', 'raw-insert.mjs'), 'lines', file, dir])).stdout);
+    log(`B2 raw insert from the JSON lines: ${fmtInt(rawLines.rows)} rows in ${round(rawLines.seconds, 1)} s = ${fmtInt(rawLines.rowsPerSec)} rows/s`);
+    const result = {
+      lines,
+      chats,
+      fileBytes: bytes,
+      replay: { ...r, eventsPerSec, stored: disk.events },
+      raw,
+      rawLines,
+      ofRaw: round(eventsPerSec / raw.rowsPerSec, 3),
+      disk: {
+        events: disk.events,
+        dbBytes: disk.dbBytes,
+        walBytes: disk.walBytes,
+        bytesPerEvent: round((disk.dbBytes + disk.walBytes) / Math.max(disk.events, 1), 0),
+        avgBodyBytes: round(disk.avgBody, 0),
+        objects: disk.objects,
+      },
+      load: { before: load0, after: load1 },
+    };
+    saveResult('b2', result);
+    return result;
+  } finally {
+    removeDir(dir);
+  }
+}
+
+if (isMain(import.meta.url)) {
+  const r = await runB2();
+  log(`B2 ${fmtInt(r.replay.eventsPerSec)} events/s = ${r.ofRaw} × raw insert (${fmtInt(r.raw.rowsPerSec)} rows/s); ${r.disk.bytesPerEvent} bytes on disk per event`);
+}
