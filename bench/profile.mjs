@@ -45,8 +45,9 @@ function categoryOf(frame) {
   if (url.includes('/server/store/')) return 'store: INSERT/SELECT (JS + the SQLite they run)';
   if (url.includes('/core/')) return 'core: events, schemas (JS)';
   if (url.includes('/connectors/')) return 'connector normalizer (JS)';
-  if (url.includes('/server/http/') || url.includes('/fastify/') || url.includes('/find-my-way/') || url.includes('/light-my-request/') || url.includes('/avvio/') || url.includes('fast-json-stringify') || url.includes('/fast-querystring/') || url.includes('/secure-json-parse/')) return 'Fastify + HTTP routes';
-  if (url.includes('/pino') || url.includes('/sonic-boom/')) return 'pino logging';
+  if (url.includes('/@fastify/cors/')) return 'CORS (@fastify/cors, per request)';
+  if (url.includes('/server/http/') || url.includes('/fastify/') || url.includes('/@fastify/') || url.includes('/find-my-way/') || url.includes('/light-my-request/') || url.includes('/avvio/') || url.includes('fast-json-stringify') || url.includes('/fast-querystring/') || url.includes('/secure-json-parse/')) return 'Fastify + HTTP routes';
+  if (url.includes('/pino') || url.includes('/@pinojs/') || url.includes('/sonic-boom/')) return 'pino logging';
   if (url.includes('/prom-client/')) return 'prom-client metrics';
   if (url.includes('/server/')) return 'server (pipeline, follow, bus)';
   if (url.includes('/cli/') || url.includes('/commander/') || url.includes('/cli-progress/')) return 'cli (replay loop)';
@@ -140,11 +141,8 @@ export const STAGES = [
   { name: 'GroupCommitter.drain (commit + publish)', match: fnIs('drain', '/server/pipeline.js') },
   { name: '  SqliteStore.commit (transaction incl. fsync)', match: fnIs('commit', '/store/sqlite.js') },
   { name: '    projections afterInsert (recompute)', match: fnIs('apply', '/projections/') },
-  { name: '    native statement run/all/get (all SQLite work)', match: (f) => SQLITE_NATIVE.has(f.functionName) && f.url === '' },
   { name: 'SSE stream (follow + write)', match: (f) => f.functionName === 'streamEvents' || (f.functionName === 'follow' && f.url.includes('/server/follow.js')) },
   { name: 'store.queryEvents (incl. prepare)', match: fnIs('queryEvents', '/store/sqlite.js') },
-  { name: 'JSON.stringify', match: (f) => f.functionName === 'stringify' && f.url === '' },
-  { name: 'JSON.parse', match: (f) => f.functionName === 'parse' && f.url === '' },
 ];
 
 export function printSummary(s, out = (l) => log(l)) {

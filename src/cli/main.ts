@@ -252,7 +252,7 @@ configOptions(program.command('serve').description('run the server (no config: S
 
 configOptions(program.command('replay').description('feed recorded native payloads (JSON lines) through the pipeline').argument('<file>', 'JSON lines file'))
   .requiredOption('--connector <id>', 'connector the payloads belong to')
-  .addOption(new Option('--batch <n>', 'payloads per commit').argParser(parsePositive).default(1000))
+  .addOption(new Option('--batch <n>', 'payloads per commit').argParser(parsePositive).default(5000))
   .option('--no-progress', 'no progress bar')
   .action((file: string, opts: ConfigOptions & { connector: string; batch: number; progress?: boolean }) => replay(file, opts).catch(fail));
 

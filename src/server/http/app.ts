@@ -46,10 +46,19 @@ function digest(s: string): Buffer {
   return createHash('sha256').update(s).digest();
 }
 
+/** Digests of the configured secrets, computed once (they are compared on every request). */
+const expectedDigests = new Map<string, Buffer>();
+
 /** Timing-safe comparison of a presented secret with the expected one. */
 export function secretMatches(presented: string | undefined, expected: string | undefined): boolean {
   if (presented === undefined || expected === undefined || expected === '') return false;
-  return timingSafeEqual(digest(presented), digest(expected));
+  let want = expectedDigests.get(expected);
+  if (!want) {
+    want = digest(expected);
+    if (expectedDigests.size > 1000) expectedDigests.clear();
+    expectedDigests.set(expected, want);
+  }
+  return timingSafeEqual(digest(presented), want);
 }
 
 /** The credential of an `Authorization: <scheme> <token>` header (GREEN-API picks its own scheme). */
