@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, it, expect } from 'vitest';
+import { comparable, loadFixtures } from '../../../test/helpers/fixtures.js';
 import * as z from 'zod/mini';
 import { ConfigError, ValidationError, type NormalizeContext, type SwitchboardEvent } from '../../core/index.js';
 import { localToUtc, normalizeConnect1c, isTimeZone, DEFAULT_TIME_ZONE } from './normalize.js';
@@ -10,26 +11,7 @@ import { MAX_XML_CHARS } from './xml.js';
 const ctx: NormalizeContext = { connectorId: 'fixture', receivedAt: '2026-01-01T00:00:00.000Z', settings: { timeZone: 'Europe/Moscow' } };
 const bare: NormalizeContext = { connectorId: 'fixture', receivedAt: '2026-01-01T00:00:00.000Z' };
 
-const fixtureSchema = z.strictObject({
-  description: z.string(),
-  payload: z.string(),
-  expected: z.array(
-    z.strictObject({
-      type: z.string(),
-      subject: z.string(),
-      time: z.string(),
-      nativetype: z.string(),
-      data: z.record(z.string(), z.unknown()),
-    }),
-  ),
-});
-type Fixture = z.infer<typeof fixtureSchema> & { file: string };
-
-const fixtureDir = fileURLToPath(new URL('./fixtures/', import.meta.url));
-const fixtures: Fixture[] = readdirSync(fixtureDir)
-  .filter((f) => f.endsWith('.json'))
-  .sort()
-  .map((file) => ({ ...fixtureSchema.parse(JSON.parse(readFileSync(fixtureDir + file, 'utf8'))), file }));
+const fixtures = loadFixtures(new URL('./fixtures/', import.meta.url), z.string());
 
 function payloadOf(name: string): string {
   const f = fixtures.find((x) => x.file === `${name}.json`);
@@ -37,11 +19,6 @@ function payloadOf(name: string): string {
   return f.payload;
 }
 
-/** What the shared fixture runner compares: the envelope fields and `data` without `native`. */
-function comparable(e: SwitchboardEvent) {
-  const { native: _native, ...data } = e.data as Record<string, unknown>;
-  return { type: e.type, subject: e.subject, time: e.time, nativetype: e.nativetype, data };
-}
 
 function run(xml: string, c: NormalizeContext = ctx): SwitchboardEvent[] {
   return normalizeConnect1c(xml, c);

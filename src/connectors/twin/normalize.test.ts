@@ -1,43 +1,16 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, it, expect } from 'vitest';
+import { comparable, clone, loadFixtures } from '../../../test/helpers/fixtures.js';
 import * as z from 'zod/mini';
 import { ValidationError, eventId, hashCanonical, sourceOf, type NormalizeContext, type SwitchboardEvent } from '../../core/index.js';
 import { normalizeTwin } from './normalize.js';
 
 const ctx: NormalizeContext = { connectorId: 'fixture', receivedAt: '2026-01-01T00:00:00.000Z' };
 
-const fixtureSchema = z.strictObject({
-  description: z.string(),
-  payload: z.unknown(),
-  expected: z.array(
-    z.strictObject({
-      type: z.string(),
-      subject: z.string(),
-      time: z.string(),
-      nativetype: z.string(),
-      data: z.record(z.string(), z.unknown()),
-    }),
-  ),
-});
-type Fixture = z.infer<typeof fixtureSchema> & { file: string };
+const fixtures = loadFixtures(new URL('./fixtures/', import.meta.url));
 
-const fixtureDir = fileURLToPath(new URL('./fixtures/', import.meta.url));
-const fixtures: Fixture[] = readdirSync(fixtureDir)
-  .filter((f) => f.endsWith('.json'))
-  .sort()
-  .map((file) => ({ ...fixtureSchema.parse(JSON.parse(readFileSync(fixtureDir + file, 'utf8'))), file }));
 
-/** What the shared fixture runner compares: the envelope fields and `data` without `native`. */
-function comparable(e: SwitchboardEvent) {
-  const { native: _native, ...data } = e.data as Record<string, unknown>;
-  return { type: e.type, subject: e.subject, time: e.time, nativetype: e.nativetype, data };
-}
-
-/** Deep copy, so that a "redelivery" is a different object with the same content. */
-function clone<T>(v: T): T {
-  return JSON.parse(JSON.stringify(v)) as T;
-}
 
 type Pub = { channel: string; offset?: number; data: { event?: unknown; action?: unknown; data?: unknown } & Record<string, unknown> } & Record<string, unknown>;
 
