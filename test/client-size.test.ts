@@ -8,7 +8,7 @@ import { expect, it } from 'vitest';
 
 const root = new URL('..', import.meta.url).pathname;
 
-it('the client bundle (listener, both normalizers, lifecycle, forwarder) is within 12 KiB min+gz, without the zod catalogue', async () => {
+it('the client bundle (listener, both normalizers, the call model, forwarder) is within 12 KiB min+gz, without the zod catalogue', async () => {
   let stdout = '';
   let code = 0;
   try {
@@ -25,7 +25,7 @@ it('the client bundle (listener, both normalizers, lifecycle, forwarder) is with
   expect(m.ok).toBe(true);
   expect(code).toBe(0);
   const inputs = Object.keys(m.inputs);
-  for (const part of ['src/client/listener.ts', 'src/client/forwarder.ts', 'src/connectors/widget/normalize.ts', 'src/connectors/threads/normalize.ts', 'src/connectors/widget/lifecycle.ts']) {
+  for (const part of ['src/client/listener.ts', 'src/client/forwarder.ts', 'src/connectors/widget/normalize.ts', 'src/connectors/threads/normalize.ts', 'src/core/calls.ts']) {
     expect(inputs.some((f) => f.endsWith(part)), part).toBe(true);
   }
   expect(inputs.filter((f) => f === 'zod' || f.endsWith('src/core/catalog.ts'))).toEqual([]);

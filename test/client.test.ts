@@ -151,7 +151,7 @@ describe('listener: direct input', () => {
     // Out of order and repeated: a late RINGING and CONNECTED change nothing.
     l.handle({ code: 'RINGING', callId: `call-${(1768469400000).toString(36)}`, timestamp: 1768469400500 });
     const [call] = l.calls();
-    expect(call).toMatchObject({ phase: 'closed', redirects: 1, outcome: 'answered', ratingSkipped: true });
+    expect(call).toMatchObject({ state: 'closed', redirects: 1, outcome: 'answered', ratingSkipped: true });
     expect(l.callState(call!.callId)).toBe(call);
     expect(l.callState('nope')).toBeUndefined();
   });
@@ -485,8 +485,8 @@ describe('listener + forwarder → a real Switchboard', () => {
 describe('the browser module stays portable', () => {
   const root = new URL('../src/client/', import.meta.url).pathname;
   const files = (dir: string): string[] => readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? files(join(dir, f)) : f.endsWith('.ts') && !f.endsWith('.test.ts') ? [join(dir, f)] : []));
-  it('imports only the core, the widget and Threads normalizers and the lifecycle; no Node built-ins, no DOM globals assumed', () => {
-    const allowed = /^\.\/|^\.\.\/core\/index\.js$|^\.\.\/connectors\/(widget\/(normalize|lifecycle)|threads\/normalize)\.js$/;
+  it('imports only the core and the widget and Threads normalizers; no Node built-ins, no DOM globals assumed', () => {
+    const allowed = /^\.\/|^\.\.\/core\/index\.js$|^\.\.\/connectors\/(widget|threads)\/normalize\.js$/;
     for (const file of files(root)) {
       const text = readFileSync(file, 'utf8');
       for (const m of text.matchAll(/^(?:import|export)\s[^;]*?from\s+'([^']+)'/gm)) expect(m[1], `${file} imports ${m[1]}`).toMatch(allowed);

@@ -7,7 +7,9 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SCENARIOS as GREENAPI } from '../src/connectors/greenapi/scenarios.js';
 import { scenarioEvents } from '../src/connectors/connect1c/scenarios.js';
+import { THREADS_SCENARIOS } from '../src/connectors/threads/scenarios.js';
 import { TWIN_SCENARIOS } from '../src/connectors/twin/scenarios.js';
+import { connectorFor } from '../src/connectors/registry.js';
 import { apiHeaders, startTestServer, type TestServer } from './helpers/sb.js';
 
 const NOW = Date.parse('2026-03-02T09:00:00Z');
@@ -82,8 +84,30 @@ async function projections(t: TestServer): Promise<Projections> {
   };
 }
 
+/**
+ * A seeded shuffle with duplicates that keeps the arrival order of the payloads `keep` picks (those
+ * whose events have only a receipt time: their arrival is their order, DESIGN §5), and moves the
+ * others anywhere.
+ */
+function scramble<T>(items: readonly T[], seed: number, keep: (item: T) => boolean = () => false): T[] {
+  const shuffled = shuffle(items, seed);
+  const slots = shuffled.map((x, i) => (keep(x) ? i : -1)).filter((i) => i >= 0);
+  const kept = slots.map((i) => shuffled[i] as T).sort((a, b) => items.indexOf(a) - items.indexOf(b));
+  slots.forEach((slot, k) => {
+    shuffled[slot] = kept[k] as T;
+  });
+  return shuffled;
+}
+
+/** Whether a payload's events carry only the receipt time. */
+function receiptTimed(connector: string, payload: unknown): boolean {
+  const platform = CONNECTORS.find((c) => c.id === connector)?.platform ?? '';
+  const events = connectorFor(platform)?.normalize(payload, { connectorId: connector, receivedAt: new Date(NOW).toISOString() }) ?? [];
+  return events.some((e) => e.timesource === 'receipt');
+}
+
 /** A seeded shuffle with duplicates. */
-function scramble<T>(items: readonly T[], seed: number): T[] {
+function shuffle<T>(items: readonly T[], seed: number): T[] {
   let s = seed;
   const rnd = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
   const out = [...items, ...items.filter(() => rnd() < 0.4)];
@@ -106,8 +130,8 @@ describe('projections', () => {
     servers.push(t);
     return t;
   }
-  async function feed(t: TestServer, parts: Payloads[], order?: (items: unknown[]) => unknown[]): Promise<void> {
-    for (const { connector, payloads } of parts) for (const p of order ? order(payloads) : payloads) await t.sb.ingest(connector, p);
+  async function feed(t: TestServer, parts: Payloads[], order?: (items: unknown[], connector: string) => unknown[]): Promise<void> {
+    for (const { connector, payloads } of parts) for (const p of order ? order(payloads, connector) : payloads) await t.sb.ingest(connector, p);
   }
 
   it('derive each scenario\'s calls, conversations and operators', async () => {
@@ -177,14 +201,14 @@ describe('projections', () => {
     expect(calls).toEqual([expect.objectContaining({ state: 'ended', outcome: 'missed' })]);
   });
 
-  it('every scenario reaches the same projections in any order and with duplicates', async () => {
+  it('every scenario reaches the same projections in any order and with duplicates (receipt-timed events keeping their arrival order)', async () => {
     const all = scenarios();
     const reference = await server();
     for (const parts of Object.values(all)) await feed(reference, parts);
     const expected = await projections(reference);
     for (let seed = 1; seed <= 12; seed++) {
       const t = await server();
-      for (const parts of Object.values(all)) await feed(t, parts, (items) => scramble(items, seed));
+      for (const parts of Object.values(all)) await feed(t, parts, (items, connector) => scramble(items, seed, (p) => receiptTimed(connector, p)));
       expect(await projections(t), `seed ${seed}`).toEqual(expected);
       await t.close();
       servers.pop();
@@ -252,7 +276,7 @@ describe('timelines and call records', () => {
       it(`${policy} (${language}): exactly the entries and texts of seed 004, in order among the messages`, async () => {
         const t = await startTestServer({ connectors: [{ id: 'wa', platform: 'greenapi', callRecords: policy, language }] as never });
         servers.push(t);
-        for (const p of scramble(history, 7)) await t.sb.ingest('wa', p);
+        for (const p of shuffle(history, 7)) await t.sb.ingest('wa', p);
         const timeline = await (await fetch(`${t.url}/v1/conversations/${encodeURIComponent(`wa:${chat}`)}/timeline`, { headers: apiHeaders })).json() as { callRecords: string; entries: { kind: string; text?: string; time: string }[] };
         expect(timeline.callRecords).toBe(policy);
         expect(timeline.entries.filter((e) => e.kind === 'call-record').map((e) => e.text)).toEqual(texts[language]);
@@ -278,5 +302,91 @@ describe('timelines and call records', () => {
     const { calls, conversations } = await projections(t);
     expect(calls[0]?.from).toMatchObject({ name: 'Иван Петров' });
     expect(conversations[0]?.client).toMatchObject({ name: 'Иван Петров' });
+  });
+});
+
+describe('the first hour: calls without chats, references, durations, ties and receipt times', () => {
+  const servers: TestServer[] = [];
+  afterEach(async () => {
+    for (const t of servers.splice(0)) await t.close();
+  });
+  async function server(connectors: unknown[], now?: () => Date): Promise<TestServer> {
+    const t = await startTestServer({ connectors: connectors as never }, now ? { now } : {});
+    servers.push(t);
+    return t;
+  }
+  const instance = { idInstance: 1101000001, wid: '79876543210@c.us', typeInstance: 'whatsapp' };
+  const chat = '79001234567@c.us';
+  const incomingCall = (idMessage: string, status: string, at: number) => ({ from: chat, typeWebhook: 'incomingCall', instanceData: instance, status, timestamp: at, idMessage });
+
+  it('a chat whose first contact is a missed call has a conversation, a timeline with its call records, and the call row leads to it (GREEN-API)', async () => {
+    const t = await server([{ id: 'wa', platform: 'greenapi' }]);
+    await t.sb.ingest('wa', [incomingCall('FIRST', 'offer', 1_700_000_000), incomingCall('FIRST', 'missed', 1_700_000_030)]);
+    const { calls } = await get<{ calls: { id: string; conversation?: string; conversationId?: string }[] }>(t, '/v1/calls');
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatchObject({ conversationId: chat, conversation: `wa:${chat}` });
+    const { conversations } = await get<{ conversations: Record<string, unknown>[] }>(t, '/v1/conversations');
+    expect(conversations).toEqual([expect.objectContaining({ id: `wa:${chat}`, platform: 'greenapi', messages: 0, state: 'open', client: expect.objectContaining({ id: chat }), openedAt: '2023-11-14T22:13:20.000Z', lastActivityAt: '2023-11-14T22:13:50.000Z' })]);
+    // The call row's reference is what the conversation routes take, as it is.
+    const ref = encodeURIComponent(String(calls[0]?.conversation));
+    expect((await get<{ id: string }>(t, `/v1/conversations/${ref}`)).id).toBe(`wa:${chat}`);
+    const timeline = await get<{ entries: { kind: string; text?: string; call?: string }[] }>(t, `/v1/conversations/${ref}/timeline`);
+    expect(timeline.entries.map((e) => [e.kind, e.text])).toEqual([['call-record', 'Входящий вызов'], ['call-record', 'Пропущенный звонок']]);
+    // …and a call record leads back to its call, and the calls filter by the conversation.
+    expect((await get<{ call: { id: string } }>(t, `/v1/calls/${encodeURIComponent(String(timeline.entries[0]?.call))}`)).call.id).toBe(calls[0]?.id);
+    expect((await get<{ calls: unknown[] }>(t, `/v1/calls?conversation=${ref}`)).calls).toHaveLength(1);
+    expect((await get<{ calls: unknown[] }>(t, `/v1/calls?conversation=${encodeURIComponent('wa:nobody@c.us')}`)).calls).toHaveLength(0);
+    expect((await fetch(`${t.url}/v1/calls?conversation=${encodeURIComponent(chat)}`, { headers: apiHeaders })).status).toBe(400);
+    // Rebuilt from the log alone, the conversation is still there.
+    const before = await projections(t);
+    await t.sb.rebuild();
+    expect(await projections(t)).toEqual(before);
+  });
+
+  it('a 1С-Коннект call on a support line names its chat: the conversation exists with the call records', async () => {
+    const t = await server([{ id: '1c', platform: 'connect1c' }]);
+    for (const x of scenarioEvents('missed-call', { now: NOW })) await t.sb.ingest('1c', x);
+    const { calls } = await get<{ calls: { conversation?: string }[] }>(t, '/v1/calls');
+    expect(calls[0]?.conversation).toEqual(expect.stringMatching(/^1c:/));
+    const timeline = await get<{ entries: { kind: string; text?: string }[] }>(t, `/v1/conversations/${encodeURIComponent(String(calls[0]?.conversation))}/timeline`);
+    expect(timeline.entries.filter((e) => e.kind === 'call-record').map((e) => e.text)).toEqual(['Входящий вызов', 'Пропущенный звонок']);
+  });
+
+  it('widget calls get talkSec and durationSec from the times the widget gives', async () => {
+    const t = await server([{ id: 'widget', platform: 'widget' }]);
+    for (const p of widgetCall('W-9', NOW)) await t.sb.ingest('widget', p);
+    const { calls } = await get<{ calls: Record<string, unknown>[] }>(t, '/v1/calls');
+    // RINGING 0 s, CONNECTED 5 s, FINISH 90 s, ENDED 91 s.
+    expect(calls[0]).toMatchObject({ callId: 'W-9', answeredAt: new Date(NOW + 5000).toISOString(), endedAt: new Date(NOW + 91_000).toISOString(), talkSec: 85, durationSec: 91 });
+  });
+
+  it('revocations with the same time end as the last one to arrive (TWIN: blocked, logged in elsewhere, logged out)', async () => {
+    const t = await server([{ id: 'twin', platform: 'twin', auth: { token: 'unused-token' }, url: 'ws://127.0.0.1:9/never' }], () => new Date(NOW));
+    const revoke = (event: string, offset: number) => ({ channel: 'notifications', offset, data: { event, data: { operatorId: 4217 } } });
+    for (const p of [revoke('operatorBlocked', 1), revoke('chatUserExists', 2), revoke('operatorLoggedOut', 3)]) await t.sb.ingest('twin', p);
+    const { operators } = await get<{ operators: Record<string, unknown>[] }>(t, '/v1/operators');
+    expect(operators).toEqual([expect.objectContaining({ operatorId: '4217', status: 'revoked', revokedReason: 'logged-out' })]);
+  });
+
+  it('statuses with the same platform time end as the last one to arrive (1С-Коннект)', async () => {
+    const t = await server([{ id: '1c', platform: 'connect1c' }]);
+    const status = (id: string, value: string) => `<Event ID="${id}" Time="2026-03-02T12:00:00" Mode="Colleagues" Object="AgentOnlineStatus" Initiator="Incoming"><ColleagueID>c-7</ColleagueID><Status>${value}</Status></Event>`;
+    for (const [id, value] of [['ff', 'Online'], ['aa', 'Away'], ['cc', 'Talking']] as const) await t.sb.ingest('1c', status(id, value));
+    expect((await get<{ operators: Record<string, unknown>[] }>(t, '/v1/operators')).operators).toEqual([expect.objectContaining({ status: 'busy', nativeStatus: 'Talking' })]);
+  });
+
+  it('Threads state pushes without a time stay where they arrived among the messages, with the simulator stamping the real past', async () => {
+    const now = Date.now();
+    const t = await server([{ id: 'threads', platform: 'threads' }]);
+    const pushes = THREADS_SCENARIOS.handover!.pushes({ now });
+    for (const p of pushes) await t.sb.ingest('threads', p);
+    const threadId = String(pushes[0]?.threadId);
+    const timeline = await get<{ entries: { kind: string; type: string; time: string }[] }>(t, `/v1/conversations/${encodeURIComponent(`threads:${threadId}`)}/timeline`);
+    // Every push but TYPING (left out of timelines), in the order the platform sent them.
+    expect(timeline.entries.map((e) => e.type)).toEqual(
+      THREADS_SCENARIOS.handover!.types.filter((type) => type !== 'conversation.typing'),
+    );
+    expect(timeline.entries[0]?.type).toBe('conversation.opened');
+    expect(timeline.entries.every((e) => Date.parse(e.time) <= Date.now())).toBe(true);
   });
 });

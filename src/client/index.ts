@@ -18,6 +18,6 @@ export { forwardTo } from './forwarder.js';
 export type { Forwarder, ForwardOptions, ForwarderStatus, FetchLike } from './forwarder.js';
 export { ClientError } from './errors.js';
 export type { ClientErrorCode, ErrorHandler } from './errors.js';
-export { reduceCall, reduceCalls } from '../connectors/widget/lifecycle.js';
-export type { CallState, CallPhase, CallEventLike } from '../connectors/widget/lifecycle.js';
+export { foldCall } from '../core/index.js';
+export type { Call, CallState, CallEventLike } from '../core/index.js';
 export type { AnyEvent, SwitchboardEvent, EventType, TypePattern } from '../core/index.js';

@@ -5,8 +5,7 @@
  * native messages to a Switchboard server. Nothing it is given makes it throw: problems go to
  * `onError(error, input)`.
  */
-import { compileTypePattern, isRecord, type AnyEvent, type EventType, type SwitchboardEvent, type TypePattern, type TypesMatching } from '../core/index.js';
-import { reduceCall, type CallState } from '../connectors/widget/lifecycle.js';
+import { compileTypePattern, foldCall, isRecord, type AnyEvent, type Call, type EventType, type SwitchboardEvent, type TypePattern, type TypesMatching } from '../core/index.js';
 import { normalizeThreads } from '../connectors/threads/normalize.js';
 import { normalizeWidget } from '../connectors/widget/normalize.js';
 import { ClientError, report, type ClientErrorCode, type ErrorHandler } from './errors.js';
@@ -123,9 +122,9 @@ export interface Listener {
   threadsPush(payload: unknown): HandleResult;
   /** Listens to the widget's `message` events, and to page hide for the forwarders. Returns the detach function. */
   attachWindow(win?: WindowLike): () => void;
-  /** The calls followed, most recently changed last. */
-  calls(): readonly CallState[];
-  callState(callId: string): CallState | undefined;
+  /** The calls followed, most recently changed last: the same model as the server's `GET /v1/calls` rows. */
+  calls(): readonly Call[];
+  callState(callId: string): Call | undefined;
   /** Sends what the forwarders hold now. */
   flush(): Promise<void>;
   stats(): ListenerStats;
@@ -172,7 +171,8 @@ export function createListener(options: ListenerOptions = {}): Listener {
   };
 
   let handlers: { readonly match: (type: string) => boolean; readonly fn: (event: AnyEvent) => void }[] = [];
-  const calls = new Map<string, CallState>();
+  /** Each followed call: its events in the order heard (the fold's arrival order) and the call they make. */
+  const calls = new Map<string, { readonly events: AnyEvent[]; call: Call }>();
   const recent = new Set<string>();
   const detachers = new Set<() => void>();
   const counts = { handled: 0, invalid: 0, foreign: 0, ignored: 0, notThreads: 0, duplicates: 0 };
@@ -192,11 +192,11 @@ export function createListener(options: ListenerOptions = {}): Listener {
     if (!event.type.startsWith('call.')) return;
     const callId = (event.data as { callId?: unknown }).callId;
     if (typeof callId !== 'string') return;
-    const before = calls.get(callId);
-    const after = reduceCall(before, event);
-    if (!after || after === before) return;
+    const events = [...(calls.get(callId)?.events ?? []), event];
+    const call = foldCall(connectorIds.widget, callId, events);
+    if (!call) return;
     calls.delete(callId);
-    calls.set(callId, after);
+    calls.set(callId, { events, call });
     for (const oldest of calls.keys()) {
       if (calls.size <= maxCalls) break;
       calls.delete(oldest);
@@ -345,8 +345,8 @@ export function createListener(options: ListenerOptions = {}): Listener {
       }
     },
     attachWindow,
-    calls: () => [...calls.values()],
-    callState: (callId) => calls.get(callId),
+    calls: () => [...calls.values()].map((c) => c.call),
+    callState: (callId) => calls.get(callId)?.call,
     async flush() {
       await Promise.all([forwarders.widget?.flush(), forwarders.threads?.flush()]);
     },

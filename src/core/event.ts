@@ -27,6 +27,11 @@ export interface SwitchboardEvent<T extends EventType = EventType> {
   readonly nativetype: string;
   /** Assigned by the store; absent on an event that was not stored yet. */
   readonly sequence?: string;
+  /**
+   * `"receipt"` when the platform gave no time and `time` is when Switchboard received the
+   * payload; absent when `time` is the platform's. Orders such events by arrival (see `canonicalOrder`).
+   */
+  readonly timesource?: 'receipt';
   readonly data: Readonly<EventDataMap[T]>;
 }
 
@@ -77,6 +82,8 @@ export interface EventInit<T extends EventType> {
   subject: string;
   /** Platform time; any parseable date, stored as ISO 8601 UTC. */
   time: string | number | Date;
+  /** True when `time` is the receipt time because the platform gave none. */
+  timeReceived?: boolean;
   nativetype: string;
   data: EventDataMap[T];
 }
@@ -103,6 +110,7 @@ export function createEvent<T extends EventType>(init: EventInit<T>): Switchboar
     dataschema: dataSchemaUri(init.type),
     platform: init.platform,
     nativetype: init.nativetype,
+    ...(init.timeReceived === true ? { timesource: 'receipt' as const } : {}),
     data: init.data,
   };
   validateEvent(event);
@@ -140,6 +148,7 @@ export function validateEvent(event: SwitchboardEvent): void {
   if (!isEventType(event.type)) fail(`unknown type "${String(event.type)}"`);
   if (!SUBJECT_RE.test(event.subject)) fail(`subject "${event.subject}" is not <kind>/<key>`);
   if (!event.nativetype) fail('nativetype is empty');
+  if (event.timesource !== undefined && event.timesource !== 'receipt') fail(`timesource "${String(event.timesource)}" is not "receipt"`);
   const data: unknown = event.data;
   const problem = dataValidator
     ? dataValidator(event.type, data)

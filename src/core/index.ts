@@ -15,3 +15,7 @@ export type { TypePattern, TypesMatching } from './pattern.js';
 export { ERROR_CODES, SwitchboardError, ConfigError, ValidationError, RetryableError, StoreError, OverloadedError } from './errors.js';
 export type { ErrorCode, ConfigIssue } from './errors.js';
 export { describeIssues, toConfigIssues, formatPath, describeValue } from './issues.js';
+export { canonicalOrder } from './order.js';
+export type { OrderedEventLike } from './order.js';
+export { foldCall, namedParty, CALL_STATES, CALL_RANK } from './calls.js';
+export type { Call, CallState, CallEventLike } from './calls.js';

@@ -48,6 +48,7 @@ export function collector(platform: Platform, ctx: NormalizeContext, native: unk
         ordinal,
         subject,
         time: time ?? ctx.receivedAt,
+        timeReceived: time === undefined,
         nativetype,
         data: { ...data, native } as EventDataMap[T],
       });

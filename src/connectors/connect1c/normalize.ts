@@ -406,6 +406,10 @@ const CONTACT_IDS: Readonly<Record<string, { readonly kind: string; readonly fie
   Softphone: { kind: 'contact', field: 'CallTo' },
 };
 
+/**
+ * PersonalInfo: `contact.updated` for the personal data, and — the seed's table runs PersonalInfo
+ * and AgentOnlineStatus together — `operator.status-changed` when it also carries `<Status>`.
+ */
 const contactUpdated: Mapping = (ev) => {
   const who = ev.mode !== undefined && Object.hasOwn(CONTACT_IDS, ev.mode) ? CONTACT_IDS[ev.mode] : undefined;
   const contactId = who ? text(ev, who.field) : undefined;
@@ -420,7 +424,11 @@ const contactUpdated: Mapping = (ev) => {
   }
   // ФИО order: Фамилия Имя Отчество.
   const name = [fields.Surname, fields.Name, fields.SecondaryName].filter((s) => s !== undefined).join(' ');
-  return emit(ev, 'contact.updated', `${who.kind}/${contactId}`, compact({ contactId, name: nz(name), phone: fields.Phone, email: fields.EMail, fields }));
+  const out = collector(PLATFORM, ev.ctx, ev.xml, ev.identity, ev.nativetype);
+  out.emit('contact.updated', `${who.kind}/${contactId}`, compact({ contactId, name: nz(name), phone: fields.Phone, email: fields.EMail, fields }), ev.time);
+  const status = onlineStatus(ev, contactId);
+  if (status && !('missing' in status)) out.emit('operator.status-changed', `operator/${status.operatorId}`, compact({ ...status, operator: nz(name) === undefined ? undefined : { id: status.operatorId, name, role: 'operator' as const } }), ev.time);
+  return out.events;
 };
 
 /** Online status → operator status (seed: "Возможные значения тега Status"). */
@@ -449,15 +457,27 @@ const STATUS_OWNER_IDS = ['ColleagueID', 'PersonalContactID', 'MemberID', 'UserI
 /** The account the application runs under, which the events never name. */
 const SELF_OPERATOR = 'self';
 
-const statusChanged: Mapping = (ev) => {
+/**
+ * The online status an event carries (`<Status>`) and whose it is: the account itself for
+ * Initiator Self, else the Mode's id element (or `fallbackId`). Undefined without a `<Status>`.
+ */
+function onlineStatus(ev: Ev, fallbackId?: string): { operatorId: string; status: string; nativeStatus: string } | { missing: string } | undefined {
   const nativeStatus = text(ev, 'Status');
-  if (nativeStatus === undefined) return skip(ev, 'AgentOnlineStatus without <Status>');
+  if (nativeStatus === undefined) return undefined;
   let operatorId: string | undefined;
   if (ev.initiator === 'Self') operatorId = text(ev, 'AuthorID') ?? SELF_OPERATOR;
   else for (const f of STATUS_OWNER_IDS) operatorId ??= text(ev, f);
-  if (operatorId === undefined) return skip(ev, `${ev.nativetype} without ${STATUS_OWNER_IDS.map((f) => `<${f}>`).join(', ')} to name the operator`);
+  operatorId ??= fallbackId;
+  if (operatorId === undefined) return { missing: `${ev.nativetype} without ${STATUS_OWNER_IDS.map((f) => `<${f}>`).join(', ')} to name the operator` };
   const status = Object.hasOwn(ONLINE_STATUSES, nativeStatus) ? (ONLINE_STATUSES[nativeStatus] ?? kebab(nativeStatus)) : kebab(nativeStatus);
-  return emit(ev, 'operator.status-changed', `operator/${operatorId}`, { operatorId, status, nativeStatus });
+  return { operatorId, status, nativeStatus };
+}
+
+const statusChanged: Mapping = (ev) => {
+  const s = onlineStatus(ev);
+  if (s === undefined) return skip(ev, 'AgentOnlineStatus without <Status>');
+  if ('missing' in s) return skip(ev, s.missing);
+  return emit(ev, 'operator.status-changed', `operator/${s.operatorId}`, s);
 };
 
 // ─── RemoteAccessSession, FileTransfer ────────────────────────────────────────────────────────

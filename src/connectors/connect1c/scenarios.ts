@@ -21,7 +21,7 @@ import { createHash } from 'node:crypto';
 import { encodeFrame } from './framing.js';
 
 export interface Connect1cScenarioOptions {
-  /** Milliseconds since the epoch: the time of the first event, and the salt of the ids. */
+  /** Milliseconds since the epoch: the time of the last event (the others come before it), and the salt of the ids. */
   now: number;
   /** IANA zone of the local stamps (default Europe/Moscow). */
   timeZone?: string;
@@ -271,7 +271,7 @@ function withBadFrames(opts: Connect1cScenarioOptions): ScenarioFrame[] {
   return out;
 }
 
-export const CONNECT1C_SCENARIOS: Readonly<Record<string, Connect1cScenario>> = {
+const SCENARIOS: Readonly<Record<string, Connect1cScenario>> = {
   'answered-call': { description: 'a call on the support line: started, accepted, finished, recording ready, rated 5 with a comment', frames: answeredCall },
   'missed-call': { description: 'a call on the support line nobody answered (CallResult NobodyToAnswer)', frames: missedCall },
   'chat-messages': { description: 'messages with a line client, a colleague, a personal contact and a group chat, both directions, emoji and escaped characters', frames: chatMessages },
@@ -281,6 +281,26 @@ export const CONNECT1C_SCENARIOS: Readonly<Record<string, Connect1cScenario>> = 
   'other-objects': { description: 'a softphone call, a PersonalInfo update and a group-chat call', frames: otherObjects },
   'bad-frames': { description: 'every kind of bad frame (odd length, short length, bad header, lone surrogate, malformed XML, DTD, entity bomb, unexpected root), each followed by a good event', frames: withBadFrames },
 };
+
+/**
+ * Builds a scenario so that its last event is stamped `now` and the others before it, as the
+ * application reporting what just happened: a simulator never sends times from the future.
+ */
+function endingNow(frames: Connect1cScenario['frames']): Connect1cScenario['frames'] {
+  return (opts) => {
+    const first = frames(opts);
+    // Local stamps read as if UTC: their differences are real durations (daylight saving aside).
+    const asUtc = (local: string) => Date.parse(`${local}Z`);
+    const now = asUtc(localTime(opts.now, opts.timeZone));
+    let last = now;
+    for (const f of first) if (typeof f === 'string') for (const m of f.matchAll(/\bTime="([^"]+)"/g)) last = Math.max(last, asUtc(m[1] ?? ''));
+    return last === now ? first : frames({ ...opts, now: opts.now - (last - now) });
+  };
+}
+
+export const CONNECT1C_SCENARIOS: Readonly<Record<string, Connect1cScenario>> = Object.fromEntries(
+  Object.entries(SCENARIOS).map(([name, s]) => [name, { ...s, frames: endingNow(s.frames) }]),
+);
 
 export const CONNECT1C_SCENARIO_NAMES: readonly string[] = Object.keys(CONNECT1C_SCENARIOS);
 

@@ -353,10 +353,23 @@ const BASE: Record<string, Scenario> = {
 };
 
 /**
- * The scenarios by name. `all` is every other scenario in this order, each shifted 10 minutes
- * after the previous one.
+ * Builds a scenario so that its last notification is stamped `now` and the others before it, as a
+ * platform that is delivering what just happened: a simulator never sends times from the future.
  */
-export const SCENARIOS: Record<string, Scenario> = {
+function endingNow(build: Scenario['notifications']): Scenario['notifications'] {
+  return (opts) => {
+    const t0 = unixSeconds(opts.now);
+    const first = build(opts);
+    const last = Math.max(t0, ...first.map((b) => (typeof b.timestamp === 'number' ? b.timestamp : t0)));
+    return last === t0 ? first : build({ ...opts, now: opts.now - (last - t0) * (opts.now < 1e11 ? 1 : 1000) });
+  };
+}
+
+/**
+ * The scenarios by name. `all` is every other scenario in this order, each 10 minutes after the
+ * previous one. Every scenario ends at `now` (see `endingNow`).
+ */
+const ALL: Record<string, Scenario> = {
   ...BASE,
   all: {
     description: `Every scenario in turn: ${Object.keys(BASE).join(', ')}.`,
@@ -372,6 +385,8 @@ export const SCENARIOS: Record<string, Scenario> = {
     },
   },
 };
+
+export const SCENARIOS: Record<string, Scenario> = Object.fromEntries(Object.entries(ALL).map(([name, s]) => [name, { ...s, notifications: endingNow(s.notifications) }]));
 
 /** The scenario names, `all` last. */
 export const SCENARIO_NAMES: readonly string[] = Object.keys(SCENARIOS);

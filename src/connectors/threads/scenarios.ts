@@ -29,21 +29,22 @@ const BOT = { id: 17, name: 'Бот Ассистент', alias: null, status: nu
 const OPERATOR = { id: 4, name: 'Оператор Елена', alias: null, status: null, photoUrl: null, gender: 'FEMALE', organizationUnit: 'Skill Credit', role: 'OPERATOR' };
 const CLIENT_ID = 'client-7781';
 
-/** Thread id, message ids and times of one run. */
-function run(now: number) {
+/** Thread id, message ids and times of one run; `end` is the second of the run's last time, which is `now`. */
+function run(now: number, end = 0) {
   const threadId = 100000 + (Math.floor(now / 1000) % 900000);
   const base = Math.floor(now / 1000).toString(16).padStart(8, '0');
   return {
     threadId,
     uuid: (n: number) => `${base}-5c1e-4d0b-8a00-${n.toString(16).padStart(12, '0')}`,
-    at: (sec: number) => new Date(now + sec * 1000).toISOString(),
+    at: (sec: number) => new Date(now + (sec - end) * 1000).toISOString(),
   };
 }
 
 const push = (type: string, fields: Record<string, unknown> = {}): ThreadsPush => ({ origin: 'threads', type, ...fields });
 
 function handover({ now }: ThreadsScenarioOptions): ThreadsPush[] {
-  const { threadId, uuid, at } = run(now);
+  // The last message is at second 120: it happened just now, the others before it.
+  const { threadId, uuid, at } = run(now, 120);
   const msg = (n: number, sec: number, fields: Record<string, unknown>) =>
     push('MESSAGE', { uuid: uuid(n), providerId: uuid(n), threadId, receivedDate: at(sec), display: true, attachments: [], quickReplies: [], clientId: CLIENT_ID, ...fields });
   return [

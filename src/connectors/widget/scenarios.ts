@@ -35,7 +35,7 @@ export interface WidgetMobileMessage {
 export interface WidgetScenarioOptions {
   /** Milliseconds since the epoch; makes the session/call id and the timestamps. */
   now: number;
-  /** Web messages: add `timestamp` (`now` plus the step's offset), as a relay does. Default false. */
+  /** Web messages: add `timestamp` (the step's time; the last step is at `now`), as a relay does. Default false. */
   stamped?: boolean;
 }
 
@@ -64,6 +64,8 @@ const state = (s: string, extra: Record<string, unknown> = {}) => ({ type: 'stat
 const GREETING = 'Здравствуйте! Меня зовут Анна, чем могу помочь?';
 
 function scenario(description: string, steps: readonly Step[], webTypes: readonly string[], mobileTypes: readonly string[]): WidgetScenario {
+  // The last step happens at `now`, the others before it: a sender never stamps the future.
+  const end = Math.max(0, ...steps.map((s) => s.at));
   return {
     description,
     webTypes,
@@ -71,11 +73,11 @@ function scenario(description: string, steps: readonly Step[], webTypes: readonl
     web: ({ now, stamped }) =>
       steps.flatMap((s) =>
         s.web
-          ? [{ subject: `widget-session-${now.toString(36)}`, payload: s.web.data === undefined ? { type: s.web.type } : { type: s.web.type, data: s.web.data }, ...(stamped ? { timestamp: now + s.at } : {}) }]
+          ? [{ subject: `widget-session-${now.toString(36)}`, payload: s.web.data === undefined ? { type: s.web.type } : { type: s.web.type, data: s.web.data }, ...(stamped ? { timestamp: now - end + s.at } : {}) }]
           : [],
       ),
     mobile: ({ now }) =>
-      steps.flatMap((s) => (s.code ? [{ code: s.code, callId: `call-${now.toString(36)}`, timestamp: now + s.at, ...(s.data ? { data: s.data } : {}) }] : [])),
+      steps.flatMap((s) => (s.code ? [{ code: s.code, callId: `call-${now.toString(36)}`, timestamp: now - end + s.at, ...(s.data ? { data: s.data } : {}) }] : [])),
   };
 }
 

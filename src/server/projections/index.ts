@@ -21,6 +21,32 @@ function parseEvents(rows: readonly { body: string; seq: number }[]): Switchboar
   return rows.map((r) => ({ ...(JSON.parse(r.body) as SwitchboardEvent), sequence: String(r.seq).padStart(16, '0') }));
 }
 
+/** How an event names a conversation: the conversation and what it adds to the summary. */
+interface Mention {
+  readonly conversationId: string;
+  readonly kind: 'inbound' | 'outbound' | 'other';
+  readonly client?: unknown;
+}
+
+/**
+ * The conversation an event names, other than by a conversation state change (those are folded):
+ * a new message (counted by direction), any other event of a conversation subject, or an event of
+ * another entity whose data has a `conversationId` (a call, a ticket, a file) — with the client
+ * it shows (a call's caller, or the callee of an outbound call).
+ */
+export function mentionOf(e: SwitchboardEvent): Mention | undefined {
+  const d = e.data as { conversationId?: unknown; direction?: unknown; client?: unknown; from?: unknown; to?: unknown };
+  const own = keyOf(e.subject, 'conversation/');
+  if (own !== undefined) {
+    if (e.type.startsWith('conversation.')) return undefined;
+    if (e.type === 'message.created') return { conversationId: own, kind: d.direction === 'inbound' ? 'inbound' : 'outbound', client: d.client };
+    return { conversationId: own, kind: 'other', client: d.client };
+  }
+  if (typeof d.conversationId !== 'string' || d.conversationId === '') return undefined;
+  const client = d.client ?? (e.type.startsWith('call.') ? (d.direction === 'outbound' ? d.to : d.from) : undefined);
+  return { conversationId: d.conversationId, kind: 'other', client };
+}
+
 /** Reads and writes the projection tables with one connection (the store's). */
 class ProjectionSql {
   private readonly statements = new Map<string, Database.Statement>();
@@ -120,9 +146,12 @@ class ProjectionSql {
     for (const r of this.stmt<[string, string], { conversation_id: string }>('SELECT conversation_id FROM conversations WHERE connector_id = ? AND client_id = ?').all(connectorId, clientId)) conversations.add(`${connectorId}\u0000${r.conversation_id}`);
   }
 
-  /** Adds new messages to their conversation's counts. */
-  private count(connectorId: string, conversationId: string, e: SwitchboardEvent): void {
-    const d = e.data as { direction?: string; client?: unknown };
+  /**
+   * Adds an event that names a conversation to its summary: a message to the counts, anything else
+   * (a call, a ticket, a receipt) to its first and last activity, so that a conversation exists as
+   * soon as anything names it — a chat whose first contact is a call has its row and timeline.
+   */
+  private mention(connectorId: string, m: Mention, e: SwitchboardEvent): void {
     this
       .stmt(
         `INSERT INTO conversation_counts (connector_id, conversation_id, inbound, outbound, first_at, last_at, platform, client) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -130,7 +159,7 @@ class ProjectionSql {
            first_at = min(first_at, excluded.first_at), last_at = max(last_at, excluded.last_at),
            client = CASE WHEN client IS NULL THEN excluded.client WHEN excluded.client IS NULL THEN client ELSE min(client, excluded.client) END`,
       )
-      .run(connectorId, conversationId, d.direction === 'inbound' ? 1 : 0, d.direction === 'inbound' ? 0 : 1, e.time, e.time, e.platform, d.client === undefined ? null : JSON.stringify(d.client));
+      .run(connectorId, m.conversationId, m.kind === 'inbound' ? 1 : 0, m.kind === 'outbound' ? 1 : 0, e.time, e.time, e.platform, m.client === undefined ? null : JSON.stringify(m.client));
   }
 
   /** Recomputes the projections of the entities these events concern. */
@@ -145,9 +174,11 @@ class ProjectionSql {
       const call = keyOf(s, 'call/');
       if (call !== undefined) calls.add(k(call));
       const conv = keyOf(s, 'conversation/');
-      if (conv !== undefined) {
-        conversations.add(k(conv));
-        if (event.type === 'message.created') this.count(connectorId, conv, event);
+      if (conv !== undefined) conversations.add(k(conv));
+      const m = mentionOf(event);
+      if (m) {
+        conversations.add(k(m.conversationId));
+        this.mention(connectorId, m, event);
       }
       const op = keyOf(s, 'operator/');
       if (op !== undefined) operators.add(k(op));
@@ -164,11 +195,17 @@ class ProjectionSql {
   /** Drops and recomputes every projection from the event log. */
   rebuild(): { calls: number; conversations: number; operators: number } {
     this.db.exec('DELETE FROM calls; DELETE FROM conversations; DELETE FROM operators; DELETE FROM conversation_counts;');
-    const messages = this.stmt<[number], { seq: number; connector_id: string; subject: string; body: string }>(
-      "SELECT seq, connector_id, subject, body FROM events WHERE type = 'message.created' AND subject LIKE 'conversation/%' AND seq > ? ORDER BY seq LIMIT 5000",
+    // The events that name a conversation (see mentionOf): messages, and anything else with a conversationId.
+    const mentions = this.stmt<[number], { seq: number; connector_id: string; body: string }>(
+      `SELECT seq, connector_id, body FROM events WHERE seq > ? AND ((subject LIKE 'conversation/%' AND type NOT GLOB 'conversation.*')
+         OR (subject NOT LIKE 'conversation/%' AND json_extract(body, '$.data.conversationId') IS NOT NULL)) ORDER BY seq LIMIT 5000`,
     );
-    for (let after = 0, rows = messages.all(after); rows.length > 0; rows = messages.all(after)) {
-      for (const r of rows) this.count(r.connector_id, r.subject.slice('conversation/'.length), JSON.parse(r.body) as SwitchboardEvent);
+    for (let after = 0, rows = mentions.all(after); rows.length > 0; rows = mentions.all(after)) {
+      for (const r of rows) {
+        const e = JSON.parse(r.body) as SwitchboardEvent;
+        const m = mentionOf(e);
+        if (m) this.mention(r.connector_id, m, e);
+      }
       after = rows[rows.length - 1]?.seq ?? after;
     }
     const subjects = this
@@ -176,13 +213,20 @@ class ProjectionSql {
         "SELECT DISTINCT connector_id, subject FROM events WHERE subject LIKE 'call/%' OR subject LIKE 'conversation/%' OR subject LIKE 'operator/%' ORDER BY connector_id, subject",
       )
       .all();
+    const done = new Set<string>();
     for (const { connector_id: c, subject } of subjects) {
       const call = keyOf(subject, 'call/');
       const conv = keyOf(subject, 'conversation/');
       const op = keyOf(subject, 'operator/');
       if (call !== undefined) this.call(c, call);
-      else if (conv !== undefined) this.conversation(c, conv);
-      else if (op !== undefined) this.operator(c, op);
+      else if (conv !== undefined) {
+        this.conversation(c, conv);
+        done.add(`${c}\u0000${conv}`);
+      } else if (op !== undefined) this.operator(c, op);
+    }
+    // Conversations that only other entities name (a chat whose only contact was a call).
+    for (const r of this.stmt<[], { connector_id: string; conversation_id: string }>('SELECT connector_id, conversation_id FROM conversation_counts').all()) {
+      if (!done.has(`${r.connector_id}\u0000${r.conversation_id}`)) this.conversation(r.connector_id, r.conversation_id);
     }
     const count = (t: string) => (this.stmt<[], { n: number }>(`SELECT count(*) AS n FROM ${t}`).get()?.n ?? 0);
     return { calls: count('calls'), conversations: count('conversations'), operators: count('operators') };
@@ -202,6 +246,7 @@ const callsQuery = z.extend(listQuery, {
   from: z.optional(z.iso.datetime({ offset: true })),
   to: z.optional(z.iso.datetime({ offset: true })),
   party: z.optional(z.string().check(z.minLength(1))),
+  conversation: z.optional(z.string().check(z.minLength(1))),
 });
 const conversationsQuery = z.extend(listQuery, { state: z.optional(z.enum(['open', 'queued', 'assigned', 'closed'])), client: z.optional(z.string()) });
 const operatorsQuery = z.extend(listQuery, { status: z.optional(z.string()) });
@@ -279,6 +324,12 @@ export function createProjections(ctx: FeatureContext): Feature & { rebuild(): P
         add('started_at >= ?', q.from === undefined ? undefined : new Date(q.from).toISOString());
         add('started_at < ?', q.to === undefined ? undefined : new Date(q.to).toISOString());
         add("instr(parties, ' ' || ? || ' ') > 0", q.party);
+        if (q.conversation !== undefined) {
+          if (q.conversation.indexOf(':') <= 0) throw new ValidationError('SB_ERR_QUERY_INVALID', `invalid query: at conversation: expected a conversation id <connectorId>:<key> (the calls' "conversation"), found ${JSON.stringify(q.conversation)}`);
+          const [connectorId, conversationId] = splitId(q.conversation, 'conversation');
+          add('connector_id = ?', connectorId);
+          add('conversation_id = ?', conversationId);
+        }
         const r = page(db(), 'calls', where, params, q.after, limitOf(q.limit));
         return { calls: r.rows, next: r.next };
       });
@@ -325,7 +376,7 @@ export function createProjections(ctx: FeatureContext): Feature & { rebuild(): P
             .all(connectorId, conversationId),
         );
         const { policy, language } = policyOf(connectorId);
-        return { conversationId: req.params.id, callRecords: policy, language, entries: buildTimeline(own, callEvents, policy, language) };
+        return { conversationId: req.params.id, callRecords: policy, language, entries: buildTimeline(connectorId, own, callEvents, policy, language) };
       });
       v1.get('/v1/operators', async (req) => {
         const q = parse(operatorsQuery, req.query);

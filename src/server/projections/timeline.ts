@@ -2,7 +2,7 @@
  * Conversation timelines: messages, state changes and call records in order. Call records follow
  * the connector's policy from the GREEN-API guide (seed 004), with the guide's texts.
  */
-import type { SwitchboardEvent } from '../../core/index.js';
+import { canonicalOrder, type SwitchboardEvent } from '../../core/index.js';
 import type { CallRecordPolicy } from '../config.js';
 
 /** The texts of seed 004, and their English versions. */
@@ -41,6 +41,8 @@ export interface TimelineEntry {
   readonly direction?: string;
   readonly author?: unknown;
   readonly callId?: string;
+  /** `<connectorId>:<callId>`: the id `GET /v1/calls/:id` takes. */
+  readonly call?: string;
   readonly record?: CallRecordKind;
 }
 
@@ -49,21 +51,24 @@ const SKIPPED: ReadonlySet<string> = new Set(['conversation.typing']);
 
 /**
  * Builds a timeline from the conversation's own events and the events of the calls linked to it,
- * ordered by platform time, then sequence.
+ * in the canonical order (`canonicalOrder`: platform time, then arrival; an event with only a
+ * receipt time stays where it arrived among the others).
  */
-export function buildTimeline(conversationEvents: readonly SwitchboardEvent[], callEvents: readonly SwitchboardEvent[], policy: CallRecordPolicy, language: 'ru' | 'en'): TimelineEntry[] {
-  const entries: TimelineEntry[] = [];
-  for (const e of conversationEvents) {
-    if (SKIPPED.has(e.type)) continue;
-    const d = e.data as { text?: string; direction?: string; author?: unknown };
-    const base = { time: e.time, sequence: e.sequence ?? '', type: e.type, eventId: e.id };
-    entries.push(e.type.startsWith('message.') ? { kind: 'message', ...base, ...(d.text === undefined ? {} : { text: d.text }), ...(d.direction ? { direction: d.direction } : {}), ...(d.author ? { author: d.author } : {}) } : { kind: 'state', ...base });
-  }
+export function buildTimeline(connectorId: string, conversationEvents: readonly SwitchboardEvent[], callEvents: readonly SwitchboardEvent[], policy: CallRecordPolicy, language: 'ru' | 'en'): TimelineEntry[] {
+  const records = new Map<SwitchboardEvent, CallRecordKind>();
   for (const e of callEvents) {
     const record = callRecordKind(e, policy);
-    if (!record) continue;
-    const d = e.data as { callId?: string };
-    entries.push({ kind: 'call-record', time: e.time, sequence: e.sequence ?? '', type: e.type, eventId: e.id, text: CALL_RECORD_TEXTS[language][record], record, ...(d.callId ? { callId: d.callId } : {}) });
+    if (record) records.set(e, record);
   }
-  return entries.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.sequence < b.sequence ? -1 : a.sequence > b.sequence ? 1 : 0));
+  const shown = [...conversationEvents.filter((e) => !SKIPPED.has(e.type)), ...records.keys()];
+  return canonicalOrder(shown).map((e): TimelineEntry => {
+    const base = { time: e.time, sequence: e.sequence ?? '', type: e.type, eventId: e.id };
+    const record = records.get(e);
+    if (record) {
+      const callId = (e.data as { callId?: string }).callId;
+      return { kind: 'call-record', ...base, text: CALL_RECORD_TEXTS[language][record], record, ...(callId ? { callId, call: `${connectorId}:${callId}` } : {}) };
+    }
+    const d = e.data as { text?: string; direction?: string; author?: unknown };
+    return e.type.startsWith('message.') ? { kind: 'message', ...base, ...(d.text === undefined ? {} : { text: d.text }), ...(d.direction ? { direction: d.direction } : {}), ...(d.author ? { author: d.author } : {}) } : { kind: 'state', ...base };
+  });
 }
