@@ -417,14 +417,15 @@ describe('listener + forwarder → a real Switchboard', () => {
       connectors: [
         { id: 'widget-app', platform: 'widget', ingestToken: INGEST_TOKEN },
         { id: 'threads-app', platform: 'threads', ingestToken: `${INGEST_TOKEN}-threads` },
+        { id: 'widget-late', platform: 'widget', ingestToken: INGEST_TOKEN },
       ],
     });
   });
   afterAll(async () => srv?.close());
 
-  async function stored(connector: string): Promise<{ id: string; type: string }[]> {
+  async function stored(connector: string): Promise<{ id: string; type: string; time: string }[]> {
     const res = await fetch(`${srv.url}/v1/events?connector=${connector}&limit=1000`, { headers: apiHeaders });
-    return ((await res.json()) as { events: { id: string; type: string }[] }).events;
+    return ((await res.json()) as { events: { id: string; type: string; time: string }[] }).events;
   }
 
   it('stores what the page heard, with the ids the page computed, through one forwarder per connector', async () => {
@@ -447,6 +448,31 @@ describe('listener + forwarder → a real Switchboard', () => {
     expect(all.length).toBe(WIDGET_SCENARIOS['answered-call']!.mobileTypes.length + THREADS_SCENARIOS.handover!.types.length);
     expect(errors).toEqual([]);
     expect(l.stats().forwarders).toMatchObject({ widget: { sent: 8, dropped: 0 }, threads: { sent: 17, dropped: 0 } });
+    await l.close();
+  });
+
+  it('a widget message with an event id and no time: page and store agree on its time and id, though it is forwarded an hour after it was heard', async () => {
+    const { errors, onError } = collectErrors();
+    const heardAt = Date.now() - 3_600_000; // the page was offline for an hour
+    let clock = heardAt;
+    const l = createListener({
+      widgetOrigins: [WIDGET],
+      now: () => clock,
+      onError,
+      forward: { widget: { url: srv.url, connectorId: 'widget-late', token: INGEST_TOKEN, flushMs: 600_000 } },
+    });
+    const w = fakeWindow();
+    l.attachWindow(w.win);
+    const page: { id: string; type: string; time: string }[] = [];
+    l.on('*', (e) => void page.push({ id: e.id, type: e.type, time: e.time }));
+    w.post({ ...state('s-late', 'ringing'), eventId: 'ev-ringing' }, WIDGET);
+    clock += 90_000;
+    l.handle({ ...state('s-late', 'connected'), id: 'ev-connected' });
+    clock = Date.now();
+    await l.flush();
+    expect(page.map((e) => e.time)).toEqual([new Date(heardAt).toISOString(), new Date(heardAt + 90_000).toISOString()]);
+    expect((await stored('widget-late')).map(({ id, type, time }) => ({ id, type, time }))).toEqual(page);
+    expect(errors).toEqual([]);
     await l.close();
   });
 

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createSwitchboard, type Switchboard, type SwitchboardEvent } from '../src/index.js';
+import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
+import { createSwitchboard, type AnyEvent, type EventType, type Switchboard, type SwitchboardEvent } from '../src/index.js';
 import { waCall, waMessage } from './helpers/sb.js';
 
 
@@ -73,6 +73,48 @@ describe('createSwitchboard (library)', () => {
     await s.ingest('wa', [waMessage('ignored'), waCall('C2', 'offer'), waCall('C2', 'declined')]);
     await reader;
     expect(live).toEqual(['call.ringing', 'call.ended']);
+  });
+
+  it('events() yields events discriminated on type, narrowed by the type pattern as on() is', async () => {
+    const s = await make();
+    await s.ingest('wa', [waCall('C3', 'offer'), waMessage('typed-1'), waCall('C3', 'hungUp')]);
+    const all = { follow: false, after: 0 } as const;
+
+    const outcomes: string[] = [];
+    for await (const e of s.events(all)) {
+      expectTypeOf(e).toEqualTypeOf<AnyEvent>();
+      if (e.type === 'call.ended') outcomes.push(e.data.outcome); // narrowed by the discriminant
+    }
+    expect(outcomes).toEqual(['rejected']);
+
+    const calls: string[] = [];
+    for await (const e of s.events({ ...all, type: 'call.*' })) {
+      expectTypeOf(e.type).toEqualTypeOf<Extract<EventType, `call.${string}`>>();
+      // @ts-expect-error: a call.* pattern yields no message events
+      if (e.type === 'message.created') throw new Error('unreachable');
+      calls.push(`${e.type} ${e.data.callId}`);
+    }
+    expect(calls).toEqual(['call.ringing C3', 'call.ended C3']);
+
+    const texts: string[] = [];
+    for await (const e of s.events({ ...all, type: 'message.created' })) {
+      expectTypeOf(e).toEqualTypeOf<SwitchboardEvent<'message.created'>>();
+      texts.push(e.data.text ?? '');
+    }
+    expect(texts).toEqual(['typed-1']);
+
+    // A list narrows to the union of its parts; a string known only at run time to any event.
+    const listed: string[] = [];
+    for await (const e of s.events({ ...all, type: 'call.ended, message.created' })) {
+      expectTypeOf(e.type).toEqualTypeOf<'call.ended' | 'message.created'>();
+      listed.push(e.type === 'call.ended' ? e.data.outcome : e.data.direction);
+    }
+    expect(listed).toEqual(['inbound', 'rejected']);
+    const pattern: string = 'call.ringing';
+    for await (const e of s.events({ ...all, type: pattern })) {
+      expectTypeOf(e).toEqualTypeOf<AnyEvent>();
+      expect(e.type).toBe('call.ringing');
+    }
   });
 
   it('refuses an unknown connector with a clear error', async () => {

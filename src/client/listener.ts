@@ -237,9 +237,14 @@ export function createListener(options: ListenerOptions = {}): Listener {
     return { status: 'handled', events };
   }
 
-  /** A widget message without a time gets the receipt time, so that page and server agree on its time and id. */
+  /**
+   * A widget message without a time (no `timestamp`, no `ts`, or `null`) gets the receipt time,
+   * so that page and server agree on its time and id: one with a relay id too, whose time the
+   * server would otherwise take from its own receipt, later by as long as forwarding waited.
+   */
   function stamped(m: Record<string, unknown>): Record<string, unknown> {
-    return m.timestamp === undefined && m.ts === undefined && m.id === undefined && m.eventId === undefined ? { ...m, timestamp: now() } : m;
+    const stamp = m.timestamp ?? m.ts;
+    return stamp === undefined || stamp === null ? { ...m, timestamp: now() } : m;
   }
 
   function parsed(input: unknown): { value: unknown } | { error: ClientError } {

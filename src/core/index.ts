@@ -11,7 +11,7 @@ export type { Platform, SwitchboardEvent, AnyEvent, EventInit } from './event.js
 export { collector, unmapped, invalidPayload, isRecord } from './normalizer.js';
 export type { Normalizer, NormalizeContext, DataWithoutNative } from './normalizer.js';
 export { compileTypePattern } from './pattern.js';
-export type { TypePattern, TypesMatching } from './pattern.js';
+export type { TypePattern, TypesMatching, TypesOfFilter } from './pattern.js';
 export { ERROR_CODES, SwitchboardError, ConfigError, ValidationError, RetryableError, StoreError, OverloadedError } from './errors.js';
 export type { ErrorCode, ConfigIssue } from './errors.js';
 export { describeIssues, toConfigIssues, formatPath, describeValue } from './issues.js';

@@ -15,6 +15,19 @@ export type TypesMatching<P extends string> = P extends '*'
     ? Extract<EventType, `${Pre}.${string}`>
     : Extract<EventType, P>;
 
+type Trim<S extends string> = S extends ` ${infer R}` ? Trim<R> : S extends `${infer R} ` ? Trim<R> : S;
+
+/**
+ * The event types a filter string may match: for a `TypePattern`, or a comma-separated list of
+ * them, the types it matches (as `TypesMatching`); for anything else — a string known only at
+ * run time, a part that is no pattern — every type, never fewer than the filter can yield.
+ */
+export type TypesOfFilter<P extends string> = P extends `${infer A},${infer B}`
+  ? TypesOfFilter<A> | TypesOfFilter<B>
+  : Trim<P> extends TypePattern
+    ? TypesMatching<Trim<P>>
+    : EventType;
+
 function globToRegExp(glob: string): RegExp {
   const escaped = glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
   return new RegExp(`^${escaped}$`);

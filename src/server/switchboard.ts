@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { SwitchboardError, sourceOf, type EventType, type SwitchboardEvent, type TypePattern, type TypesMatching } from '../core/index.js';
+import { SwitchboardError, sourceOf, type EventType, type SwitchboardEvent, type TypePattern, type TypesMatching, type TypesOfFilter } from '../core/index.js';
 import { CONNECTORS, connectorFor } from '../connectors/registry.js';
 import type { ConnectorDefinition, IngestItem } from '../connectors/types.js';
 import { EventBus } from './bus.js';
@@ -22,7 +22,12 @@ import { SqliteStore } from './store/sqlite.js';
 /** An event of one of the types `T`, discriminated on `type`. */
 export type EventOf<T extends EventType> = T extends EventType ? SwitchboardEvent<T> : never;
 
-export interface EventsFilter extends FollowFilter {
+/**
+ * What `events()` reads. `type` is a pattern (`call.ended`, `call.*`, `*`) or a comma-separated
+ * list of them; the events yielded are typed by it, as `on()` types its handler's.
+ */
+export interface EventsFilter<P extends string = string> extends FollowFilter {
+  readonly type?: P | undefined;
   /** Start after this sequence; `0` (default) from the beginning, `'now'` only new events. */
   readonly after?: number | string | 'now';
   /** Keep waiting for new events (default) or end at the last stored one. */
@@ -275,14 +280,16 @@ export class Switchboard {
 
   /**
    * Stored events as an async iterator, then (unless `follow: false`) new ones as they commit.
-   * @example for await (const e of sb.events({ type: 'message.*', after: 0, follow: false })) console.log(e.sequence);
+   * Each event is discriminated on `type`: `if (e.type === 'call.ended') e.data.outcome`; a
+   * `type` pattern narrows them to the types it matches.
+   * @example for await (const e of sb.events({ type: 'message.*', after: 0, follow: false })) console.log(e.sequence, e.data.conversationId);
    */
-  async *events(filter: EventsFilter = {}): AsyncGenerator<SwitchboardEvent> {
+  async *events<P extends string = '*'>(filter: EventsFilter<P> = {}): AsyncGenerator<EventOf<TypesOfFilter<P>>> {
     this.requireStarted();
     const after = parseAfter(filter.after, this.bus.latestSequence);
     const signal = filter.signal ? AbortSignal.any([filter.signal, this.shutdown.signal]) : this.shutdown.signal;
     for await (const row of follow(this.store, this.bus, filter, after, { signal, follow: filter.follow !== false })) {
-      yield JSON.parse(row.json) as SwitchboardEvent;
+      yield JSON.parse(row.json) as EventOf<TypesOfFilter<P>>;
     }
   }
 
