@@ -28,6 +28,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000],
       registers,
     }),
+    ingestRefused: new Counter({
+      name: 'switchboard_ingest_refused_total',
+      help: 'POST /ingest requests refused, by connector ("(unknown)" when not configured) and reason: auth, unknown-connector, content-type, too-large.',
+      labelNames: ['connector', 'reason'] as const,
+      registers,
+    }),
     overloads: new Counter({ name: 'switchboard_overload_rejections_total', help: 'Ingest calls refused with 503 because the commit queue was full.', registers }),
     streamClients: new Gauge({ name: 'switchboard_stream_clients', help: 'Open SSE connections on /v1/stream.', registers }),
     connectorUp: new Gauge({ name: 'switchboard_connector_up', help: '1 when a pulled connector is connected.', labelNames: ['connector'] as const, registers }),

@@ -38,6 +38,8 @@ export interface CreateOptions {
   readonly processMetrics?: boolean;
   /** The receipt clock (tests that need receipt times to repeat). */
   readonly now?: () => Date;
+  /** At most one log line per connector about refused ingest in this time, in ms (default 60 000). */
+  readonly refusalLogIntervalMs?: number;
 }
 
 function parseAfter(after: EventsFilter['after'], latest: number): number {
@@ -87,7 +89,10 @@ export class Switchboard {
   private pendingHandlers: (() => void)[] = [];
   private address: string | undefined;
 
-  constructor(config: SwitchboardConfig, options: CreateOptions = {}) {
+  constructor(
+    config: SwitchboardConfig,
+    private readonly options: CreateOptions = {},
+  ) {
     this.config = config;
     // Logs go to stderr, so that stdout carries only what a command prints for people and scripts.
     this.logger = options.logger ?? pino({ level: config.log.level, redact: { paths: ['req.headers.authorization', '*.apiToken', '*.ingestToken', '*.password', '*.token', '*.apiTokenInstance'], censor: '[secret]' } }, pino.destination(2));
@@ -198,6 +203,7 @@ export class Switchboard {
         logger: this.logger,
         shutdown: this.shutdown.signal,
         features: this.features,
+        ...(this.options.refusalLogIntervalMs === undefined ? {} : { refusalLogIntervalMs: this.options.refusalLogIntervalMs }),
       });
       this.address = await this.app.listen({ port: this.config.server.port, host: this.config.server.host });
       const port = this.app.server.address();
