@@ -60,7 +60,10 @@ export class ConnectorRuntime {
     private readonly connector: ConnectorInstance,
     private readonly makeSource: (cursor: string | undefined, signal: (s: SourceSignal) => void) => Source,
     private readonly deps: { pipeline: Pipeline; committer: GroupCommitter; store: Store; metrics: Metrics; logger: Logger; backoff?: BackoffOptions },
-  ) {}
+  ) {
+    // A series from the start, so that an alert on 0 also sees a connector that never connected.
+    deps.metrics.connectorUp.set({ connector: connector.id }, 0);
+  }
 
   /** Sends an outbound command through the connected source. */
   async command(name: string, args: unknown): Promise<unknown> {

@@ -130,6 +130,7 @@ export class Switchboard {
         this.runtimeById.set(entry.id, runtime);
       }
       this.connectors.set(entry.id, { ...instance, ingestToken: entry.ingestToken, corsOrigins: entry.corsOrigins, status: () => runtime?.status() ?? { transport: 'push', state: 'listening' } });
+      if (!runtime) this.metrics.connectorUp.set({ connector: entry.id }, 0);
       this.serviceStarters.push(() => this.startService(entry.id, definition, entry.settings));
     }
     const featureContext = { config, store: this.store, bus: this.bus, committer: this.committer, metrics: this.metrics, logger: this.logger, connectors: featureConnectors };
@@ -208,8 +209,17 @@ export class Switchboard {
       this.address = await this.app.listen({ port: this.config.server.port, host: this.config.server.host });
       const port = this.app.server.address();
       if (port && typeof port === 'object') this.address = `http://${this.config.server.host.includes(':') ? `[${this.config.server.host}]` : this.config.server.host}:${port.port}`;
+      this.setPushConnectorsUp(true);
     }
     return this;
+  }
+
+  /** A push-only connector is up while the HTTP server takes its ingest: listening, with its ingestToken set. */
+  private setPushConnectorsUp(listening: boolean): void {
+    for (const c of this.connectors.values()) {
+      if (this.runtimeById.has(c.id)) continue;
+      this.metrics.connectorUp.set({ connector: c.id }, listening && c.definition.ingest && c.ingestToken ? 1 : 0);
+    }
   }
 
   private requireStarted(): void {
@@ -308,6 +318,7 @@ export class Switchboard {
     if (this.shutdown.signal.aborted) return;
     this.shutdown.abort();
     this.bus.wakeAll();
+    this.setPushConnectorsUp(false);
     await this.app?.close();
     await Promise.all(this.runtimes.map((r) => r.stop()));
     await Promise.all(this.services.map((stop) => stop()));

@@ -10,7 +10,7 @@ import { SwitchboardError, ValidationError, dataJsonSchema, describeIssues, isEv
 import type { EventBus } from '../bus.js';
 import type { Feature } from '../feature.js';
 import { follow, toQuery, type FollowFilter } from '../follow.js';
-import type { Metrics } from '../metrics.js';
+import { UNMATCHED_ROUTE, type Metrics } from '../metrics.js';
 import type { ConnectorInstance, GroupCommitter, Pipeline } from '../pipeline.js';
 import type { Store } from '../store/types.js';
 import { formatSequence } from '../store/types.js';
@@ -106,6 +106,10 @@ export async function buildApp(ctx: AppContext) {
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     forceCloseConnections: true,
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    ctx.metrics.httpDuration.observe({ method: req.method, route: req.routeOptions.url ?? UNMATCHED_ROUTE, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
 
   app.setErrorHandler((err, req, reply) => {
