@@ -1,6 +1,7 @@
 /**
  * The connector runtime against a scripted Source: the runtime's contract (backoff, cursors,
- * ack after commit, status as data and as connector.* events), independent of any platform.
+ * ack after commit, status as data and as connector.* events), independent of any platform; and
+ * its backoff with the real GREEN-API poller against a loopback server that answers only 500.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
