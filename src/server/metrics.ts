@@ -4,9 +4,13 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** The `route` of requests that matched no route (the path itself is never a label). */
+export const UNMATCHED_ROUTE = '(unmatched)';
+
 export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
   const registry = new Registry();
-  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'switchboard_process_' });
+  // prom-client's own names begin process_ and nodejs_: switchboard_process_cpu_seconds_total, …
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'switchboard_' });
   const registers = [registry];
   return {
     registry,
@@ -28,9 +32,27 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000],
       registers,
     }),
+    ingestRefused: new Counter({
+      name: 'switchboard_ingest_refused_total',
+      help: 'POST /ingest requests refused, by connector ("(unknown)" when not configured) and reason: auth, unknown-connector, content-type, too-large.',
+      labelNames: ['connector', 'reason'] as const,
+      registers,
+    }),
     overloads: new Counter({ name: 'switchboard_overload_rejections_total', help: 'Ingest calls refused with 503 because the commit queue was full.', registers }),
     streamClients: new Gauge({ name: 'switchboard_stream_clients', help: 'Open SSE connections on /v1/stream.', registers }),
-    connectorUp: new Gauge({ name: 'switchboard_connector_up', help: '1 when a pulled connector is connected.', labelNames: ['connector'] as const, registers }),
+    connectorUp: new Gauge({
+      name: 'switchboard_connector_up',
+      help: 'One series per configured connector. A pulled one (polling, WebSocket, pipe): 1 while connected, 0 before the first connect and while reconnecting. A push-only one: 1 while the HTTP server takes its ingest (listening, ingestToken set), else 0.',
+      labelNames: ['connector'] as const,
+      registers,
+    }),
+    httpDuration: new Histogram({
+      name: 'switchboard_http_request_duration_seconds',
+      help: `HTTP requests by method, route pattern (e.g. /ingest/:connectorId; "${UNMATCHED_ROUTE}" when none matched) and status. Streams (/v1/stream) are not timed: see switchboard_stream_clients.`,
+      labelNames: ['method', 'route', 'status'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
     httpErrors: new Counter({ name: 'switchboard_http_errors_total', help: 'HTTP answers with an error status, by code.', labelNames: ['code'] as const, registers }),
   };
 }

@@ -47,6 +47,11 @@ export class ConnectorRuntime {
   private lastError: string | undefined;
   private errors = 0;
   private batches = 0;
+  /**
+   * Failures since the source last delivered (a read that answered): the backoff's attempt
+   * number. A successful connect does not reset it — for HTTP polling a connect opens nothing.
+   */
+  private consecutiveErrors = 0;
   private readonly abort = new AbortController();
   private loop: Promise<void> | undefined;
   private current: Source | undefined;
@@ -55,7 +60,10 @@ export class ConnectorRuntime {
     private readonly connector: ConnectorInstance,
     private readonly makeSource: (cursor: string | undefined, signal: (s: SourceSignal) => void) => Source,
     private readonly deps: { pipeline: Pipeline; committer: GroupCommitter; store: Store; metrics: Metrics; logger: Logger; backoff?: BackoffOptions },
-  ) {}
+  ) {
+    // A series from the start, so that an alert on 0 also sees a connector that never connected.
+    deps.metrics.connectorUp.set({ connector: connector.id }, 0);
+  }
 
   /** Sends an outbound command through the connected source. */
   async command(name: string, args: unknown): Promise<unknown> {
@@ -66,7 +74,7 @@ export class ConnectorRuntime {
   }
 
   status(): Record<string, unknown> {
-    return { transport: 'pull', state: this.state, errors: this.errors, lastError: this.lastError ?? null, batches: this.batches };
+    return { transport: 'pull', state: this.state, errors: this.errors, consecutiveErrors: this.consecutiveErrors, lastError: this.lastError ?? null, batches: this.batches };
   }
 
   start(): void {
@@ -122,7 +130,6 @@ export class ConnectorRuntime {
   private async run(): Promise<void> {
     const signal = this.abort.signal;
     const backoff = this.deps.backoff ?? DEFAULT_BACKOFF;
-    let attempt = 0;
     while (!signal.aborted) {
       const cursor = await this.deps.store.getCursor(this.connector.id);
       const source = this.makeSource(cursor, this.onSignal);
@@ -131,7 +138,6 @@ export class ConnectorRuntime {
         this.state = 'connecting';
         await source.connect(signal);
         if (!source.reportsConnected) this.onSignal({ kind: 'connected' });
-        attempt = 0;
         await this.readLoop(source, signal, backoff);
       } catch (err) {
         if (signal.aborted) break;
@@ -144,8 +150,9 @@ export class ConnectorRuntime {
           if (this.state === 'connected') this.onSignal({ kind: 'disconnected', reason: this.lastError ?? '' });
           this.state = 'backoff';
         }
-        const wait = authFailed ? backoff.authFailedMs : waitFor(err, attempt++, backoff);
-        this.deps.logger.warn({ connector: this.connector.id, err: this.lastError, waitMs: wait }, 'connector error; reconnecting');
+        const attempt = this.consecutiveErrors - 1;
+        const wait = authFailed ? backoff.authFailedMs : waitFor(err, attempt, backoff);
+        this.deps.logger.warn({ connector: this.connector.id, err: this.lastError, attempt, waitMs: wait }, 'connector error; reconnecting');
         await sleep(wait, signal);
       } finally {
         this.current = undefined;
@@ -158,7 +165,9 @@ export class ConnectorRuntime {
   /**
    * Reads, commits and acks until stopped. A few failed reads in a row are a blip, retried with
    * backoff on the same source; past `MAX_BLIPS`, or when the connection is lost, the error is
-   * thrown and the source reconnects.
+   * thrown and the source reconnects. Blips and reconnects share one attempt count, which only a
+   * read that answered (a batch committed and acked, or an empty long poll) starts over: a source
+   * that connects but never delivers backs off up to `maxMs`.
    */
   private async readLoop(source: Source, signal: AbortSignal, backoff: BackoffOptions): Promise<void> {
     let blips = 0;
@@ -166,7 +175,10 @@ export class ConnectorRuntime {
       try {
         const batch = await source.read(signal);
         blips = 0;
-        if (!batch) continue;
+        if (!batch) {
+          this.consecutiveErrors = 0;
+          continue;
+        }
         const items: IngestItem[] = [...batch.items.map((payload) => ({ payload })), ...(batch.rejected ?? [])];
         // A batch with no items (e.g. a notification type the user chose not to keep) is still
         // acked, so that the platform's queue never stalls on it.
@@ -176,11 +188,13 @@ export class ConnectorRuntime {
         }
         // Only now, with the events on disk, may the platform forget them.
         await batch.ack?.();
+        this.consecutiveErrors = 0;
       } catch (err) {
         if (signal.aborted || isAuthError(err) || !(err instanceof RetryableError) || err.connectionLost || ++blips > MAX_BLIPS) throw err;
         this.noteError(err);
-        const wait = waitFor(err, blips - 1, backoff);
-        this.deps.logger.debug({ connector: this.connector.id, err: this.lastError, waitMs: wait }, 'transient connector error; retrying');
+        const attempt = this.consecutiveErrors - 1;
+        const wait = waitFor(err, attempt, backoff);
+        this.deps.logger.debug({ connector: this.connector.id, err: this.lastError, attempt, waitMs: wait }, 'transient connector error; retrying');
         await sleep(wait, signal);
       }
     }
@@ -188,6 +202,7 @@ export class ConnectorRuntime {
 
   private noteError(err: unknown): void {
     this.errors++;
+    this.consecutiveErrors++;
     this.lastError = err instanceof Error ? err.message : String(err);
   }
 }

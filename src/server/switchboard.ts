@@ -43,6 +43,8 @@ export interface CreateOptions {
   readonly processMetrics?: boolean;
   /** The receipt clock (tests that need receipt times to repeat). */
   readonly now?: () => Date;
+  /** At most one log line per connector about refused ingest in this time, in ms (default 60 000). */
+  readonly refusalLogIntervalMs?: number;
 }
 
 function parseAfter(after: EventsFilter['after'], latest: number): number {
@@ -92,7 +94,10 @@ export class Switchboard {
   private pendingHandlers: (() => void)[] = [];
   private address: string | undefined;
 
-  constructor(config: SwitchboardConfig, options: CreateOptions = {}) {
+  constructor(
+    config: SwitchboardConfig,
+    private readonly options: CreateOptions = {},
+  ) {
     this.config = config;
     // Logs go to stderr, so that stdout carries only what a command prints for people and scripts.
     this.logger = options.logger ?? pino({ level: config.log.level, redact: { paths: ['req.headers.authorization', '*.apiToken', '*.ingestToken', '*.password', '*.token', '*.apiTokenInstance'], censor: '[secret]' } }, pino.destination(2));
@@ -130,6 +135,7 @@ export class Switchboard {
         this.runtimeById.set(entry.id, runtime);
       }
       this.connectors.set(entry.id, { ...instance, ingestToken: entry.ingestToken, corsOrigins: entry.corsOrigins, status: () => runtime?.status() ?? { transport: 'push', state: 'listening' } });
+      if (!runtime) this.metrics.connectorUp.set({ connector: entry.id }, 0);
       this.serviceStarters.push(() => this.startService(entry.id, definition, entry.settings));
     }
     const featureContext = { config, store: this.store, bus: this.bus, committer: this.committer, metrics: this.metrics, logger: this.logger, connectors: featureConnectors };
@@ -203,12 +209,22 @@ export class Switchboard {
         logger: this.logger,
         shutdown: this.shutdown.signal,
         features: this.features,
+        ...(this.options.refusalLogIntervalMs === undefined ? {} : { refusalLogIntervalMs: this.options.refusalLogIntervalMs }),
       });
       this.address = await this.app.listen({ port: this.config.server.port, host: this.config.server.host });
       const port = this.app.server.address();
       if (port && typeof port === 'object') this.address = `http://${this.config.server.host.includes(':') ? `[${this.config.server.host}]` : this.config.server.host}:${port.port}`;
+      this.setPushConnectorsUp(true);
     }
     return this;
+  }
+
+  /** A push-only connector is up while the HTTP server takes its ingest: listening, with its ingestToken set. */
+  private setPushConnectorsUp(listening: boolean): void {
+    for (const c of this.connectors.values()) {
+      if (this.runtimeById.has(c.id)) continue;
+      this.metrics.connectorUp.set({ connector: c.id }, listening && c.definition.ingest && c.ingestToken ? 1 : 0);
+    }
   }
 
   private requireStarted(): void {
@@ -309,6 +325,7 @@ export class Switchboard {
     if (this.shutdown.signal.aborted) return;
     this.shutdown.abort();
     this.bus.wakeAll();
+    this.setPushConnectorsUp(false);
     await this.app?.close();
     await Promise.all(this.runtimes.map((r) => r.stop()));
     await Promise.all(this.services.map((stop) => stop()));

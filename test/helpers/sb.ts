@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { createSwitchboard, type Switchboard, type SwitchboardConfigInput } from '../../src/index.js';
+import { createSwitchboard, type CreateOptions, type Switchboard, type SwitchboardConfigInput } from '../../src/index.js';
 
 export const API_TOKEN = 'test-api-token-0123456789';
 export const INGEST_TOKEN = 'test-ingest-token-0123456789';
@@ -15,7 +15,7 @@ export interface TestServer {
 }
 
 /** A real Switchboard on a loopback port with its SQLite file in a fresh temp folder. */
-export async function startTestServer(overrides: SwitchboardConfigInput = {}, options: { now?: () => Date } = {}): Promise<TestServer> {
+export async function startTestServer(overrides: SwitchboardConfigInput = {}, options: Pick<CreateOptions, 'now' | 'logger' | 'processMetrics' | 'refusalLogIntervalMs'> = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'sb-test-'));
   const sb = createSwitchboard(
     {
@@ -23,6 +23,7 @@ export async function startTestServer(overrides: SwitchboardConfigInput = {}, op
       store: { sqlite: join(dir, 'sb.db'), ...overrides.store },
       connectors: overrides.connectors ?? [{ id: 'wa', platform: 'greenapi', ingestToken: INGEST_TOKEN }],
       log: { level: 'silent' },
+      ...(overrides.nats ? { nats: overrides.nats } : {}),
     },
     { logger: pino({ level: 'silent' }), processMetrics: false, env: {}, ...options },
   );

@@ -3,7 +3,7 @@
  * the commit transaction, retries and replay; and the NATS JetStream sink when `nats` is set.
  */
 import type { Feature, FeatureContext } from '../feature.js';
-import { createDeliveryMetrics } from './metrics.js';
+import { createDeliveryMetrics, createNatsMetrics } from './metrics.js';
 import { NatsSink } from './nats.js';
 import { subscriptionRoutes } from './routes.js';
 import type { Resolver } from './safety.js';
@@ -26,7 +26,7 @@ export function createDelivery(ctx: FeatureContext, options: { resolver?: Resolv
   webhooks = new Webhooks({ config: ctx.config, bus: ctx.bus, logger: ctx.logger, metrics, ...(options.resolver ? { resolver: options.resolver } : {}) });
   const hooks = webhooks;
   ctx.store.addHook(hooks.hook);
-  const nats = ctx.config.nats ? new NatsSink({ config: ctx.config.nats, db: () => hooks.db, bus: ctx.bus, logger: ctx.logger, metrics }) : undefined;
+  const nats = ctx.config.nats ? new NatsSink({ config: ctx.config.nats, db: () => hooks.db, bus: ctx.bus, logger: ctx.logger, metrics: createNatsMetrics(ctx.metrics.registry) }) : undefined;
   return {
     name: 'delivery',
     webhooks: hooks,

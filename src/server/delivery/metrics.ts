@@ -1,5 +1,7 @@
 /**
- * Delivery metrics, registered in the instance's registry (`GET /metrics`).
+ * Delivery metrics, registered in the instance's registry (`GET /metrics`): the webhook ones
+ * always (subscriptions may be added at any time through the API), the NATS ones only with a
+ * NATS sink.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { DeliveryDb } from './db.js';
@@ -70,6 +72,15 @@ export function createDeliveryMetrics(registry: Registry, db: () => DeliveryDb |
       labelNames: ['reason'] as const,
       registers,
     }),
+  };
+}
+
+export type DeliveryMetrics = ReturnType<typeof createDeliveryMetrics>;
+
+/** NATS sink metrics, registered only when `nats` is configured. */
+export function createNatsMetrics(registry: Registry) {
+  const registers = [registry];
+  return {
     natsPublished: new Counter({
       name: 'switchboard_nats_published_total',
       help: 'Events published to NATS JetStream, by result: stored, duplicate (already in the stream: a republish after a crash), too-large (over the server max_payload, skipped).',
@@ -81,4 +92,4 @@ export function createDeliveryMetrics(registry: Registry, db: () => DeliveryDb |
   };
 }
 
-export type DeliveryMetrics = ReturnType<typeof createDeliveryMetrics>;
+export type NatsMetrics = ReturnType<typeof createNatsMetrics>;

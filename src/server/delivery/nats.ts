@@ -14,7 +14,7 @@ import type { EventBus } from '../bus.js';
 import { withSequence } from '../store/types.js';
 import type { NatsConfig } from './config.js';
 import type { DeliveryDb } from './db.js';
-import type { DeliveryMetrics } from './metrics.js';
+import type { NatsMetrics } from './metrics.js';
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -39,7 +39,7 @@ export interface NatsSinkOptions {
   readonly db: () => DeliveryDb;
   readonly bus: EventBus;
   readonly logger: Logger;
-  readonly metrics: DeliveryMetrics;
+  readonly metrics: NatsMetrics;
 }
 
 export class NatsSink {

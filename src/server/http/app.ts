@@ -10,12 +10,13 @@ import { SwitchboardError, ValidationError, dataJsonSchema, describeIssues, isEv
 import type { EventBus } from '../bus.js';
 import type { Feature } from '../feature.js';
 import { follow, toQuery, type FollowFilter } from '../follow.js';
-import type { Metrics } from '../metrics.js';
+import { UNMATCHED_ROUTE, type Metrics } from '../metrics.js';
 import type { ConnectorInstance, GroupCommitter, Pipeline } from '../pipeline.js';
 import type { Store } from '../store/types.js';
 import { formatSequence } from '../store/types.js';
 import { toHttpAnswer } from './errors.js';
 import { DASHBOARD_HTML } from './dashboard.js';
+import { IngestRefusals, UNKNOWN_CONNECTOR, refusalReason } from './refusals.js';
 
 export interface HttpConnector extends ConnectorInstance {
   readonly ingestToken: string | undefined;
@@ -40,6 +41,8 @@ export interface AppContext {
   readonly shutdown: AbortSignal;
   /** Routes of server features, registered in the authenticated `/v1` scope. */
   readonly features: readonly Feature[];
+  /** At most one log line per connector about refused ingest in this time (default 60 s). */
+  readonly refusalLogIntervalMs?: number;
 }
 
 function digest(s: string): Buffer {
@@ -105,6 +108,10 @@ export async function buildApp(ctx: AppContext) {
     forceCloseConnections: true,
   });
 
+  app.addHook('onResponse', async (req, reply) => {
+    ctx.metrics.httpDuration.observe({ method: req.method, route: req.routeOptions.url ?? UNMATCHED_ROUTE, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+
   app.setErrorHandler((err, req, reply) => {
     const answer = toHttpAnswer(err);
     if (answer.status >= 500 && answer.body.error.code === 'SB_ERR_INTERNAL') req.log.error({ err }, 'unhandled error');
@@ -126,7 +133,19 @@ export async function buildApp(ctx: AppContext) {
   app.get('/metrics', async (_req, reply) => reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics()));
   app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(DASHBOARD_HTML));
 
+  const refusals = new IngestRefusals(ctx.metrics, ctx.logger, ctx.refusalLogIntervalMs);
+  app.addHook('onClose', async () => refusals.stop());
+
   await app.register(async (ingest) => {
+    // Refusals (wrong token, unknown connector, content type, size) are counted and logged, rate-limited.
+    ingest.addHook('onError', async (req: FastifyRequest<{ Params: { connectorId?: string } }>, _reply, err) => {
+      const answer = toHttpAnswer(err);
+      const reason = refusalReason(answer.body.error.code);
+      if (!reason) return;
+      const id = req.params.connectorId;
+      refusals.note({ connector: id !== undefined && ctx.connectors.has(id) ? id : UNKNOWN_CONNECTOR, reason, status: answer.status, ip: req.ip });
+    });
+
     // Bodies are read raw: each connector splits and parses them itself, so that a malformed
     // body can be kept in the quarantine exactly as it came.
     ingest.removeAllContentTypeParsers();
