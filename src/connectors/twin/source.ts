@@ -200,10 +200,14 @@ export class TwinSource implements Source {
 
   async read(signal: AbortSignal): Promise<SourceBatch | null> {
     while (this.buffer.length === 0 && !this.failure && !signal.aborted) {
+      // The runtime's signal lives as long as the connector: remove the listener after every wait.
+      let onAbort: (() => void) | undefined;
       await new Promise<void>((resolve) => {
         this.wake = resolve;
-        signal.addEventListener('abort', () => resolve(), { once: true });
+        onAbort = () => resolve();
+        signal.addEventListener('abort', onAbort, { once: true });
       });
+      if (onAbort) signal.removeEventListener('abort', onAbort);
     }
     if (this.buffer.length === 0 && this.failure) throw this.failure;
     if (this.buffer.length === 0) return null;
