@@ -120,7 +120,7 @@ describe('config', () => {
   it('picks the union branch that fits: a TWIN login without its password says auth.password is missing', () => {
     const twin = (auth: unknown) => issuesOf(() => resolveConfig({ connectors: [{ id: 'tw', platform: 'twin', auth }] }, { env: {} }));
     expect(twin({ email: 'op@example.com' })).toEqual([{ path: 'connectors[0].auth.password', expected: 'string', found: 'nothing' }]);
-    expect(twin({ token: '' })).toEqual([{ path: 'connectors[0].auth.token', expected: 'length >= 1', found: 'string ""' }]);
+    expect(twin({ token: '' })).toEqual([{ path: 'connectors[0].auth.token', expected: 'length >= 1', found: 'a string of 0 characters (not shown: a secret)' }]);
     expect(twin({ email: 'op@example.com', password: 'pw', iamUrl: 'ftp://x' })[0]?.path).toBe('connectors[0].auth.iamUrl');
     const none = twin({});
     expect(none).toHaveLength(1);

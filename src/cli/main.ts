@@ -9,10 +9,12 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { createParser } from 'eventsource-parser';
 import { fetch } from 'undici';
+import { Document } from 'yaml';
 import { ConfigError, SwitchboardError } from '../core/index.js';
 import { parseJsonLine } from '../connectors/json-ingest.js';
 import type { IngestItem } from '../connectors/types.js';
-import { loadConfigFile, resolveConfig, type SwitchboardConfig } from '../server/config.js';
+import { MASK } from '../core/secrets.js';
+import { effectiveConfig, loadConfigFile, resolveConfig, type SwitchboardConfig } from '../server/config.js';
 import { Switchboard } from '../server/switchboard.js';
 import { simulate, type SimulateOptions } from './simulate.js';
 
@@ -140,6 +142,22 @@ async function replay(file: string, opts: ConfigOptions & { connector: string; b
   if (totals.quarantined > 0) process.stdout.write('quarantined payloads are listed by GET /v1/quarantine, each with its reason\n');
 }
 
+/** `config check`: exits 0 printing the effective config, or (through `fail`) 1 listing every problem. */
+function configCheck(opts: ConfigOptions): void {
+  const file = opts.config ?? process.env.SWITCHBOARD_CONFIG;
+  const config = loadConfig(opts);
+  const notes = [
+    `${file ?? 'no config file: the embedded default'}: valid`,
+    `effective configuration: defaults filled in, durations in milliseconds, secrets shown as ${MASK}`,
+    "a connector's own keys left out take the defaults listed in docs/connectors/<platform>.md",
+  ];
+  if (!config.server.apiToken) notes.push(`server.apiToken not set: generated on the first start and kept in ${join(config.dataDir, 'api-token')}`);
+  if (!config.connectors) notes.push('no connectors configured: the embedded default, one ingest connector per push platform, each taking the API token as its ingest token');
+  const doc = new Document(effectiveConfig(config));
+  doc.commentBefore = notes.map((n) => ` ${n}`).join('\n');
+  process.stdout.write(doc.toString({ lineWidth: 0 }));
+}
+
 async function rebuild(opts: ConfigOptions): Promise<void> {
   const config = loadConfig(opts);
   const sb = new Switchboard({ ...config, log: { level: 'warn' } }, { processMetrics: false });
@@ -259,6 +277,20 @@ configOptions(program.command('replay').description('feed recorded native payloa
 configOptions(program.command('rebuild').description('recompute every projection (calls, conversations, operators) from the event log')).action((opts: ConfigOptions) =>
   rebuild(opts).catch(fail),
 );
+
+configOptions(
+  program
+    .command('config')
+    .description('configuration tools')
+    .command('check')
+    .description('validate the config and print it as it takes effect (defaults filled in, secrets masked); exit 0 when valid, 1 listing every problem'),
+).action((opts: ConfigOptions) => {
+  try {
+    configCheck(opts);
+  } catch (err) {
+    fail(err);
+  }
+});
 
 program
   .command('events')

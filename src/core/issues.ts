@@ -3,6 +3,7 @@
  */
 import type { core } from 'zod/mini';
 import type { ConfigIssue } from './errors.js';
+import { isSecretKey, maskUrl } from './secrets.js';
 
 type Issue = core.$ZodIssue;
 
@@ -36,6 +37,13 @@ export function describeValue(v: unknown): string {
   return `${typeof v} ${shown}`;
 }
 
+/** `describeValue`, but a secret (by its key, or a password in a URL) is not shown. */
+function describeFound(v: unknown, path: readonly PropertyKey[]): string {
+  const key = path[path.length - 1];
+  if (typeof key === 'string' && isSecretKey(key) && typeof v === 'string') return `a string of ${v.length} character${v.length === 1 ? '' : 's'} (not shown: a secret)`;
+  return describeValue(typeof v === 'string' ? maskUrl(v) : v);
+}
+
 function expectedOf(issue: Issue): string {
   switch (issue.code) {
     case 'invalid_type':
@@ -63,7 +71,7 @@ function expectedOf(issue: Issue): string {
 export function toConfigIssues(issues: readonly Issue[], input: unknown, prefix = ''): ConfigIssue[] {
   return issues.flatMap((issue) => {
     if (issue.code === 'invalid_union') return unionIssues(issue, valueAt(input, issue.path), formatPath(issue.path, prefix));
-    const found = issue.code === 'unrecognized_keys' ? `key${issue.keys.length === 1 ? '' : 's'} ${issue.keys.map((k) => `"${k}"`).join(', ')}` : describeValue(valueAt(input, issue.path));
+    const found = issue.code === 'unrecognized_keys' ? `key${issue.keys.length === 1 ? '' : 's'} ${issue.keys.map((k) => `"${k}"`).join(', ')}` : describeFound(valueAt(input, issue.path), issue.path);
     return [{ path: formatPath(issue.path, prefix), expected: expectedOf(issue), found }];
   });
 }

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import * as z from 'zod/mini';
 import { parseDocument } from 'yaml';
 import { ConfigError, describeValue, isRecord, toConfigIssues, type ConfigIssue, type Platform } from '../core/index.js';
+import { maskSecrets } from '../core/secrets.js';
 import { CONNECTORS, connectorFor } from '../connectors/registry.js';
 import { checkDeliveryConfig, deliveryRootKeys, type DeliveryConfig, type NatsConfig, type SubscriptionConfig } from './delivery/config.js';
 
@@ -243,6 +244,17 @@ function editDistance(a: string, b: string): number {
  */
 export function connectorsOf(config: SwitchboardConfig, apiToken: string | undefined): readonly ConnectorConfig[] {
   return config.connectors ?? CONNECTORS.filter((c) => c.ingest).map((c) => ({ id: c.platform, platform: c.platform, ingestToken: apiToken, callRecords: 'all', language: 'ru', corsOrigins: [], settings: {} }));
+}
+
+/**
+ * The configuration as it takes effect, in the config file's shape: defaults filled in (with no
+ * connectors configured, the embedded default ones), durations in milliseconds, every secret
+ * masked. What `switchboard config check` prints.
+ */
+export function effectiveConfig(config: SwitchboardConfig): Record<string, unknown> {
+  const connectors = connectorsOf(config, config.server.apiToken).map(({ settings, ...common }) => ({ ...common, ...settings }));
+  const { server, store, log, dataDir, subscriptions, delivery, nats } = config;
+  return maskSecrets({ server, store, log, dataDir, connectors, subscriptions, delivery, ...(nats ? { nats } : {}) }) as Record<string, unknown>;
 }
 
 /** Reads a YAML or JSON file and resolves it. Parse errors name the line and column. */

@@ -4,6 +4,7 @@
  */
 import * as z from 'zod/mini';
 import { PLATFORMS, isRecord, type ConfigIssue } from '../../core/index.js';
+import { maskUrl } from '../../core/secrets.js';
 import { urlProblem } from './safety.js';
 import { secretProblem } from './signing.js';
 
@@ -134,7 +135,8 @@ export function checkDeliveryConfig(subscriptions: unknown, delivery: unknown, i
       if (seen.has(s.id)) issues.push({ path: `subscriptions[${i}].id`, expected: 'an id no other subscription has', found: `a second "${s.id}"` });
       seen.add(s.id);
     }
-    const problem = typeof s.url === 'string' && s.url !== '' ? urlProblem(s.url, allowPrivate) : undefined;
-    if (problem) issues.push({ path: `subscriptions[${i}].url`, expected: problem, found: `string ${JSON.stringify(s.url)}` });
+    const url = typeof s.url === 'string' ? s.url : '';
+    const problem = url === '' ? undefined : urlProblem(url, allowPrivate);
+    if (problem) issues.push({ path: `subscriptions[${i}].url`, expected: problem, found: `string ${JSON.stringify(maskUrl(url))}` });
   });
 }
