@@ -14,7 +14,7 @@ import { ConfigError, SwitchboardError } from '../core/index.js';
 import { parseJsonLine } from '../connectors/json-ingest.js';
 import type { IngestItem } from '../connectors/types.js';
 import { MASK } from '../core/secrets.js';
-import { effectiveConfig, loadConfigFile, resolveConfig, type SwitchboardConfig } from '../server/config.js';
+import { connectorsOf, effectiveConfig, loadConfigFile, resolveConfig, type SwitchboardConfig } from '../server/config.js';
 import { Switchboard } from '../server/switchboard.js';
 import { simulate, type SimulateOptions } from './simulate.js';
 
@@ -83,6 +83,12 @@ async function serve(opts: ConfigOptions): Promise<void> {
 
 async function replay(file: string, opts: ConfigOptions & { connector: string; batch: number; progress?: boolean }): Promise<void> {
   const config = loadConfig(opts);
+  // Checked before the file is opened and the store is: a wrong id fails at once, whatever the file.
+  const known = connectorsOf(config, undefined).map((c) => c.id);
+  if (!known.includes(opts.connector)) {
+    const where = config.connectors ? `in ${opts.config ?? 'the config'}` : 'in the embedded default (no config file)';
+    throw new SwitchboardError('SB_ERR_INGEST_UNKNOWN_CONNECTOR', `unknown connector "${opts.connector}" ${where}; known: ${known.join(', ') || 'none'}`);
+  }
   const path = resolve(file);
   let size: number;
   try {
