@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `switchboard` command: serve, replay, events.
+ * The `switchboard` command: serve, replay, rebuild, config check, events, simulate.
  */
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
