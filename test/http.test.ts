@@ -160,6 +160,18 @@ describe('HTTP surface', () => {
     expect((await get('/v1/events?limit=5000')).status).toBe(400);
   });
 
+  it('gives /v1/events newest first with order=desc, paged by before; the stream refuses both', async () => {
+    for (let i = 0; i < 4; i++) await post(JSON.stringify(waMessage(`desc-${i}`)));
+    const all = ((await (await get('/v1/events?type=message.*&limit=1000')).json()) as EventsPage).events.map((e) => e.sequence);
+    const newest = (await (await get('/v1/events?type=message.*&order=desc&limit=2')).json()) as EventsPage;
+    expect(newest.events.map((e) => e.sequence)).toEqual(all.slice(-2).reverse());
+    expect(newest.next).toBe(all[all.length - 2]);
+    const older = (await (await get(`/v1/events?type=message.*&order=desc&limit=2&before=${newest.next}`)).json()) as EventsPage;
+    expect(older.events.map((e) => e.sequence)).toEqual(all.slice(-4, -2).reverse());
+    expect((await get('/v1/events?order=sideways')).status).toBe(400);
+    expect((await get('/v1/stream?order=desc')).status).toBe(400);
+  });
+
   it('lists connectors with their counts, and serves the data schemas', async () => {
     const body = (await (await get('/v1/connectors')).json()) as { connectors: { id: string; platform: string; events: number; quarantined: number; state: string }[] };
     const wa = body.connectors.find((c) => c.id === 'wa');

@@ -108,6 +108,18 @@ export function storeConformance(name: string, factory: () => Promise<StoreHarne
       expect((await store.queryEvents({ connectorId: 'other', limit: 100 })).length).toBe(0);
     });
 
+    it('queries newest first and before a sequence, with the same filters', async () => {
+      const store = await open();
+      await store.commit([batch([typed('call.ringing', 'call/1'), ev('native.unmapped', 'native/a'), typed('call.ringing', 'call/2'), ev('native.unmapped', 'native/b'), typed('call.ringing', 'call/3')])]);
+      const all = (await store.queryEvents({ limit: 100 })).map((e) => e.seq);
+      expect((await store.queryEvents({ newestFirst: true, limit: 2 })).map((e) => e.seq)).toEqual([all[4], all[3]]);
+      expect((await store.queryEvents({ newestFirst: true, before: all[3], limit: 2 })).map((e) => e.seq)).toEqual([all[2], all[1]]);
+      expect((await store.queryEvents({ before: all[3], limit: 100 })).map((e) => e.seq)).toEqual(all.slice(0, 3));
+      expect((await store.queryEvents({ after: all[0], before: all[4], limit: 100 })).map((e) => e.seq)).toEqual(all.slice(1, 4));
+      const calls = await store.queryEvents({ types: ['call.*'], newestFirst: true, limit: 2 });
+      expect(calls.map((e) => JSON.parse(e.json).subject)).toEqual(['call/3', 'call/2']);
+    });
+
     it('finds an event by id', async () => {
       const store = await open();
       const a = ev();

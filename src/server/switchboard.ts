@@ -6,12 +6,12 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { SwitchboardError, sourceOf, type EventType, type SwitchboardEvent, type TypePattern, type TypesMatching, type TypesOfFilter } from '../core/index.js';
-import { CONNECTORS, connectorFor } from '../connectors/registry.js';
+import { connectorFor } from '../connectors/registry.js';
 import type { ConnectorDefinition, IngestItem } from '../connectors/types.js';
 import { EventBus } from './bus.js';
 import type { Feature, FeatureConnector } from './feature.js';
 import { FEATURES } from './features.js';
-import { resolveConfig, type ConnectorConfig, type SwitchboardConfig, type SwitchboardConfigInput } from './config.js';
+import { connectorsOf, resolveConfig, type SwitchboardConfig, type SwitchboardConfigInput } from './config.js';
 import { follow, type FollowFilter } from './follow.js';
 import { buildApp, type HttpConnector } from './http/app.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -115,10 +115,7 @@ export class Switchboard {
     this.pipeline = new Pipeline(this.committer, this.metrics, options.now);
     const featureConnectors = new Map<string, FeatureConnector>();
 
-    // No connectors configured: the embedded default, one ingest connector per platform that
-    // takes pushed payloads, named after the platform, with the API token as its ingest token.
-    const entries: readonly ConnectorConfig[] = config.connectors ?? CONNECTORS.filter((c) => c.ingest).map((c) => ({ id: c.platform, platform: c.platform, ingestToken: this.apiToken, callRecords: 'all', language: 'ru', corsOrigins: [], settings: {} }));
-    for (const entry of entries) {
+    for (const entry of connectorsOf(config, this.apiToken)) {
       const definition = connectorFor(entry.platform);
       if (!definition) continue;
       const instance = { id: entry.id, definition, settings: entry.settings };

@@ -78,6 +78,10 @@ const eventsQuery = z.object({
   subject: z.optional(z.string()),
   connector: z.optional(z.string()),
   after: seqParam,
+  /** `/v1/events` only: events before this sequence. */
+  before: seqParam,
+  /** `/v1/events` only: `desc` gives the newest first. */
+  order: z.optional(z.enum(['asc', 'desc'])),
   limit: z.optional(z.string().check(z.regex(/^\d{1,4}$/))),
   access_token: z.optional(z.string()),
 });
@@ -195,7 +199,10 @@ export async function buildApp(ctx: AppContext) {
     v1.get('/v1/events', async (req, reply) => {
       const q = parseQuery(eventsQuery, req.query);
       const limit = limitOf(q.limit, 100);
-      const rows = await ctx.store.queryEvents(toQuery(filterOf(q), q.after === undefined ? undefined : Number(q.after), limit));
+      const newestFirst = q.order === 'desc';
+      const query = { ...toQuery(filterOf(q), q.after === undefined ? undefined : Number(q.after), limit), before: q.before === undefined ? undefined : Number(q.before), newestFirst };
+      const rows = await ctx.store.queryEvents(query);
+      // The cursor of the next page: its `after` in ascending order, its `before` newest first.
       const last = rows[rows.length - 1];
       const next = rows.length === limit && last ? `"${formatSequence(last.seq)}"` : 'null';
       return reply.type('application/json').send(`{"events":[${rows.map((r) => r.json).join(',')}],"next":${next}}`);
@@ -251,6 +258,7 @@ export async function buildApp(ctx: AppContext) {
 
 async function streamEvents(ctx: AppContext, req: FastifyRequest, reply: FastifyReply): Promise<void> {
   const q = parseQuery(eventsQuery, req.query);
+  if (q.before !== undefined || q.order !== undefined) throw new ValidationError('SB_ERR_QUERY_INVALID', 'invalid query: before and order are for GET /v1/events; the stream goes forward from after (or Last-Event-ID)');
   const lastEventId = req.headers['last-event-id'];
   const resumeRaw = typeof lastEventId === 'string' && lastEventId !== '' ? lastEventId : q.after;
   if (resumeRaw !== undefined && !/^\d{1,16}$/.test(resumeRaw)) throw new ValidationError('SB_ERR_QUERY_INVALID', `invalid resume point: expected a sequence (digits), found ${JSON.stringify(resumeRaw)}`);

@@ -151,6 +151,10 @@ export class SqliteStore implements Store {
       where.push('seq > ?');
       params.push(q.after);
     }
+    if (q.before !== undefined) {
+      where.push('seq < ?');
+      params.push(q.before);
+    }
     if (q.types && q.types.length > 0) {
       const exact = q.types.filter((t) => !t.includes('*'));
       const globs = q.types.filter((t) => t.includes('*'));
@@ -182,7 +186,7 @@ export class SqliteStore implements Store {
         params.push(q.subject);
       }
     }
-    const sql = `SELECT seq, id, type, body FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT ?`;
+    const sql = `SELECT seq, id, type, body FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq${q.newestFirst ? ' DESC' : ''} LIMIT ?`;
     params.push(q.limit);
     return this.cached(sql).all(...params).map(toStored);
   }

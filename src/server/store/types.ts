@@ -52,6 +52,10 @@ export interface EventQuery {
   readonly connectorId?: string | undefined;
   /** Only events with a greater sequence. */
   readonly after?: number | undefined;
+  /** Only events with a smaller sequence. */
+  readonly before?: number | undefined;
+  /** The newest `limit` events first (descending sequence) instead of the oldest. */
+  readonly newestFirst?: boolean | undefined;
   readonly limit: number;
 }
 
