@@ -12,7 +12,7 @@ import type { Feature } from '../feature.js';
 import { follow, toQuery, type FollowFilter } from '../follow.js';
 import { UNMATCHED_ROUTE, type Metrics } from '../metrics.js';
 import type { ConnectorInstance, GroupCommitter, Pipeline } from '../pipeline.js';
-import type { Store } from '../store/types.js';
+import type { Store, StoredEvent } from '../store/types.js';
 import { formatSequence } from '../store/types.js';
 import { toHttpAnswer } from './errors.js';
 import { DASHBOARD_HTML } from './dashboard.js';
@@ -256,6 +256,20 @@ export async function buildApp(ctx: AppContext) {
   return app;
 }
 
+/**
+ * An event's SSE frame, encoded once and shared by every subscriber that gets the same stored
+ * event from the bus's window (held as long as the event is).
+ */
+const frames = new WeakMap<StoredEvent, Buffer>();
+function frameOf(e: StoredEvent): Buffer {
+  let frame = frames.get(e);
+  if (!frame) {
+    frame = Buffer.from(`id: ${formatSequence(e.seq)}\nevent: ${e.type}\ndata: ${e.json}\n\n`);
+    frames.set(e, frame);
+  }
+  return frame;
+}
+
 async function streamEvents(ctx: AppContext, req: FastifyRequest, reply: FastifyReply): Promise<void> {
   const q = parseQuery(eventsQuery, req.query);
   if (q.before !== undefined || q.order !== undefined) throw new ValidationError('SB_ERR_QUERY_INVALID', 'invalid query: before and order are for GET /v1/events; the stream goes forward from after (or Last-Event-ID)');
@@ -277,7 +291,7 @@ async function streamEvents(ctx: AppContext, req: FastifyRequest, reply: Fastify
   ctx.metrics.streamClients.inc();
   try {
     for await (const e of follow(ctx.store, ctx.bus, filter, start, { signal: abort.signal })) {
-      const ok = res.write(`id: ${formatSequence(e.seq)}\nevent: ${e.type}\ndata: ${e.json}\n\n`);
+      const ok = res.write(frameOf(e));
       if (!ok) await new Promise<void>((r) => { res.once('drain', r); abort.signal.addEventListener('abort', () => r(), { once: true }); });
     }
   } catch (err) {
