@@ -12,7 +12,7 @@ export const ERROR_CODES = {
   SB_ERR_INGEST_UNKNOWN_CONNECTOR: { status: 404, summary: 'No connector with this id is configured for ingest.' },
   SB_ERR_INGEST_MALFORMED: { status: 400, summary: 'The body could not be parsed (bad JSON, NDJSON line or XML); it is kept in the quarantine.' },
   SB_ERR_INGEST_INVALID_PAYLOAD: { status: 400, summary: 'A payload parsed but is not a valid native event of the platform; it is kept in the quarantine.' },
-  SB_ERR_INGEST_EMPTY: { status: 400, summary: 'The body holds no payload.' },
+  SB_ERR_INGEST_EMPTY: { status: 400, summary: 'The body holds no payload (empty, `[]`, only blank NDJSON lines); not kept in the quarantine.' },
   SB_ERR_INGEST_TOO_LARGE: { status: 413, summary: 'The body is over the configured size limit (server.bodyLimit).' },
   SB_ERR_INGEST_CONTENT_TYPE: { status: 415, summary: 'The content type is not one the connector accepts.' },
   SB_ERR_OVERLOADED: { status: 503, summary: 'The commit queue is full; retry after the number of seconds in Retry-After.' },
