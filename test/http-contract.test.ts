@@ -1,9 +1,12 @@
 /**
  * The HTTP answers keep the contract of docs/errors.md: an empty body is `SB_ERR_INGEST_EMPTY`
- * (not kept in the quarantine).
+ * (not kept in the quarantine), and the errors Fastify raises itself come in Switchboard's error
+ * shape with a code of the catalogue.
  */
+import { errorCodes } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../src/core/index.js';
+import { toHttpAnswer } from '../src/server/http/errors.js';
 import { apiHeaders, ingestHeaders, startTestServer, waMessage, type TestServer } from './helpers/sb.js';
 
 interface ErrorBody {
@@ -43,5 +46,45 @@ describe('HTTP contract', () => {
     await expectError(await post('[', 'application/json'), 400, 'SB_ERR_INGEST_MALFORMED');
     expect(await quarantined()).toBe(before + 1);
     expect((await post(JSON.stringify([waMessage('after-empty')]))).status).toBe(200);
+  });
+
+  it('answers a 200-character connector id with 404 SB_ERR_INGEST_UNKNOWN_CONNECTOR in the Switchboard shape', async () => {
+    const e = await expectError(await post(JSON.stringify(waMessage()), 'application/json', 'x'.repeat(200)), 404, 'SB_ERR_INGEST_UNKNOWN_CONNECTOR');
+    expect(e.message).not.toContain('x'.repeat(65));
+    const metrics = await (await fetch(`${t.url}/metrics`)).text();
+    expect(metrics).toMatch(/switchboard_ingest_refused_total\{connector="\(unknown\)",reason="unknown-connector"\} [1-9]/);
+  });
+
+  it('answers the errors Fastify raises itself in the Switchboard shape with the right status', async () => {
+    // A path parameter over Fastify's length limit on /v1: no such resource.
+    await expectError(await fetch(`${t.url}/v1/events/${'e'.repeat(200)}`, { headers: apiHeaders }), 404, 'SB_ERR_NOT_FOUND');
+    // A malformed percent-encoding in the path.
+    await expectError(await fetch(`${t.url}/v1/events/%zz`, { headers: apiHeaders }), 400, 'SB_ERR_REQUEST_INVALID');
+    await expectError(await fetch(`${t.url}/ingest/%zz`, { method: 'POST', headers: ingestHeaders(), body: '{}' }), 400, 'SB_ERR_REQUEST_INVALID');
+    // /v1 bodies: not JSON, a content type no route takes, over the size limit.
+    const sub = (body: string, contentType: string) => fetch(`${t.url}/v1/subscriptions`, { method: 'POST', headers: { ...apiHeaders, 'content-type': contentType }, body });
+    await expectError(await sub('{bad', 'application/json'), 400, 'SB_ERR_SUBSCRIPTION_INVALID');
+    await expectError(await sub('<x/>', 'application/xml'), 415, 'SB_ERR_REQUEST_CONTENT_TYPE');
+    await expectError(await sub(JSON.stringify({ url: 'https://example.com/'.padEnd(5000, 'x') }), 'application/json'), 413, 'SB_ERR_REQUEST_TOO_LARGE');
+    // On /ingest, the size limit keeps its own code (a refusal, counted).
+    await expectError(await post(JSON.stringify([waMessage('x'.repeat(5000))])), 413, 'SB_ERR_INGEST_TOO_LARGE');
+    // No route.
+    await expectError(await fetch(`${t.url}/v2/events`), 404, 'SB_ERR_NOT_FOUND');
+    await expectError(await fetch(`${t.url}/ingest/wa`, { method: 'PUT', headers: ingestHeaders(), body: '{}' }), 404, 'SB_ERR_NOT_FOUND');
+  });
+
+  it('maps every client error Fastify defines to a catalogue code with that code\'s status', () => {
+    const defined = Object.entries(errorCodes).map(([name, E]) => [name, new E('a', 'b')] as const);
+    const clientErrors = defined.filter(([, e]) => typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500);
+    expect(clientErrors.map(([name]) => name)).toEqual(expect.arrayContaining(['FST_ERR_BAD_URL', 'FST_ERR_MAX_PARAM_LENGTH', 'FST_ERR_CTP_INVALID_JSON_BODY', 'FST_ERR_CTP_BODY_TOO_LARGE', 'FST_ERR_CTP_INVALID_MEDIA_TYPE', 'FST_ERR_NOT_FOUND']));
+    for (const [name, err] of clientErrors) {
+      for (const url of ['/v1/subscriptions', '/ingest/wa']) {
+        const a = toHttpAnswer(err, url);
+        expect(a.body.error.code, `${name} on ${url}`).not.toBe('SB_ERR_INTERNAL');
+        expect(a.status, `${name} on ${url}`).toBe(ERROR_CODES[a.body.error.code].status);
+      }
+    }
+    // Bad JSON outside /ingest is not "kept in the quarantine" (what SB_ERR_INGEST_MALFORMED promises).
+    expect(toHttpAnswer(new errorCodes.FST_ERR_CTP_INVALID_JSON_BODY(), '/v1/stream/tickets').body.error.code).toBe('SB_ERR_REQUEST_INVALID');
   });
 });
