@@ -1,13 +1,13 @@
 /**
  * The HTTP answers keep the contract of docs/errors.md: an empty body is `SB_ERR_INGEST_EMPTY`
- * (not kept in the quarantine), and the errors Fastify raises itself come in Switchboard's error
- * shape with a code of the catalogue.
+ * (not kept in the quarantine), a repeated query credential is a 400 naming it, and the errors
+ * Fastify raises itself come in Switchboard's error shape with a code of the catalogue.
  */
 import { errorCodes } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../src/core/index.js';
 import { toHttpAnswer } from '../src/server/http/errors.js';
-import { apiHeaders, ingestHeaders, startTestServer, waMessage, type TestServer } from './helpers/sb.js';
+import { API_TOKEN, apiHeaders, ingestHeaders, startTestServer, waMessage, type TestServer } from './helpers/sb.js';
 
 interface ErrorBody {
   error: { code: string; message: string } & Record<string, unknown>;
@@ -46,6 +46,19 @@ describe('HTTP contract', () => {
     await expectError(await post('[', 'application/json'), 400, 'SB_ERR_INGEST_MALFORMED');
     expect(await quarantined()).toBe(before + 1);
     expect((await post(JSON.stringify([waMessage('after-empty')]))).status).toBe(200);
+  });
+
+  it('answers a repeated access_token or ticket with 400 naming the parameter, never 500', async () => {
+    const twice = await expectError(await fetch(`${t.url}/v1/stream?access_token=${API_TOKEN}&access_token=${API_TOKEN}`), 400, 'SB_ERR_QUERY_INVALID');
+    expect(twice.message).toContain('access_token');
+    expect(twice.message).not.toContain(API_TOKEN);
+    const tickets = await expectError(await fetch(`${t.url}/v1/stream?ticket=a&ticket=b`), 400, 'SB_ERR_QUERY_INVALID');
+    expect(tickets.message).toContain('ticket');
+    // Elsewhere a query token is no credential at all: 401, as without one.
+    await expectError(await fetch(`${t.url}/v1/events?access_token=a&access_token=b`), 401, 'SB_ERR_AUTH_REQUIRED');
+    // With the header, a repeated one is still a 400 naming it.
+    const withHeader = await expectError(await fetch(`${t.url}/v1/stream?access_token=a&access_token=b`, { headers: apiHeaders }), 400, 'SB_ERR_QUERY_INVALID');
+    expect(withHeader.message).toContain('access_token');
   });
 
   it('answers a 200-character connector id with 404 SB_ERR_INGEST_UNKNOWN_CONNECTOR in the Switchboard shape', async () => {

@@ -17,6 +17,7 @@ import { formatSequence } from '../store/types.js';
 import { toHttpAnswer, type HttpAnswer } from './errors.js';
 import { DASHBOARD_HTML } from './dashboard.js';
 import { IngestRefusals, UNKNOWN_CONNECTOR, refusalReason } from './refusals.js';
+import { StreamTickets, queryCredential, redactCredentials } from './stream-auth.js';
 
 export interface HttpConnector extends ConnectorInstance {
   readonly ingestToken: string | undefined;
@@ -83,7 +84,9 @@ const eventsQuery = z.object({
   /** `/v1/events` only: `desc` gives the newest first. */
   order: z.optional(z.enum(['asc', 'desc'])),
   limit: z.optional(z.string().check(z.regex(/^\d{1,4}$/))),
+  /** `/v1/stream` only, without the header: credentials (see the `/v1` hook). */
   access_token: z.optional(z.string()),
+  ticket: z.optional(z.string()),
 });
 const quarantineQuery = z.object({ after: seqParam, limit: z.optional(z.string().check(z.regex(/^\d{1,4}$/))), connector: z.optional(z.string()) });
 
@@ -97,6 +100,17 @@ function limitOf(raw: string | undefined, fallback: number): number {
   const n = raw === undefined ? fallback : Number(raw);
   if (n < 1 || n > 1000) throw new ValidationError('SB_ERR_QUERY_INVALID', `invalid query: at limit: expected 1..1000, found ${raw}`);
   return n;
+}
+
+/**
+ * `EventSource` cannot set headers: `GET /v1/stream`, and no other route, takes a one-use ticket
+ * or (for compatibility) the API token itself in the query.
+ */
+function streamQueryAuthorized(req: FastifyRequest, tickets: StreamTickets, apiToken: string): boolean {
+  if (req.method !== 'GET' || req.routeOptions.url !== '/v1/stream') return false;
+  const ticket = queryCredential(req.query, 'ticket');
+  const token = queryCredential(req.query, 'access_token');
+  return ticket !== undefined ? tickets.redeem(ticket) : secretMatches(token, apiToken);
 }
 
 function filterOf(q: z.infer<typeof eventsQuery>): FollowFilter {
@@ -117,13 +131,14 @@ export async function buildApp(ctx: AppContext) {
   /** Every error answer, whoever raised it (a route, a hook, Fastify's router or body parser). */
   const sendError = (err: unknown, req: FastifyRequest, reply: FastifyReply): void => {
     const answer = toHttpAnswer(err, req.url);
-    if (answer.status >= 500 && answer.body.error.code === 'SB_ERR_INTERNAL') req.log.error({ err }, 'unhandled error');
+    if (answer.status >= 500 && answer.body.error.code === 'SB_ERR_INTERNAL') req.log.error({ err, req }, 'unhandled error');
     ctx.metrics.httpErrors.inc({ code: answer.body.error.code });
     void reply.code(answer.status).headers(answer.headers).send(answer.body);
   };
 
   const app = Fastify({
-    loggerInstance: ctx.logger,
+    // Its request lines never carry a query-string credential.
+    loggerInstance: redactCredentials(ctx.logger),
     bodyLimit: ctx.bodyLimit,
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
@@ -199,10 +214,21 @@ export async function buildApp(ctx: AppContext) {
     });
   });
 
+  const tickets = new StreamTickets();
+
   await app.register(async (v1) => {
     v1.addHook('onRequest', async (req: FastifyRequest) => {
-      const token = credentialOf(req.headers.authorization) ?? (req.query as Record<string, string | undefined>).access_token;
-      if (!secretMatches(token, ctx.apiToken)) throw new SwitchboardError('SB_ERR_AUTH_REQUIRED', 'unauthorized');
+      const header = credentialOf(req.headers.authorization);
+      if (header !== undefined ? secretMatches(header, ctx.apiToken) : streamQueryAuthorized(req, tickets, ctx.apiToken)) return;
+      throw new SwitchboardError('SB_ERR_AUTH_REQUIRED', 'unauthorized');
+    });
+
+    // A stream ticket for the API token: what a browser's EventSource puts in its URL instead.
+    await v1.register(async (scope) => {
+      // A body, if any, is ignored: any content type will do (curl -X POST, fetch without a body).
+      scope.removeAllContentTypeParsers();
+      scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 1024 }, (_req, _body, done) => done(null, undefined));
+      scope.post('/v1/stream/tickets', async (_req, reply) => reply.code(201).header('cache-control', 'no-store').send(tickets.issue()));
     });
 
     v1.get('/v1/events', async (req, reply) => {
