@@ -132,10 +132,10 @@ describe('HTTP surface', () => {
     expect(e?.data.reason).toEqual(expect.any(String));
   });
 
-  it('guards /v1 with the API token (header, or access_token for EventSource)', async () => {
+  it('guards /v1 with the API token in the header (access_token is for the stream only: test/stream-auth.test.ts)', async () => {
     expect((await get('/v1/events', {})).status).toBe(401);
     expect((await get('/v1/events', { authorization: 'Bearer wrong-token-xyz' })).status).toBe(401);
-    expect((await get(`/v1/events?access_token=${API_TOKEN}`, {})).status).toBe(200);
+    expect((await get(`/v1/events?access_token=${API_TOKEN}`, {})).status).toBe(401);
   });
 
   it('filters and pages /v1/events, finds one event, and validates the query', async () => {

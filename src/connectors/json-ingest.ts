@@ -34,6 +34,8 @@ export const jsonIngest: IngestSpec = {
       });
       return items;
     }
+    // Nothing but white space holds no payload (`SB_ERR_INGEST_EMPTY`), as `[]` does: not malformed.
+    if (body.trim() === '') return [];
     let parsed: unknown;
     try {
       parsed = JSON.parse(body) as unknown;

@@ -161,7 +161,7 @@ export class Pipeline {
       this.metrics.ingestItems.inc({ connector: connector.id, result: 'rejected' });
       throw new ValidationError(err.code as 'SB_ERR_INGEST_MALFORMED', err.message, { cause: err, detail: { quarantineId: result.quarantineIds[0] } });
     }
-    if (items.length === 0) throw new ValidationError('SB_ERR_INGEST_MALFORMED', 'the body holds no payload');
+    if (items.length === 0) throw new SwitchboardError('SB_ERR_INGEST_EMPTY', 'the body holds no payload');
     return this.ingestItems(connector, items, { contentType });
   }
 

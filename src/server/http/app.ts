@@ -14,9 +14,10 @@ import { UNMATCHED_ROUTE, type Metrics } from '../metrics.js';
 import type { ConnectorInstance, GroupCommitter, Pipeline } from '../pipeline.js';
 import type { Store, StoredEvent } from '../store/types.js';
 import { formatSequence } from '../store/types.js';
-import { toHttpAnswer } from './errors.js';
+import { toHttpAnswer, type HttpAnswer } from './errors.js';
 import { DASHBOARD_HTML } from './dashboard.js';
 import { IngestRefusals, UNKNOWN_CONNECTOR, refusalReason } from './refusals.js';
+import { StreamTickets, queryCredential, redactCredentials } from './stream-auth.js';
 
 export interface HttpConnector extends ConnectorInstance {
   readonly ingestToken: string | undefined;
@@ -83,7 +84,9 @@ const eventsQuery = z.object({
   /** `/v1/events` only: `desc` gives the newest first. */
   order: z.optional(z.enum(['asc', 'desc'])),
   limit: z.optional(z.string().check(z.regex(/^\d{1,4}$/))),
+  /** `/v1/stream` only, without the header: credentials (see the `/v1` hook). */
   access_token: z.optional(z.string()),
+  ticket: z.optional(z.string()),
 });
 const quarantineQuery = z.object({ after: seqParam, limit: z.optional(z.string().check(z.regex(/^\d{1,4}$/))), connector: z.optional(z.string()) });
 
@@ -99,33 +102,61 @@ function limitOf(raw: string | undefined, fallback: number): number {
   return n;
 }
 
+/**
+ * `EventSource` cannot set headers: `GET /v1/stream`, and no other route, takes a one-use ticket
+ * or (for compatibility) the API token itself in the query.
+ */
+function streamQueryAuthorized(req: FastifyRequest, tickets: StreamTickets, apiToken: string): boolean {
+  if (req.method !== 'GET' || req.routeOptions.url !== '/v1/stream') return false;
+  const ticket = queryCredential(req.query, 'ticket');
+  const token = queryCredential(req.query, 'access_token');
+  return ticket !== undefined ? tickets.redeem(ticket) : secretMatches(token, apiToken);
+}
+
 function filterOf(q: z.infer<typeof eventsQuery>): FollowFilter {
   return { type: q.type, platform: q.platform, subject: q.subject, connectorId: q.connector };
 }
 
 export async function buildApp(ctx: AppContext) {
+  const refusals = new IngestRefusals(ctx.metrics, ctx.logger, ctx.refusalLogIntervalMs);
+
+  /** Counts and logs a refused ingest (wrong token, unknown connector, content type, size). */
+  const noteRefusal = (req: FastifyRequest, answer: HttpAnswer): void => {
+    const reason = refusalReason(answer.body.error.code);
+    if (!reason || !req.url.startsWith('/ingest/')) return;
+    const id = (req.params as { connectorId?: string } | null)?.connectorId;
+    refusals.note({ connector: id !== undefined && ctx.connectors.has(id) ? id : UNKNOWN_CONNECTOR, reason, status: answer.status, ip: req.ip });
+  };
+
+  /** Every error answer, whoever raised it (a route, a hook, Fastify's router or body parser). */
+  const sendError = (err: unknown, req: FastifyRequest, reply: FastifyReply): void => {
+    const answer = toHttpAnswer(err, req.url);
+    if (answer.status >= 500 && answer.body.error.code === 'SB_ERR_INTERNAL') req.log.error({ err, req }, 'unhandled error');
+    ctx.metrics.httpErrors.inc({ code: answer.body.error.code });
+    void reply.code(answer.status).headers(answer.headers).send(answer.body);
+  };
+
   const app = Fastify({
-    loggerInstance: ctx.logger,
+    // Its request lines never carry a query-string credential.
+    loggerInstance: redactCredentials(ctx.logger),
     bodyLimit: ctx.bodyLimit,
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     forceCloseConnections: true,
+    // Errors of Fastify's router (a path it cannot decode, a parameter over maxParamLength) skip
+    // the error handler: answer them the same way.
+    frameworkErrors: (err, req, reply) => {
+      noteRefusal(req, toHttpAnswer(err, req.url));
+      sendError(err, req, reply);
+    },
   });
 
   app.addHook('onResponse', async (req, reply) => {
     ctx.metrics.httpDuration.observe({ method: req.method, route: req.routeOptions.url ?? UNMATCHED_ROUTE, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
 
-  app.setErrorHandler((err, req, reply) => {
-    const answer = toHttpAnswer(err);
-    if (answer.status >= 500 && answer.body.error.code === 'SB_ERR_INTERNAL') req.log.error({ err }, 'unhandled error');
-    ctx.metrics.httpErrors.inc({ code: answer.body.error.code });
-    void reply.code(answer.status).headers(answer.headers).send(answer.body);
-  });
-  app.setNotFoundHandler((req, reply) => {
-    const answer = toHttpAnswer(new SwitchboardError('SB_ERR_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0] ?? ''}`));
-    void reply.code(answer.status).send(answer.body);
-  });
+  app.setErrorHandler((err, req, reply) => sendError(err, req, reply));
+  app.setNotFoundHandler((req, reply) => sendError(new SwitchboardError('SB_ERR_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0] ?? ''}`), req, reply));
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
@@ -137,18 +168,11 @@ export async function buildApp(ctx: AppContext) {
   app.get('/metrics', async (_req, reply) => reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics()));
   app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(DASHBOARD_HTML));
 
-  const refusals = new IngestRefusals(ctx.metrics, ctx.logger, ctx.refusalLogIntervalMs);
   app.addHook('onClose', async () => refusals.stop());
 
   await app.register(async (ingest) => {
     // Refusals (wrong token, unknown connector, content type, size) are counted and logged, rate-limited.
-    ingest.addHook('onError', async (req: FastifyRequest<{ Params: { connectorId?: string } }>, _reply, err) => {
-      const answer = toHttpAnswer(err);
-      const reason = refusalReason(answer.body.error.code);
-      if (!reason) return;
-      const id = req.params.connectorId;
-      refusals.note({ connector: id !== undefined && ctx.connectors.has(id) ? id : UNKNOWN_CONNECTOR, reason, status: answer.status, ip: req.ip });
-    });
+    ingest.addHook('onError', async (req, _reply, err) => noteRefusal(req, toHttpAnswer(err, req.url)));
 
     // Bodies are read raw: each connector splits and parses them itself, so that a malformed
     // body can be kept in the quarantine exactly as it came.
@@ -190,10 +214,21 @@ export async function buildApp(ctx: AppContext) {
     });
   });
 
+  const tickets = new StreamTickets();
+
   await app.register(async (v1) => {
     v1.addHook('onRequest', async (req: FastifyRequest) => {
-      const token = credentialOf(req.headers.authorization) ?? (req.query as Record<string, string | undefined>).access_token;
-      if (!secretMatches(token, ctx.apiToken)) throw new SwitchboardError('SB_ERR_AUTH_REQUIRED', 'unauthorized');
+      const header = credentialOf(req.headers.authorization);
+      if (header !== undefined ? secretMatches(header, ctx.apiToken) : streamQueryAuthorized(req, tickets, ctx.apiToken)) return;
+      throw new SwitchboardError('SB_ERR_AUTH_REQUIRED', 'unauthorized');
+    });
+
+    // A stream ticket for the API token: what a browser's EventSource puts in its URL instead.
+    await v1.register(async (scope) => {
+      // A body, if any, is ignored: any content type will do (curl -X POST, fetch without a body).
+      scope.removeAllContentTypeParsers();
+      scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 1024 }, (_req, _body, done) => done(null, undefined));
+      scope.post('/v1/stream/tickets', async (_req, reply) => reply.code(201).header('cache-control', 'no-store').send(tickets.issue()));
     });
 
     v1.get('/v1/events', async (req, reply) => {
