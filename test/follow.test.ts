@@ -12,7 +12,7 @@ import { createMetrics } from '../src/server/metrics.js';
 import { EventBus } from '../src/server/bus.js';
 import { follow } from '../src/server/follow.js';
 import { GroupCommitter } from '../src/server/pipeline.js';
-import { SqliteStore } from '../src/server/store/sqlite.js';
+import { SqliteStore } from '../src/server/store/sqlite/index.js';
 import type { StoredEvent } from '../src/server/store/types.js';
 import { apiHeaders, ingestHeaders, startTestServer, waMessage, type TestServer } from './helpers/sb.js';
 import { collector } from '../src/core/index.js';

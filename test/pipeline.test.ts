@@ -4,7 +4,7 @@ import { EventBus } from '../src/server/bus.js';
 import { toHttpAnswer } from '../src/server/http/errors.js';
 import { createMetrics } from '../src/server/metrics.js';
 import { GroupCommitter } from '../src/server/pipeline.js';
-import { SqliteStore } from '../src/server/store/sqlite.js';
+import { SqliteStore } from '../src/server/store/sqlite/index.js';
 import { ev } from './store-conformance.js';
 
 describe('group commit and backpressure', () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { expect, it } from 'vitest';
-import { SQLITE_MIGRATIONS, SqliteStore } from '../src/server/store/sqlite.js';
+import { SQLITE_MIGRATIONS, SqliteStore } from '../src/server/store/sqlite/index.js';
 import { storeConformance } from './store-conformance.js';
 
 storeConformance('SQLite', async () => {

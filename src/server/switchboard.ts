@@ -17,7 +17,7 @@ import { buildApp, type HttpConnector } from './http/app.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { GroupCommitter, Pipeline, type IngestResult } from './pipeline.js';
 import { ConnectorRuntime } from './runtime.js';
-import { SqliteStore } from './store/sqlite.js';
+import { SqliteStore } from './store/sqlite/index.js';
 
 /** An event of one of the types `T`, discriminated on `type`. */
 export type EventOf<T extends EventType> = T extends EventType ? SwitchboardEvent<T> : never;

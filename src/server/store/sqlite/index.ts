@@ -1,5 +1,5 @@
 /**
- * The SQLite store (better-sqlite3): WAL journal, `synchronous=FULL` by default so that a
+ * The SQLite backend (better-sqlite3): WAL journal, `synchronous=FULL` by default so that a
  * committed transaction is on disk before `commit()` resolves. Group commit happens one level up
  * (`GroupCommitter`): many ingest calls share one transaction and one fsync.
  */
@@ -7,8 +7,10 @@ import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { StoreError, type SwitchboardEvent } from '../../core/index.js';
-import { withSequence, type CommitBatch, type CommitResult, type ConnectorStats, type EventQuery, type KvEntry, type QuarantineEntry, type Store, type StoredEvent } from './types.js';
+import { StoreError, type SwitchboardEvent } from '../../../core/index.js';
+import { SqliteDelivery } from './delivery.js';
+import { SqliteProjections } from './projections.js';
+import { withSequence, type CommitBatch, type CommitResult, type ConnectorStats, type EventQuery, type KvEntry, type QuarantineEntry, type Store, type StoredEvent } from '../types.js';
 
 export interface SqliteStoreOptions {
   /** Path of the database file; `:memory:` for tests that need no durability. */
@@ -18,7 +20,7 @@ export interface SqliteStoreOptions {
 }
 
 /** Folder of the numbered `.sql` migrations; the same from `src/` and from `dist/`. */
-export const SQLITE_MIGRATIONS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'migrations', 'sqlite');
+export const SQLITE_MIGRATIONS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'migrations', 'sqlite');
 
 interface Row {
   seq: number;
@@ -34,29 +36,16 @@ export interface InsertedEvent {
   readonly event: SwitchboardEvent;
 }
 
-/**
- * Work done inside the commit transaction of newly inserted events (projections, the delivery
- * outbox). `open` runs once the database is migrated; `afterInsert` must not do I/O beyond `db`.
- */
-export interface SqliteTxHook {
-  open?(db: Database.Database): void;
-  afterInsert(db: Database.Database, inserted: readonly InsertedEvent[]): void;
-}
-
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
-  private readonly hooks: SqliteTxHook[] = [];
   private readonly queryCache = new Map<string, Database.Statement<(string | number)[], Row>>();
-
-  /** Adds work to every commit transaction; call before `open()`. */
-  addHook(hook: SqliteTxHook): void {
-    this.hooks.push(hook);
-  }
-
-  /** The open database, for hooks' own queries (projections, outbox). */
-  get database(): Database.Database {
-    return this.handle().db;
-  }
+  private readonly closedError = (): never => {
+    throw new StoreError('the store is closed', { closed: true });
+  };
+  /** The calls, conversations and operators tables, updated in every commit transaction. */
+  readonly projections = new SqliteProjections(this.closedError);
+  /** Subscriptions, outbox (written in every commit transaction), attempts, sink cursors. */
+  readonly delivery = new SqliteDelivery(this.closedError);
   private db: Database.Database | undefined;
   private stmts: ReturnType<SqliteStore['prepare']> | undefined;
 
@@ -73,7 +62,8 @@ export class SqliteStore implements Store {
       migrate(db, SQLITE_MIGRATIONS);
       this.db = db;
       this.stmts = this.prepare(db);
-      for (const hook of this.hooks) hook.open?.(db);
+      this.projections.attach(db);
+      this.delivery.attach(db);
     } catch (err) {
       throw new StoreError(`cannot open SQLite store at ${this.options.path}: ${(err as Error).message}`, { cause: err });
     }
@@ -129,7 +119,10 @@ export class SqliteStore implements Store {
         return { stored, quarantineIds };
       });
       // Projections and the delivery outbox change in the same transaction as the events.
-      if (inserted.length > 0) for (const hook of this.hooks) hook.afterInsert(db, inserted);
+      if (inserted.length > 0) {
+        this.projections.apply(inserted);
+        this.delivery.enqueueInserted(inserted);
+      }
       return results;
     });
     try {
@@ -267,6 +260,8 @@ export class SqliteStore implements Store {
     this.db = undefined;
     this.stmts = undefined;
     this.queryCache.clear();
+    this.projections.detach();
+    this.delivery.detach();
     db?.close();
   }
 }
