@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   SB_ERR_INGEST_UNKNOWN_CONNECTOR: { status: 404, summary: 'No connector with this id is configured for ingest.' },
   SB_ERR_INGEST_MALFORMED: { status: 400, summary: 'The body could not be parsed (bad JSON, NDJSON line or XML); it is kept in the quarantine.' },
   SB_ERR_INGEST_INVALID_PAYLOAD: { status: 400, summary: 'A payload parsed but is not a valid native event of the platform; it is kept in the quarantine.' },
+  SB_ERR_INGEST_LIMIT: { status: 400, summary: 'A payload is over server.limits (nesting depth, keys and elements); it is kept in the quarantine.' },
   SB_ERR_INGEST_EMPTY: { status: 400, summary: 'The body holds no payload.' },
   SB_ERR_INGEST_TOO_LARGE: { status: 413, summary: 'The body is over the configured size limit (server.bodyLimit).' },
   SB_ERR_INGEST_CONTENT_TYPE: { status: 415, summary: 'The content type is not one the connector accepts.' },
@@ -74,7 +75,7 @@ function formatConfigIssues(issues: readonly ConfigIssue[]): string {
 
 /** A native payload or a built event that does not match its schema. */
 export class ValidationError extends SwitchboardError {
-  constructor(code: 'SB_ERR_INGEST_MALFORMED' | 'SB_ERR_INGEST_INVALID_PAYLOAD' | 'SB_ERR_EVENT_INVALID' | 'SB_ERR_QUERY_INVALID', message: string, options?: { cause?: unknown; detail?: Record<string, unknown> }) {
+  constructor(code: 'SB_ERR_INGEST_MALFORMED' | 'SB_ERR_INGEST_INVALID_PAYLOAD' | 'SB_ERR_INGEST_LIMIT' | 'SB_ERR_EVENT_INVALID' | 'SB_ERR_QUERY_INVALID', message: string, options?: { cause?: unknown; detail?: Record<string, unknown> }) {
     super(code, message, options);
   }
 }

@@ -5,7 +5,7 @@
  * transaction (one fsync), then resolves each caller — the caller acks only then — and
  * publishes the newly stored events in sequence order.
  */
-import { OverloadedError, SwitchboardError, ValidationError, type NormalizeContext, type SwitchboardEvent } from '../core/index.js';
+import { DEFAULT_PAYLOAD_LIMITS, OverloadedError, SwitchboardError, ValidationError, parseJsonWithin, payloadLimitBreach, type NormalizeContext, type PayloadLimits, type SwitchboardEvent } from '../core/index.js';
 import type { ConnectorDefinition, IngestItem } from '../connectors/types.js';
 import type { EventBus, Committed } from './bus.js';
 import type { Metrics } from './metrics.js';
@@ -137,6 +137,8 @@ export class Pipeline {
     private readonly committer: GroupCommitter,
     private readonly metrics: Metrics,
     private readonly now: () => Date = () => new Date(),
+    /** Checked on every payload before it is normalized (`server.limits`). */
+    private readonly limits: PayloadLimits = DEFAULT_PAYLOAD_LIMITS,
   ) {}
 
   /**
@@ -165,10 +167,15 @@ export class Pipeline {
     return this.ingestItems(connector, items, { contentType });
   }
 
-  /** Normalizes items and commits their events (and the bad items to the quarantine) together. */
+  /**
+   * Normalizes items and commits their events (and the bad items to the quarantine) together. A
+   * payload over the limits (`server.limits`) is refused before the normalizer sees it: nothing
+   * nested deep enough to overflow the stack of what walks it later reaches the shared commit.
+   */
   async ingestItems(connector: ConnectorInstance, items: readonly IngestItem[], opts: { contentType?: string; cursor?: string } = {}): Promise<IngestResult> {
     const receivedAt = this.now().toISOString();
-    const ctx: NormalizeContext = { connectorId: connector.id, receivedAt, settings: connector.settings };
+    const limits = this.limits;
+    const ctx: NormalizeContext = { connectorId: connector.id, receivedAt, settings: connector.settings, parseJson: (text, where) => parseJsonWithin(text, where, limits) };
     const events: SwitchboardEvent[] = [];
     const owner: number[] = [];
     const quarantine: QuarantineInput[] = [];
@@ -177,9 +184,13 @@ export class Pipeline {
     items.forEach((item, index) => {
       let code: string;
       let reason: string;
+      const breach = 'payload' in item ? payloadLimitBreach(item.payload, this.limits) : undefined;
       if ('error' in item) {
         code = 'SB_ERR_INGEST_MALFORMED';
         reason = item.error;
+      } else if (breach) {
+        code = breach.code;
+        reason = `payload ${index + 1}: ${breach.message}`;
       } else {
         try {
           for (const e of connector.definition.normalize(item.payload, ctx)) {
@@ -231,10 +242,11 @@ export class Pipeline {
   }
 }
 
+/** A payload handed over as a value (the library, pulled sources) as JSON, or why it has none. */
 function safeStringify(value: unknown): string {
   try {
     return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
+  } catch (err) {
+    return `(not representable as JSON: ${err instanceof Error ? err.message : String(err)})`;
   }
 }

@@ -183,7 +183,7 @@ export async function buildApp(ctx: AppContext) {
       const allRejected = result.accepted === 0 && result.duplicates === 0 && result.rejected.length > 0;
       if (allRejected) {
         const first = result.rejected[0];
-        const code = first?.code === 'SB_ERR_INGEST_MALFORMED' ? 'SB_ERR_INGEST_MALFORMED' : 'SB_ERR_INGEST_INVALID_PAYLOAD';
+        const code = first?.code === 'SB_ERR_INGEST_MALFORMED' || first?.code === 'SB_ERR_INGEST_LIMIT' ? first.code : 'SB_ERR_INGEST_INVALID_PAYLOAD';
         return reply.code(400).send({ error: { code, message: first?.reason ?? 'invalid payload', ...result } });
       }
       return reply.code(200).send(result);
