@@ -12,7 +12,9 @@ export interface QuarantineInput {
   readonly code: string;
   readonly reason: string;
   readonly contentType?: string | undefined;
+  /** The input as received: its text, or with `rawEncoding: 'base64'` its bytes in base64 (bytes that did not decode). */
   readonly raw: string;
+  readonly rawEncoding?: 'base64' | undefined;
 }
 
 export interface QuarantineEntry extends QuarantineInput {
