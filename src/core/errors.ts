@@ -10,7 +10,7 @@ export const ERROR_CODES = {
   SB_ERR_CONFIG_READ: { status: 500, summary: 'The configuration file could not be read or parsed as YAML/JSON.' },
   SB_ERR_AUTH_REQUIRED: { status: 401, summary: 'Missing or wrong credentials. The answer carries no detail on purpose.' },
   SB_ERR_INGEST_UNKNOWN_CONNECTOR: { status: 404, summary: 'No connector with this id is configured for ingest.' },
-  SB_ERR_INGEST_MALFORMED: { status: 400, summary: 'The body could not be parsed (bad JSON, NDJSON line or XML); it is kept in the quarantine.' },
+  SB_ERR_INGEST_MALFORMED: { status: 400, summary: 'The body could not be decoded or parsed (bytes invalid in its charset, bad JSON, NDJSON line or XML); it is kept in the quarantine.' },
   SB_ERR_INGEST_INVALID_PAYLOAD: { status: 400, summary: 'A payload parsed but is not a valid native event of the platform; it is kept in the quarantine.' },
   SB_ERR_INGEST_LIMIT: { status: 400, summary: 'A payload is over server.limits (nesting depth, keys and elements); it is kept in the quarantine.' },
   SB_ERR_INGEST_EMPTY: { status: 400, summary: 'The body holds no payload.' },

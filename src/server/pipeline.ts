@@ -9,6 +9,7 @@ import { DEFAULT_PAYLOAD_LIMITS, OverloadedError, SwitchboardError, ValidationEr
 import type { ConnectorDefinition, IngestItem } from '../connectors/types.js';
 import type { EventBus, Committed } from './bus.js';
 import type { Metrics } from './metrics.js';
+import { decodeBody, parseContentType } from './decode.js';
 import type { CommitBatch, CommitResult, QuarantineInput, Store } from './store/types.js';
 
 export interface CommitterOptions {
@@ -142,29 +143,43 @@ export class Pipeline {
   ) {}
 
   /**
-   * Splits an HTTP body with the connector's ingest spec and ingests its items. A body that
-   * cannot be read at all is quarantined whole and the `ValidationError` is thrown (→ 400).
+   * Decodes an HTTP body in the charset its Content-Type (or, for XML, the body itself) declares,
+   * splits it with the connector's ingest spec and ingests its items. A body that cannot be read
+   * at all — bytes not valid in that charset, or refused by the spec — is quarantined whole, as
+   * received, and the `ValidationError` is thrown with its `quarantineId` (→ 400).
    */
-  async ingestBody(connector: ConnectorInstance, body: string, contentType: string): Promise<IngestResult> {
+  async ingestBody(connector: ConnectorInstance, body: Uint8Array, contentType: string): Promise<IngestResult> {
     const spec = connector.definition.ingest;
     if (!spec) throw new SwitchboardError('SB_ERR_INGEST_CONTENT_TYPE', `connector ${connector.id} takes no pushed payloads`);
+    const media = parseContentType(contentType);
+    const decoded = decodeBody(body, media);
+    if ('error' in decoded) {
+      // The bytes as they came, with the charset they claimed.
+      const raw = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('base64');
+      return this.refuseBody(connector, { contentType, raw, rawEncoding: 'base64' }, new ValidationError('SB_ERR_INGEST_MALFORMED', decoded.error));
+    }
     let items: IngestItem[];
     try {
-      items = spec.split(body, contentType);
+      items = spec.split(decoded.text, media.type);
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
-      const receivedAt = this.now().toISOString();
-      const result = await this.committer.submit({
-        connectorId: connector.id,
-        receivedAt,
-        events: [],
-        quarantine: [{ connectorId: connector.id, receivedAt, code: err.code, reason: err.message, contentType, raw: body }],
-      });
-      this.metrics.ingestItems.inc({ connector: connector.id, result: 'rejected' });
-      throw new ValidationError(err.code as 'SB_ERR_INGEST_MALFORMED', err.message, { cause: err, detail: { quarantineId: result.quarantineIds[0] } });
+      return this.refuseBody(connector, { contentType: media.type, raw: decoded.text }, err);
     }
     if (items.length === 0) throw new ValidationError('SB_ERR_INGEST_MALFORMED', 'the body holds no payload');
-    return this.ingestItems(connector, items, { contentType });
+    return this.ingestItems(connector, items, { contentType: media.type });
+  }
+
+  /** Keeps a body that could not be read in the quarantine, then throws its error with the quarantine id. */
+  private async refuseBody(connector: ConnectorInstance, input: Pick<QuarantineInput, 'contentType' | 'raw' | 'rawEncoding'>, err: ValidationError): Promise<never> {
+    const receivedAt = this.now().toISOString();
+    const result = await this.committer.submit({
+      connectorId: connector.id,
+      receivedAt,
+      events: [],
+      quarantine: [{ connectorId: connector.id, receivedAt, code: err.code, reason: err.message, ...input }],
+    });
+    this.metrics.ingestItems.inc({ connector: connector.id, result: 'rejected' });
+    throw new ValidationError(err.code as 'SB_ERR_INGEST_MALFORMED', err.message, { cause: err, detail: { quarantineId: result.quarantineIds[0] } });
   }
 
   /**

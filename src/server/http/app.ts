@@ -10,6 +10,7 @@ import { SwitchboardError, ValidationError, dataJsonSchema, describeIssues, isEv
 import type { EventBus } from '../bus.js';
 import type { Feature } from '../feature.js';
 import { follow, toQuery, type FollowFilter } from '../follow.js';
+import { charsetRefusal, parseContentType } from '../decode.js';
 import { UNMATCHED_ROUTE, type Metrics } from '../metrics.js';
 import type { ConnectorInstance, GroupCommitter, Pipeline } from '../pipeline.js';
 import type { Store } from '../store/types.js';
@@ -150,10 +151,11 @@ export async function buildApp(ctx: AppContext) {
       refusals.note({ connector: id !== undefined && ctx.connectors.has(id) ? id : UNKNOWN_CONNECTOR, reason, status: answer.status, ip: req.ip });
     });
 
-    // Bodies are read raw: each connector splits and parses them itself, so that a malformed
-    // body can be kept in the quarantine exactly as it came.
+    // Bodies are read as bytes: the pipeline decodes them in their declared charset and each
+    // connector splits and parses them itself, so that a body that cannot be read can be kept in
+    // the quarantine exactly as it came.
     ingest.removeAllContentTypeParsers();
-    ingest.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+    ingest.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
     // Browsers (the client module's forwarder) may post from the origins a connector allows.
     await ingest.register(cors, {
@@ -169,17 +171,18 @@ export async function buildApp(ctx: AppContext) {
       const connector = ctx.connectors.get(req.params.connectorId);
       if (!connector?.definition.ingest) throw new SwitchboardError('SB_ERR_INGEST_UNKNOWN_CONNECTOR', `no connector "${req.params.connectorId}" takes pushed payloads`);
       if (!secretMatches(credentialOf(req.headers.authorization), connector.ingestToken)) throw new SwitchboardError('SB_ERR_AUTH_REQUIRED', 'unauthorized');
-      const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-      if (!connector.definition.ingest.contentTypes.includes(type)) {
-        throw new SwitchboardError('SB_ERR_INGEST_CONTENT_TYPE', `content type "${type || '(none)'}" is not accepted by ${connector.id}; use one of ${connector.definition.ingest.contentTypes.join(', ')}`);
+      const media = parseContentType(req.headers['content-type']);
+      if (!connector.definition.ingest.contentTypes.includes(media.type)) {
+        throw new SwitchboardError('SB_ERR_INGEST_CONTENT_TYPE', `content type "${media.type || '(none)'}" is not accepted by ${connector.id}; use one of ${connector.definition.ingest.contentTypes.join(', ')}`);
       }
+      const charset = charsetRefusal(media);
+      if (charset !== undefined) throw new SwitchboardError('SB_ERR_INGEST_CONTENT_TYPE', charset);
     });
 
     ingest.post<{ Params: { connectorId: string } }>('/ingest/:connectorId', async (req, reply) => {
       const connector = ctx.connectors.get(req.params.connectorId) as HttpConnector;
-      const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-      const body = typeof req.body === 'string' ? req.body : '';
-      const result = await ctx.pipeline.ingestBody(connector, body, type);
+      const body = req.body instanceof Uint8Array ? req.body : new Uint8Array();
+      const result = await ctx.pipeline.ingestBody(connector, body, req.headers['content-type'] ?? '');
       const allRejected = result.accepted === 0 && result.duplicates === 0 && result.rejected.length > 0;
       if (allRejected) {
         const first = result.rejected[0];
