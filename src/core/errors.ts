@@ -16,7 +16,7 @@ export const ERROR_CODES = {
   SB_ERR_INGEST_EMPTY: { status: 400, summary: 'The body holds no payload.' },
   SB_ERR_INGEST_TOO_LARGE: { status: 413, summary: 'The body is over the configured size limit (server.bodyLimit).' },
   SB_ERR_INGEST_CONTENT_TYPE: { status: 415, summary: 'The content type is not one the connector accepts.' },
-  SB_ERR_OVERLOADED: { status: 503, summary: 'The commit queue is full; retry after the number of seconds in Retry-After.' },
+  SB_ERR_OVERLOADED: { status: 503, summary: 'The commit queue or the bytes in flight are full; retry after the number of seconds in Retry-After.' },
   SB_ERR_RATE_LIMITED: { status: 429, summary: 'Too many requests; retry after the number of seconds in Retry-After.' },
   SB_ERR_NOT_FOUND: { status: 404, summary: 'No such resource (event, route).' },
   SB_ERR_QUERY_INVALID: { status: 400, summary: 'A query parameter is invalid; the message names it.' },

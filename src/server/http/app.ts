@@ -2,19 +2,21 @@
  * The HTTP surface of DESIGN §4 on Fastify.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { Transform } from 'node:stream';
 import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import * as z from 'zod/mini';
-import { SwitchboardError, ValidationError, dataJsonSchema, describeIssues, isEventType } from '../../core/index.js';
+import { OverloadedError, SwitchboardError, ValidationError, dataJsonSchema, describeIssues, isEventType } from '../../core/index.js';
 import type { EventBus } from '../bus.js';
 import type { Feature } from '../feature.js';
 import { follow, toQuery, type FollowFilter } from '../follow.js';
 import { charsetRefusal, parseContentType } from '../decode.js';
 import { UNMATCHED_ROUTE, type Metrics } from '../metrics.js';
-import type { ConnectorInstance, GroupCommitter, Pipeline } from '../pipeline.js';
+import type { ConnectorInstance, GroupCommitter, IngestResult, Pipeline } from '../pipeline.js';
 import type { Store } from '../store/types.js';
 import { formatSequence } from '../store/types.js';
+import { ByteBudget, type BudgetHold } from './budget.js';
 import { toHttpAnswer } from './errors.js';
 import { DASHBOARD_HTML } from './dashboard.js';
 import { IngestRefusals, UNKNOWN_CONNECTOR, refusalReason } from './refusals.js';
@@ -37,6 +39,8 @@ export interface AppContext {
   readonly apiToken: string;
   readonly bodyLimit: number;
   readonly maxPendingEvents: number;
+  /** Bytes of ingest bodies being read or waiting for their commit beyond which ingest answers 503. */
+  readonly maxBytesInFlight: number;
   readonly logger: Logger;
   /** Aborted when the server shuts down: ends every open stream. */
   readonly shutdown: AbortSignal;
@@ -141,6 +145,16 @@ export async function buildApp(ctx: AppContext) {
   const refusals = new IngestRefusals(ctx.metrics, ctx.logger, ctx.refusalLogIntervalMs);
   app.addHook('onClose', async () => refusals.stop());
 
+  // Bytes in flight: each ingest request holds its body's bytes from before it is read until its
+  // commit settles (the handler's `finally`), or until its answer is sent when it never reaches
+  // the handler (refused, too large, aborted).
+  const budget = new ByteBudget(ctx.maxBytesInFlight, (n) => ctx.metrics.ingestBytesInFlight.set(n));
+  const holds = new WeakMap<FastifyRequest, { hold: BudgetHold; inHandler: boolean }>();
+  const overloaded = (): OverloadedError => {
+    ctx.metrics.overloads.inc();
+    return new OverloadedError(`ingest bodies in flight are at server.maxBytesInFlight (${budget.inFlight} of ${budget.max} bytes); retry later`, 1);
+  };
+
   await app.register(async (ingest) => {
     // Refusals (wrong token, unknown connector, content type, size) are counted and logged, rate-limited.
     ingest.addHook('onError', async (req: FastifyRequest<{ Params: { connectorId?: string } }>, _reply, err) => {
@@ -166,7 +180,7 @@ export async function buildApp(ctx: AppContext) {
       },
     });
 
-    ingest.addHook('onRequest', async (req: FastifyRequest<{ Params: { connectorId: string } }>) => {
+    ingest.addHook('onRequest', async (req: FastifyRequest<{ Params: { connectorId: string } }>, reply) => {
       if (req.method === 'OPTIONS') return;
       const connector = ctx.connectors.get(req.params.connectorId);
       if (!connector?.definition.ingest) throw new SwitchboardError('SB_ERR_INGEST_UNKNOWN_CONNECTOR', `no connector "${req.params.connectorId}" takes pushed payloads`);
@@ -177,12 +191,41 @@ export async function buildApp(ctx: AppContext) {
       }
       const charset = charsetRefusal(media);
       if (charset !== undefined) throw new SwitchboardError('SB_ERR_INGEST_CONTENT_TYPE', charset);
+      const entry = { hold: budget.hold(), inHandler: false };
+      holds.set(req, entry);
+      reply.raw.once('close', () => {
+        if (!entry.inHandler) entry.hold.release();
+      });
+      // With a Content-Length, the whole body is taken (or refused) before it is read.
+      const length = Number(req.headers['content-length']);
+      if (length > 0 && !entry.hold.take(length)) throw overloaded();
+    });
+
+    // Without one (chunked), each chunk is taken as it arrives; the first that crosses the budget ends the read.
+    ingest.addHook('preParsing', async (req, _reply, payload) => {
+      const entry = holds.get(req);
+      if (!entry || Number(req.headers['content-length']) >= 0) return payload;
+      return payload.pipe(
+        new Transform({
+          transform(chunk: Buffer, _encoding, next) {
+            if (entry.hold.take(chunk.length)) next(null, chunk);
+            else next(overloaded());
+          },
+        }),
+      );
     });
 
     ingest.post<{ Params: { connectorId: string } }>('/ingest/:connectorId', async (req, reply) => {
       const connector = ctx.connectors.get(req.params.connectorId) as HttpConnector;
       const body = req.body instanceof Uint8Array ? req.body : new Uint8Array();
-      const result = await ctx.pipeline.ingestBody(connector, body, req.headers['content-type'] ?? '');
+      const entry = holds.get(req);
+      if (entry) entry.inHandler = true;
+      let result: IngestResult;
+      try {
+        result = await ctx.pipeline.ingestBody(connector, body, req.headers['content-type'] ?? '');
+      } finally {
+        entry?.hold.release();
+      }
       const allRejected = result.accepted === 0 && result.duplicates === 0 && result.rejected.length > 0;
       if (allRejected) {
         const first = result.rejected[0];
