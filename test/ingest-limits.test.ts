@@ -5,14 +5,11 @@
  * unrelated requests committed with it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { IngestResult } from '../src/server/pipeline.js';
 import { INGEST_TOKEN, apiHeaders, ingestHeaders, startTestServer, waMessage, type TestServer } from './helpers/sb.js';
 
-interface Answer {
-  accepted: number;
-  duplicates: number;
-  events: number;
-  rejected: { index: number; code: string; reason: string; quarantineId: string }[];
-}
+/** The 200 answer of /ingest. */
+type Answer = IngestResult;
 interface ErrorBody {
   error: { code: string; message: string; quarantineId?: string; rejected?: Answer['rejected'] };
 }
