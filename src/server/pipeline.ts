@@ -8,8 +8,8 @@
 import { DEFAULT_PAYLOAD_LIMITS, OverloadedError, SwitchboardError, ValidationError, parseJsonWithin, payloadLimitBreach, type NormalizeContext, type PayloadLimits, type SwitchboardEvent } from '../core/index.js';
 import type { ConnectorDefinition, IngestItem } from '../connectors/types.js';
 import type { EventBus, Committed } from './bus.js';
-import type { Metrics } from './metrics.js';
 import { decodeBody, parseContentType } from './decode.js';
+import type { Metrics } from './metrics.js';
 import type { CommitBatch, CommitResult, QuarantineInput, Store } from './store/types.js';
 
 export interface CommitterOptions {
@@ -189,8 +189,7 @@ export class Pipeline {
    */
   async ingestItems(connector: ConnectorInstance, items: readonly IngestItem[], opts: { contentType?: string; cursor?: string } = {}): Promise<IngestResult> {
     const receivedAt = this.now().toISOString();
-    const limits = this.limits;
-    const ctx: NormalizeContext = { connectorId: connector.id, receivedAt, settings: connector.settings, parseJson: (text, where) => parseJsonWithin(text, where, limits) };
+    const ctx: NormalizeContext = { connectorId: connector.id, receivedAt, settings: connector.settings, parseJson: (text, where) => parseJsonWithin(text, where, this.limits) };
     const events: SwitchboardEvent[] = [];
     const owner: number[] = [];
     const quarantine: QuarantineInput[] = [];
