@@ -5,9 +5,10 @@
  * transaction (one fsync), then resolves each caller — the caller acks only then — and
  * publishes the newly stored events in sequence order.
  */
-import { OverloadedError, SwitchboardError, ValidationError, type NormalizeContext, type SwitchboardEvent } from '../core/index.js';
+import { DEFAULT_PAYLOAD_LIMITS, OverloadedError, SwitchboardError, ValidationError, parseJsonWithin, payloadLimitBreach, type NormalizeContext, type PayloadLimits, type SwitchboardEvent } from '../core/index.js';
 import type { ConnectorDefinition, IngestItem } from '../connectors/types.js';
 import type { EventBus, Committed } from './bus.js';
+import { decodeBody, parseContentType } from './decode.js';
 import type { Metrics } from './metrics.js';
 import type { CommitBatch, CommitResult, QuarantineInput, Store } from './store/types.js';
 
@@ -137,38 +138,58 @@ export class Pipeline {
     private readonly committer: GroupCommitter,
     private readonly metrics: Metrics,
     private readonly now: () => Date = () => new Date(),
+    /** Checked on every payload before it is normalized (`server.limits`). */
+    private readonly limits: PayloadLimits = DEFAULT_PAYLOAD_LIMITS,
   ) {}
 
   /**
-   * Splits an HTTP body with the connector's ingest spec and ingests its items. A body that
-   * cannot be read at all is quarantined whole and the `ValidationError` is thrown (→ 400).
+   * Decodes an HTTP body in the charset its Content-Type (or, for XML, the body itself) declares,
+   * splits it with the connector's ingest spec and ingests its items. A body that cannot be read
+   * at all — bytes not valid in that charset, or refused by the spec — is quarantined whole, as
+   * received, and the `ValidationError` is thrown with its `quarantineId` (→ 400).
    */
-  async ingestBody(connector: ConnectorInstance, body: string, contentType: string): Promise<IngestResult> {
+  async ingestBody(connector: ConnectorInstance, body: Uint8Array, contentType: string): Promise<IngestResult> {
     const spec = connector.definition.ingest;
     if (!spec) throw new SwitchboardError('SB_ERR_INGEST_CONTENT_TYPE', `connector ${connector.id} takes no pushed payloads`);
+    const media = parseContentType(contentType);
+    const decoded = decodeBody(body, media);
+    if ('error' in decoded) {
+      // The bytes as they came, with the charset they claimed.
+      const raw = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('base64');
+      return this.refuseBody(connector, { contentType, raw, rawEncoding: 'base64' }, new ValidationError('SB_ERR_INGEST_MALFORMED', decoded.error));
+    }
     let items: IngestItem[];
     try {
-      items = spec.split(body, contentType);
+      items = spec.split(decoded.text, media.type);
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
-      const receivedAt = this.now().toISOString();
-      const result = await this.committer.submit({
-        connectorId: connector.id,
-        receivedAt,
-        events: [],
-        quarantine: [{ connectorId: connector.id, receivedAt, code: err.code, reason: err.message, contentType, raw: body }],
-      });
-      this.metrics.ingestItems.inc({ connector: connector.id, result: 'rejected' });
-      throw new ValidationError(err.code as 'SB_ERR_INGEST_MALFORMED', err.message, { cause: err, detail: { quarantineId: result.quarantineIds[0] } });
+      return this.refuseBody(connector, { contentType: media.type, raw: decoded.text }, err);
     }
     if (items.length === 0) throw new SwitchboardError('SB_ERR_INGEST_EMPTY', 'the body holds no payload');
-    return this.ingestItems(connector, items, { contentType });
+    return this.ingestItems(connector, items, { contentType: media.type });
   }
 
-  /** Normalizes items and commits their events (and the bad items to the quarantine) together. */
+  /** Keeps a body that could not be read in the quarantine, then throws its error with the quarantine id. */
+  private async refuseBody(connector: ConnectorInstance, input: Pick<QuarantineInput, 'contentType' | 'raw' | 'rawEncoding'>, err: ValidationError): Promise<never> {
+    const receivedAt = this.now().toISOString();
+    const result = await this.committer.submit({
+      connectorId: connector.id,
+      receivedAt,
+      events: [],
+      quarantine: [{ connectorId: connector.id, receivedAt, code: err.code, reason: err.message, ...input }],
+    });
+    this.metrics.ingestItems.inc({ connector: connector.id, result: 'rejected' });
+    throw new ValidationError(err.code as 'SB_ERR_INGEST_MALFORMED', err.message, { cause: err, detail: { quarantineId: result.quarantineIds[0] } });
+  }
+
+  /**
+   * Normalizes items and commits their events (and the bad items to the quarantine) together. A
+   * payload over the limits (`server.limits`) is refused before the normalizer sees it: nothing
+   * nested deep enough to overflow the stack of what walks it later reaches the shared commit.
+   */
   async ingestItems(connector: ConnectorInstance, items: readonly IngestItem[], opts: { contentType?: string; cursor?: string } = {}): Promise<IngestResult> {
     const receivedAt = this.now().toISOString();
-    const ctx: NormalizeContext = { connectorId: connector.id, receivedAt, settings: connector.settings };
+    const ctx: NormalizeContext = { connectorId: connector.id, receivedAt, settings: connector.settings, parseJson: (text, where) => parseJsonWithin(text, where, this.limits) };
     const events: SwitchboardEvent[] = [];
     const owner: number[] = [];
     const quarantine: QuarantineInput[] = [];
@@ -177,9 +198,13 @@ export class Pipeline {
     items.forEach((item, index) => {
       let code: string;
       let reason: string;
+      const breach = 'payload' in item ? payloadLimitBreach(item.payload, this.limits) : undefined;
       if ('error' in item) {
         code = 'SB_ERR_INGEST_MALFORMED';
         reason = item.error;
+      } else if (breach) {
+        code = breach.code;
+        reason = `payload ${index + 1}: ${breach.message}`;
       } else {
         try {
           for (const e of connector.definition.normalize(item.payload, ctx)) {
@@ -231,10 +256,11 @@ export class Pipeline {
   }
 }
 
+/** A payload handed over as a value (the library, pulled sources) as JSON, or why it has none. */
 function safeStringify(value: unknown): string {
   try {
     return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
+  } catch (err) {
+    return `(not representable as JSON: ${err instanceof Error ? err.message : String(err)})`;
   }
 }

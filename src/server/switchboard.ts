@@ -112,7 +112,7 @@ export class Switchboard {
     }
     this.store = new SqliteStore({ path: config.store.sqlite ?? join(config.dataDir, 'switchboard.db'), durability: config.store.durability });
     this.committer = new GroupCommitter(this.store, this.bus, this.metrics, { maxPendingEvents: config.server.maxPendingEvents, maxBatchEvents: config.server.maxBatchEvents });
-    this.pipeline = new Pipeline(this.committer, this.metrics, options.now);
+    this.pipeline = new Pipeline(this.committer, this.metrics, options.now, config.server.limits);
     const featureConnectors = new Map<string, FeatureConnector>();
 
     for (const entry of connectorsOf(config, this.apiToken)) {
@@ -203,6 +203,7 @@ export class Switchboard {
         apiToken: this.apiToken,
         bodyLimit: this.config.server.bodyLimit,
         maxPendingEvents: this.config.server.maxPendingEvents,
+        maxBytesInFlight: this.config.server.maxBytesInFlight,
         logger: this.logger,
         shutdown: this.shutdown.signal,
         features: this.features,

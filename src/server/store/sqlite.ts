@@ -84,8 +84,8 @@ export class SqliteStore implements Store {
       insertEvent: db.prepare<[string, string, string, string, string, string, string, string]>(
         'INSERT OR IGNORE INTO events (id, type, platform, connector_id, subject, time, received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
-      insertQuarantine: db.prepare<[string, string, string, string, string | null, string]>(
-        'INSERT INTO quarantine (connector_id, received_at, code, reason, content_type, raw) VALUES (?, ?, ?, ?, ?, ?)',
+      insertQuarantine: db.prepare<[string, string, string, string, string | null, string, string | null]>(
+        'INSERT INTO quarantine (connector_id, received_at, code, reason, content_type, raw, raw_encoding) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
       upsertCursor: db.prepare<[string, string, string]>(
         'INSERT INTO cursors (connector_id, cursor, updated_at) VALUES (?, ?, ?) ON CONFLICT (connector_id) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at',
@@ -123,7 +123,7 @@ export class SqliteStore implements Store {
           return { seq, id: e.id, type: e.type, json: withSequence(body, seq) };
         });
         const quarantineIds = batch.quarantine.map((q) =>
-          String(stmts.insertQuarantine.run(q.connectorId, q.receivedAt, q.code, q.reason, q.contentType ?? null, q.raw).lastInsertRowid),
+          String(stmts.insertQuarantine.run(q.connectorId, q.receivedAt, q.code, q.reason, q.contentType ?? null, q.raw, q.rawEncoding ?? null).lastInsertRowid),
         );
         if (batch.cursor !== undefined) stmts.upsertCursor.run(batch.connectorId, batch.cursor, batch.receivedAt);
         return { stored, quarantineIds };
@@ -209,7 +209,7 @@ export class SqliteStore implements Store {
   async listQuarantine(q: { after?: number | undefined; limit: number; connectorId?: string | undefined }): Promise<QuarantineEntry[]> {
     const { db } = this.handle();
     const rows = db
-      .prepare<[number, string | null, string | null, number], { qid: number; connector_id: string; received_at: string; code: string; reason: string; content_type: string | null; raw: string }>(
+      .prepare<[number, string | null, string | null, number], { qid: number; connector_id: string; received_at: string; code: string; reason: string; content_type: string | null; raw: string; raw_encoding: 'base64' | null }>(
         'SELECT * FROM quarantine WHERE qid > ? AND (? IS NULL OR connector_id = ?) ORDER BY qid LIMIT ?',
       )
       .all(q.after ?? 0, q.connectorId ?? null, q.connectorId ?? null, q.limit);
@@ -221,6 +221,7 @@ export class SqliteStore implements Store {
       reason: r.reason,
       contentType: r.content_type ?? undefined,
       raw: r.raw,
+      ...(r.raw_encoding === null ? {} : { rawEncoding: r.raw_encoding }),
     }));
   }
 

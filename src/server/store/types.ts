@@ -11,8 +11,11 @@ export interface QuarantineInput {
   readonly receivedAt: string;
   readonly code: string;
   readonly reason: string;
+  /** The media type of the text; for bytes (`rawEncoding: 'base64'`), the Content-Type header as received, charset and all. */
   readonly contentType?: string | undefined;
+  /** The input as received: its text, or with `rawEncoding: 'base64'` its bytes in base64 (bytes that did not decode). */
   readonly raw: string;
+  readonly rawEncoding?: 'base64' | undefined;
 }
 
 export interface QuarantineEntry extends QuarantineInput {
