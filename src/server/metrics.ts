@@ -38,6 +38,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['connector', 'reason'] as const,
       registers,
     }),
+    storeErrors: new Counter({
+      name: 'switchboard_store_errors_total',
+      help: 'Failed commit transactions, by kind: busy (locked by another connection; each retry counts), full (disk or size limit full), io (I/O error, read-only or damaged file), closed, batch (what one request carried; its group is split so that the others commit).',
+      labelNames: ['kind'] as const,
+      registers,
+    }),
     overloads: new Counter({ name: 'switchboard_overload_rejections_total', help: 'Ingest calls refused with 503 because the commit queue was full.', registers }),
     streamClients: new Gauge({ name: 'switchboard_stream_clients', help: 'Open SSE connections on /v1/stream.', registers }),
     connectorUp: new Gauge({

@@ -111,7 +111,7 @@ export class Switchboard {
       this.apiTokenGenerated = t.generated;
     }
     this.store = new SqliteStore({ path: config.store.sqlite ?? join(config.dataDir, 'switchboard.db'), durability: config.store.durability });
-    this.committer = new GroupCommitter(this.store, this.bus, this.metrics, { maxPendingEvents: config.server.maxPendingEvents, maxBatchEvents: config.server.maxBatchEvents });
+    this.committer = new GroupCommitter(this.store, this.bus, this.metrics, { maxPendingEvents: config.server.maxPendingEvents, maxBatchEvents: config.server.maxBatchEvents, logger: this.logger });
     this.pipeline = new Pipeline(this.committer, this.metrics, options.now);
     const featureConnectors = new Map<string, FeatureConnector>();
 
