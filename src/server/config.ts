@@ -22,6 +22,8 @@ const serverSchema = z.strictObject({
   maxPendingEvents: z._default(z.int().check(z.gte(1)), 50_000),
   /** Most events committed in one transaction. */
   maxBatchEvents: z._default(z.int().check(z.gte(1)), 2_000),
+  /** Most milliseconds to receive a whole request, headers and body: a slower (or silent) client is answered 408 and disconnected. */
+  requestTimeout: z._default(z.int().check(z.gte(100)), 30_000),
 });
 
 const storeSchema = z.strictObject({

@@ -203,6 +203,7 @@ export class Switchboard {
         apiToken: this.apiToken,
         bodyLimit: this.config.server.bodyLimit,
         maxPendingEvents: this.config.server.maxPendingEvents,
+        requestTimeoutMs: this.config.server.requestTimeout,
         logger: this.logger,
         shutdown: this.shutdown.signal,
         features: this.features,

@@ -36,6 +36,8 @@ export interface AppContext {
   readonly apiToken: string;
   readonly bodyLimit: number;
   readonly maxPendingEvents: number;
+  /** Most time to receive a whole request (headers and body), in ms (default 30 s). */
+  readonly requestTimeoutMs?: number;
   readonly logger: Logger;
   /** Aborted when the server shuts down: ends every open stream. */
   readonly shutdown: AbortSignal;
@@ -44,6 +46,8 @@ export interface AppContext {
   /** At most one log line per connector about refused ingest in this time (default 60 s). */
   readonly refusalLogIntervalMs?: number;
 }
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 function digest(s: string): Buffer {
   return createHash('sha256').update(s).digest();
@@ -104,9 +108,15 @@ function filterOf(q: z.infer<typeof eventsQuery>): FollowFilter {
 }
 
 export async function buildApp(ctx: AppContext) {
+  const requestTimeout = ctx.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const app = Fastify({
     loggerInstance: ctx.logger,
     bodyLimit: ctx.bodyLimit,
+    // A client that sends its headers or body slowly, or not at all, is answered 408 and
+    // disconnected once the request has taken this long; Node checks on an interval (30 s by
+    // default), kept here to a quarter of the timeout.
+    requestTimeout,
+    http: { requestTimeout, headersTimeout: Math.min(requestTimeout, 60_000), connectionsCheckingInterval: Math.max(100, Math.min(5_000, Math.floor(requestTimeout / 4))) },
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     forceCloseConnections: true,
