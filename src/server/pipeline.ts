@@ -170,6 +170,9 @@ export class GroupCommitter {
     if (failure.kind === 'busy') {
       return new StoreError(`the database is locked by another connection or process: the commit waited ${(busyWaitMs / 1000).toFixed(1)} s; nothing was stored, retry`, { cause: failure, kind: 'busy' });
     }
+    if (failure.kind === 'full') {
+      return new StoreError(`the disk holding the database is full (${failure.message}); nothing was stored, retry once space is freed`, { cause: failure, kind: 'full' });
+    }
     if (failure.kind === 'batch') {
       return new StoreError(`this batch could not be stored (other requests were not affected): ${failure.message}`, { cause: failure, kind: 'batch' });
     }

@@ -63,7 +63,7 @@ export class StoreFailures {
   /** A commit went through. */
   committed(): void {
     if (this.down === undefined) return;
-    this.logger?.warn({ kind: this.down, failures: this.failedSince, seconds: Math.round((Date.now() - this.downSince) / 1000) }, `store: commits go through again after ${this.failedSince} failed (${this.down})`);
+    this.logger?.warn({ kind: this.down, failures: this.failedSince, seconds: Math.round((Date.now() - this.downSince) / 1000) }, `store: commits go through again after ${this.failedSince} failed (${this.down}) in ${Math.round((Date.now() - this.downSince) / 1000)} s`);
     this.down = undefined;
     this.failedSince = 0;
   }
