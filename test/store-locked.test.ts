@@ -4,13 +4,16 @@
  * while the lock is held, an ingest waits (asynchronously) and succeeds after the release or is
  * answered `503` + `Retry-After` (`SB_ERR_STORE_BUSY`) — never `500` — and nothing acknowledged
  * is lost. The lock is held by a better-sqlite3 connection in this test process: a second process
- * beside the server's.
+ * beside the server's. Delivery, which writes outside the commit, records an attempt that ends
+ * while the database is locked once the lock goes, and does not send it again.
  */
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chatMessage, startDeliveryServer } from './helpers/delivery.js';
 import { assertBuilt, closeHttp, fetchAllEvents, freePort, greenApiMessage, killAllChildren, makeTempDir, readApiToken, removeTempDirs, sleep, startServer, type Server } from './helpers/process.js';
+import { startReceiver } from './helpers/receiver.js';
 
 interface Answer {
   readonly status: number;
@@ -127,5 +130,35 @@ describe('a database locked by another process', () => {
     const ids = events.map((e) => String(e.data.messageId));
     expect(new Set(ids).size).toBe(ids.length);
     for (const id of acked) expect(ids).toContain(id);
+  });
+});
+
+describe('delivery while the database is locked', () => {
+  it('records an attempt that ends while another connection holds the lock after the release, without sending it again', async () => {
+    const receiver = await startReceiver();
+    receiver.decide = () => ({ status: 200, delayMs: 400 });
+    const s = await startDeliveryServer({ subscriptions: [{ id: 'crm', url: receiver.url }] });
+    try {
+      await s.ingest([chatMessage('79001112233', 'while locked')]);
+      for (let i = 0; i < 200 && receiver.received.length === 0; i++) await sleep(10);
+      expect(receiver.received).toHaveLength(1);
+      // The attempt is in flight; it ends (200 after 400 ms) while the lock is held.
+      const other = new Database(join(s.dir, 'sb.db'));
+      other.exec('BEGIN EXCLUSIVE');
+      await sleep(1_500);
+      other.exec('COMMIT');
+      other.close();
+      let log: { deliveries: { status: string; attempts: number; lastStatus: number | null }[] } = { deliveries: [] };
+      for (let i = 0; i < 100 && log.deliveries[0]?.status !== 'delivered'; i++) {
+        await sleep(20);
+        log = (await s.api<typeof log>('GET', '/v1/subscriptions/crm/deliveries')).json;
+      }
+      expect(log.deliveries).toMatchObject([{ status: 'delivered', attempts: 1, lastStatus: 200 }]);
+      await sleep(300);
+      expect(receiver.received).toHaveLength(1); // not sent again
+    } finally {
+      await s.close();
+      await receiver.close();
+    }
   });
 });

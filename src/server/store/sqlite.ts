@@ -22,18 +22,22 @@ export interface SqliteStoreOptions {
   readonly path: string;
   /** `full` (default): fsync before every commit resolves. `normal`: WAL fsync only at checkpoints; a power loss may lose the last commits, a process crash loses nothing. */
   readonly durability?: 'full' | 'normal';
+}
+
+export interface SqliteOpenOptions {
   /**
    * How long a statement waits for a lock held by another connection before failing with a
    * `busy` StoreError, once open (default `SQLITE_BUSY_TIMEOUT_MS`). The wait blocks the event
-   * loop, so it is kept short; the committer retries asynchronously instead.
+   * loop, so a server keeps it short and the committer retries asynchronously instead; an
+   * offline command (`replay`, `rebuild`) may wait longer (`SQLITE_OFFLINE_BUSY_TIMEOUT_MS`).
    */
   readonly busyTimeoutMs?: number;
 }
 
-/** The busy timeout while serving: a few milliseconds (see `SqliteStoreOptions.busyTimeoutMs`). */
+/** The busy timeout while serving: a few milliseconds (see `SqliteOpenOptions.busyTimeoutMs`). */
 export const SQLITE_BUSY_TIMEOUT_MS = 5;
-/** The busy timeout while opening (migrations): nothing is served yet, so waiting is harmless. */
-const OPEN_BUSY_TIMEOUT_MS = 5000;
+/** The busy timeout while opening (migrations) and in offline commands: nothing is served, so a blocking wait is harmless. */
+export const SQLITE_OFFLINE_BUSY_TIMEOUT_MS = 5000;
 /** After a store-wide failure, `ping()` tries a write at most this often. */
 const PROBE_INTERVAL_MS = 1000;
 
@@ -100,19 +104,19 @@ export class SqliteStore implements Store {
 
   constructor(private readonly options: SqliteStoreOptions) {}
 
-  async open(): Promise<void> {
+  async open(options: SqliteOpenOptions = {}): Promise<void> {
     if (this.db) return;
     try {
       if (this.options.path !== ':memory:') mkdirSync(dirname(this.options.path), { recursive: true });
       const db = new Database(this.options.path);
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${this.options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
-      db.pragma(`busy_timeout = ${OPEN_BUSY_TIMEOUT_MS}`);
+      db.pragma(`busy_timeout = ${SQLITE_OFFLINE_BUSY_TIMEOUT_MS}`);
       migrate(db, SQLITE_MIGRATIONS);
       this.db = db;
       this.stmts = this.prepare(db);
       for (const hook of this.hooks) hook.open?.(db);
-      db.pragma(`busy_timeout = ${Math.max(0, Math.round(this.options.busyTimeoutMs ?? SQLITE_BUSY_TIMEOUT_MS))}`);
+      db.pragma(`busy_timeout = ${Math.max(0, Math.round(options.busyTimeoutMs ?? SQLITE_BUSY_TIMEOUT_MS))}`);
       this.failure = undefined;
     } catch (err) {
       throw new StoreError(`cannot open SQLite store at ${this.options.path}: ${(err as Error).message}`, { cause: err });
