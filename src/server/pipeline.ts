@@ -136,30 +136,32 @@ export class GroupCommitter {
     let delay = BUSY_BACKOFF_MS[0];
     for (;;) {
       const stop = this.metrics.commitSeconds.startTimer();
-      let results: CommitResult[];
+      let outcome: { results: CommitResult[] } | { failure: StoreError };
       try {
-        results = await this.store.commit(group.map((p) => p.batch));
+        outcome = { results: await this.store.commit(group.map((p) => p.batch)) };
       } catch (err) {
-        const failure = asStoreError(err);
-        this.failures.note(failure);
-        if (failure.kind === 'busy' && Date.now() + delay <= deadline) {
-          await sleep(delay);
-          delay = Math.min(delay * 2, BUSY_BACKOFF_MS[1]);
-          continue;
-        }
-        if (failure.kind === 'batch' && group.length > 1) {
-          const half = Math.ceil(group.length / 2);
-          await this.commitGroup(group.slice(0, half));
-          await this.commitGroup(group.slice(half));
-          return;
-        }
-        this.fail(group, this.answerFor(failure));
-        return;
-      } finally {
-        stop();
+        outcome = { failure: asStoreError(err) };
       }
-      this.failures.committed();
-      this.settle(group, results);
+      stop();
+      if ('results' in outcome) {
+        this.failures.committed();
+        this.settle(group, outcome.results);
+        return;
+      }
+      const { failure } = outcome;
+      this.failures.note(failure);
+      if (failure.kind === 'busy' && Date.now() + delay <= deadline) {
+        await sleep(delay);
+        delay = Math.min(delay * 2, BUSY_BACKOFF_MS[1]);
+        continue;
+      }
+      if (failure.kind === 'batch' && group.length > 1) {
+        const half = Math.ceil(group.length / 2);
+        await this.commitGroup(group.slice(0, half));
+        await this.commitGroup(group.slice(half));
+        return;
+      }
+      this.fail(group, this.answerFor(failure));
       return;
     }
   }
