@@ -24,7 +24,9 @@ export const ERROR_CODES = {
   SB_ERR_REQUEST_TOO_LARGE: { status: 413, summary: 'A /v1 request body is over the configured size limit (server.bodyLimit).' },
   SB_ERR_REQUEST_CONTENT_TYPE: { status: 415, summary: 'The content type of a /v1 request body is not one the route takes.' },
   SB_ERR_EVENT_INVALID: { status: 500, summary: 'A normalizer built an event that does not match its schema (a bug in the normalizer).' },
-  SB_ERR_STORE: { status: 500, summary: 'The store failed (disk full, database unreachable, …).' },
+  SB_ERR_STORE: { status: 500, summary: 'The store failed (I/O error, read-only or damaged file, …), or could not take what one request carried; nothing of that request was acknowledged.' },
+  SB_ERR_STORE_BUSY: { status: 503, summary: 'The database stayed locked by another connection or process longer than a commit waits; retry after the number of seconds in Retry-After.' },
+  SB_ERR_STORE_FULL: { status: 503, summary: 'The disk (or the database size limit) is full; nothing was acknowledged; retry after the number of seconds in Retry-After.' },
   SB_ERR_STORE_CLOSED: { status: 503, summary: 'The store is closed: the server is shutting down.' },
   SB_ERR_CONNECTOR_RETRYABLE: { status: 503, summary: 'A connector hit a transient error; the runtime backs off and retries.' },
   SB_ERR_CONNECTOR_AUTH: { status: 502, summary: 'A connector was refused by its platform (bad credentials).' },
@@ -96,10 +98,33 @@ export class RetryableError extends SwitchboardError {
   }
 }
 
+/**
+ * What made a store operation fail. `busy`, `full`, `io` and `closed` are store-wide: no commit
+ * can go through until they pass. `batch` is about what one commit carried (a constraint, a
+ * value the store cannot take): other commits are not affected.
+ */
+export type StoreFailureKind = 'busy' | 'full' | 'io' | 'closed' | 'batch';
+
+const STORE_CODES = { busy: 'SB_ERR_STORE_BUSY', full: 'SB_ERR_STORE_FULL', io: 'SB_ERR_STORE', closed: 'SB_ERR_STORE_CLOSED', batch: 'SB_ERR_STORE' } as const satisfies Record<StoreFailureKind, ErrorCode>;
+
+/** Suggested wait before a retry, by kind (seconds). */
+const STORE_RETRY_AFTER_SEC: Record<StoreFailureKind, number | undefined> = { busy: 1, full: 10, io: undefined, closed: 1, batch: undefined };
+
 /** The store failed or is closed. */
 export class StoreError extends SwitchboardError {
-  constructor(message: string, options?: { cause?: unknown; closed?: boolean }) {
-    super(options?.closed ? 'SB_ERR_STORE_CLOSED' : 'SB_ERR_STORE', message, options?.cause === undefined ? undefined : { cause: options.cause });
+  readonly kind: StoreFailureKind;
+  /** Suggested wait before a retry (`Retry-After`), for the kinds that pass. */
+  readonly retryAfterSec: number | undefined;
+  constructor(message: string, options?: { cause?: unknown; closed?: boolean; kind?: StoreFailureKind; retryAfterSec?: number }) {
+    const kind = options?.kind ?? (options?.closed ? 'closed' : 'io');
+    super(STORE_CODES[kind], message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.kind = kind;
+    this.retryAfterSec = options?.retryAfterSec ?? STORE_RETRY_AFTER_SEC[kind];
+  }
+
+  /** True when no commit can go through until the condition passes (not a problem of one commit's data). */
+  get storeWide(): boolean {
+    return this.kind !== 'batch';
   }
 }
 

@@ -15,7 +15,7 @@ export type { PayloadLimits, LimitBreach } from './limits.js';
 export { compileTypePattern } from './pattern.js';
 export type { TypePattern, TypesMatching, TypesOfFilter } from './pattern.js';
 export { ERROR_CODES, SwitchboardError, ConfigError, ValidationError, RetryableError, StoreError, OverloadedError } from './errors.js';
-export type { ErrorCode, ConfigIssue } from './errors.js';
+export type { ErrorCode, ConfigIssue, StoreFailureKind } from './errors.js';
 export { describeIssues, toConfigIssues, formatPath, describeValue } from './issues.js';
 export { canonicalOrder } from './order.js';
 export type { OrderedEventLike } from './order.js';

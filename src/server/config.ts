@@ -34,6 +34,8 @@ const serverSchema = z.strictObject({
     }),
     {},
   ),
+  /** Most milliseconds to receive a whole request, headers and body: a slower (or silent) client is answered 408 and disconnected. */
+  requestTimeout: z._default(z.int().check(z.gte(100)), 30_000),
 });
 
 const storeSchema = z.strictObject({

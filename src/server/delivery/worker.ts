@@ -8,12 +8,16 @@
 import type { Logger } from 'pino';
 import { Agent, request } from 'undici';
 import type { SwitchboardEvent } from '../../core/index.js';
+import { sqliteFailureKind } from '../store/sqlite.js';
 import { withSequence } from '../store/types.js';
 import type { DeliveryConfig } from './config.js';
 import type { AttemptRecord, DeliveryDb, OutboxRow, Subscription } from './db.js';
 import type { DeliveryMetrics } from './metrics.js';
 import { safeLookup, urlProblem, type Resolver } from './safety.js';
 import { signatureHeader } from './signing.js';
+
+/** Wait before recording finished attempts again when the database was locked by another process. */
+const RECORD_RETRY_MS = 50;
 
 export const USER_AGENT = 'Switchboard-Webhooks/1';
 
@@ -283,8 +287,24 @@ export class DeliveryWorker {
     this.results = [];
     if (batch.length === 0) return;
     const records = batch.map((b) => b.record).filter((r) => this.db.get(r.subscriptionId) !== undefined);
+    let disable: ReturnType<DeliveryDb['recordAttempts']>;
     try {
-      const disable = this.db.recordAttempts(records, this.options.config.disableAfter);
+      disable = this.db.recordAttempts(records, this.options.config.disableAfter);
+    } catch (err) {
+      if (!this.closed && sqliteFailureKind(err) === 'busy') {
+        // The database is locked by another process: record these attempts a little later
+        // (their slots stay taken) rather than send them again.
+        this.results = [...batch, ...this.results];
+        this.flushScheduled = true;
+        setTimeout(() => this.flush(), RECORD_RETRY_MS).unref();
+        return;
+      }
+      // The rows stay pending and are sent again: at least once.
+      this.options.logger.error({ err }, 'delivery: cannot record attempts');
+      for (const b of batch) this.release(b.entry);
+      return;
+    }
+    try {
       for (const r of records) this.options.metrics.deliveries.inc({ subscription: r.subscriptionId, result: r.result });
       for (const d of disable) {
         this.db.setEnabled(d.id, false, d.reason);
@@ -292,8 +312,7 @@ export class DeliveryWorker {
         this.options.logger.warn({ subscription: d.id, reason: d.reason }, `subscription ${d.id} disabled: ${d.reason}`);
       }
     } catch (err) {
-      // The rows stay pending and are sent again: at least once.
-      this.options.logger.error({ err }, 'delivery: cannot record attempts');
+      this.options.logger.error({ err }, 'delivery: cannot disable a subscription');
     }
     for (const b of batch) this.release(b.entry);
   }

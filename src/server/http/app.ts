@@ -42,6 +42,8 @@ export interface AppContext {
   readonly maxPendingEvents: number;
   /** Bytes of ingest bodies being read or waiting for their commit beyond which ingest answers 503. */
   readonly maxBytesInFlight: number;
+  /** Most time to receive a whole request (headers and body), in ms (default 30 s). */
+  readonly requestTimeoutMs?: number;
   readonly logger: Logger;
   /** Aborted when the server shuts down: ends every open stream. */
   readonly shutdown: AbortSignal;
@@ -50,6 +52,8 @@ export interface AppContext {
   /** At most one log line per connector about refused ingest in this time (default 60 s). */
   readonly refusalLogIntervalMs?: number;
 }
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 function digest(s: string): Buffer {
   return createHash('sha256').update(s).digest();
@@ -141,10 +145,16 @@ export async function buildApp(ctx: AppContext) {
     void reply.code(answer.status).headers(answer.headers).send(answer.body);
   };
 
+  const requestTimeout = ctx.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const app = Fastify({
     // Its request lines never carry a query-string credential.
     loggerInstance: redactCredentials(ctx.logger),
     bodyLimit: ctx.bodyLimit,
+    // A client that sends its headers or body slowly, or not at all, is answered 408 and
+    // disconnected once the request has taken this long; Node checks on an interval (30 s by
+    // default), kept here to a quarter of the timeout.
+    requestTimeout,
+    http: { requestTimeout, headersTimeout: Math.min(requestTimeout, 60_000), connectionsCheckingInterval: Math.max(100, Math.min(5_000, Math.floor(requestTimeout / 4))) },
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     forceCloseConnections: true,
