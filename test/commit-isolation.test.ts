@@ -67,6 +67,9 @@ describe('group commit isolation', () => {
     expect(page.events.map((e) => e.data.messageId).sort()).toEqual(good.map((p) => p.idMessage).sort());
     const q = (await (await fetch(`${t.url}/v1/quarantine`, { headers: apiHeaders })).json()) as QuarantinePage;
     expect(q.items).toHaveLength(2);
+    // What can be shown of each payload is kept, the bad part marked — never "[object Object]".
+    const raws = q.items.map((i) => i.raw).join('\n');
+    for (const mark of ['BAD-CYCLE', '[circular]', 'BAD-DEEP', '[too deep]']) expect(raws).toContain(mark);
     // The server goes on committing.
     expect(await t.sb.ingest('wa', waMessage('after', 'AFTER-1'))).toMatchObject({ accepted: 1 });
   });

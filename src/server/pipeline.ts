@@ -17,7 +17,7 @@ import { DEFAULT_PAYLOAD_LIMITS, OverloadedError, StoreError, SwitchboardError, 
 import type { ConnectorDefinition, IngestItem } from '../connectors/types.js';
 import type { EventBus, Committed } from './bus.js';
 import { decodeBody, parseContentType } from './decode.js';
-import { prepareBatch, type UnstorableEvent } from './event-json.js';
+import { dumpUnstorable, prepareBatch, type UnstorableEvent } from './event-json.js';
 import type { Metrics } from './metrics.js';
 import { StoreFailures } from './store-failures.js';
 import type { CommitBatch, CommitResult, QuarantineInput, Store, StoredEvent } from './store/types.js';
@@ -382,10 +382,11 @@ export class Pipeline {
 }
 
 /** A payload handed over as a value (the library, pulled sources) as JSON, or why it has none. */
+/** A payload handed over as a value (library, pulled sources) as JSON, or as much of it as can be shown. */
 function safeStringify(value: unknown): string {
   try {
     return JSON.stringify(value) ?? String(value);
-  } catch (err) {
-    return `(not representable as JSON: ${err instanceof Error ? err.message : String(err)})`;
+  } catch {
+    return dumpUnstorable(value);
   }
 }
