@@ -143,6 +143,18 @@ export function storeConformance(name: string, factory: () => Promise<StoreHarne
       expect((await store.listQuarantine({ limit: 1 })).length).toBe(1);
     });
 
+    it('keeps quarantined input exactly: text as given, undecodable bytes as base64 marked so', async () => {
+      const store = await open();
+      const text = '{"a":1e400,\n "b":"\u0000 ✓"}';
+      const bytes = Buffer.from([0x7b, 0xff, 0xfe, 0x00]).toString('base64');
+      const base = { connectorId: 'c1', receivedAt: '2026-01-01T00:00:00.000Z', code: 'SB_ERR_INGEST_MALFORMED', reason: 'r' };
+      await store.commit([batch([], { quarantine: [{ ...base, raw: text }, { ...base, raw: bytes, rawEncoding: 'base64' as const }] })]);
+      const [a, b] = await store.listQuarantine({ limit: 10 });
+      expect(a?.raw).toBe(text);
+      expect(a?.rawEncoding).toBeUndefined();
+      expect(b).toMatchObject({ raw: bytes, rawEncoding: 'base64' });
+    });
+
     it('saves cursors with their batch and reports per-connector stats', async () => {
       const store = await open();
       expect(await store.getCursor('c1')).toBeUndefined();

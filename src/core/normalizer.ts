@@ -12,6 +12,12 @@ export interface NormalizeContext {
   readonly receivedAt: string;
   /** The connector's validated settings, for normalizers that need them (time zone, locale). */
   readonly settings?: Readonly<Record<string, unknown>>;
+  /**
+   * Parses JSON a payload carries as a string (a Threads `SURVEY` text); `where` names it in
+   * errors. The server's holds the value to the payload limits (`parseJsonWithin`, throwing
+   * `SB_ERR_INGEST_LIMIT`); without one, `JSON.parse`.
+   */
+  readonly parseJson?: (text: string, where: string) => unknown;
 }
 
 /**

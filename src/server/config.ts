@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as z from 'zod/mini';
 import { parseDocument } from 'yaml';
-import { ConfigError, describeValue, isRecord, toConfigIssues, type ConfigIssue, type Platform } from '../core/index.js';
+import { ConfigError, DEFAULT_PAYLOAD_LIMITS, describeValue, isRecord, toConfigIssues, type ConfigIssue, type Platform } from '../core/index.js';
 import { maskSecrets } from '../core/secrets.js';
 import { CONNECTORS, connectorFor } from '../connectors/registry.js';
 import { checkDeliveryConfig, deliveryRootKeys, type DeliveryConfig, type NatsConfig, type SubscriptionConfig } from './delivery/config.js';
@@ -22,6 +22,20 @@ const serverSchema = z.strictObject({
   maxPendingEvents: z._default(z.int().check(z.gte(1)), 50_000),
   /** Most events committed in one transaction. */
   maxBatchEvents: z._default(z.int().check(z.gte(1)), 2_000),
+  /** Bytes of ingest bodies being read or waiting for their commit beyond which ingest answers 503 with Retry-After. */
+  maxBytesInFlight: z._default(z.int().check(z.gte(1024)), 64 * 1024 * 1024),
+  /** The shape of one native payload, checked when it is parsed (over them: 400 SB_ERR_INGEST_LIMIT). */
+  limits: z.prefault(
+    z.strictObject({
+      /** Deepest nesting of objects and arrays. */
+      maxDepth: z._default(z.int().check(z.gte(1), z.lte(1000)), DEFAULT_PAYLOAD_LIMITS.maxDepth),
+      /** Most object keys plus array elements, counted through every level. */
+      maxKeys: z._default(z.int().check(z.gte(1)), DEFAULT_PAYLOAD_LIMITS.maxKeys),
+    }),
+    {},
+  ),
+  /** Most milliseconds to receive a whole request, headers and body: a slower (or silent) client is answered 408 and disconnected. */
+  requestTimeout: z._default(z.int().check(z.gte(100)), 30_000),
 });
 
 const storeSchema = z.strictObject({

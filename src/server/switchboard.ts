@@ -17,7 +17,7 @@ import { buildApp, type HttpConnector } from './http/app.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { GroupCommitter, Pipeline, type IngestResult } from './pipeline.js';
 import { ConnectorRuntime } from './runtime.js';
-import { SqliteStore } from './store/sqlite/index.js';
+import { SQLITE_OFFLINE_BUSY_TIMEOUT_MS, SqliteStore } from './store/sqlite/index.js';
 
 /** An event of one of the types `T`, discriminated on `type`. */
 export type EventOf<T extends EventType> = T extends EventType ? SwitchboardEvent<T> : never;
@@ -111,8 +111,8 @@ export class Switchboard {
       this.apiTokenGenerated = t.generated;
     }
     this.store = new SqliteStore({ path: config.store.sqlite ?? join(config.dataDir, 'switchboard.db'), durability: config.store.durability });
-    this.committer = new GroupCommitter(this.store, this.bus, this.metrics, { maxPendingEvents: config.server.maxPendingEvents, maxBatchEvents: config.server.maxBatchEvents });
-    this.pipeline = new Pipeline(this.committer, this.metrics, options.now);
+    this.committer = new GroupCommitter(this.store, this.bus, this.metrics, { maxPendingEvents: config.server.maxPendingEvents, maxBatchEvents: config.server.maxBatchEvents, logger: this.logger });
+    this.pipeline = new Pipeline(this.committer, this.metrics, options.now, config.server.limits);
     const featureConnectors = new Map<string, FeatureConnector>();
 
     for (const entry of connectorsOf(config, this.apiToken)) {
@@ -182,7 +182,10 @@ export class Switchboard {
    */
   async start(options: { listen?: boolean; background?: boolean } = {}): Promise<this> {
     if (this.started) return this;
-    await this.store.open();
+    // Serving (HTTP or background work), a locked database must not block the event loop: the
+    // committer waits for it on timers. An offline command (replay, rebuild) may simply wait.
+    const offline = options.listen === false && options.background === false;
+    await this.store.open(offline ? { busyTimeoutMs: SQLITE_OFFLINE_BUSY_TIMEOUT_MS } : {});
     this.bus.reset(await this.store.latestSequence());
     const background = options.background !== false;
     for (const f of this.features) await f.start?.({ background });
@@ -203,6 +206,8 @@ export class Switchboard {
         apiToken: this.apiToken,
         bodyLimit: this.config.server.bodyLimit,
         maxPendingEvents: this.config.server.maxPendingEvents,
+        maxBytesInFlight: this.config.server.maxBytesInFlight,
+        requestTimeoutMs: this.config.server.requestTimeout,
         logger: this.logger,
         shutdown: this.shutdown.signal,
         features: this.features,

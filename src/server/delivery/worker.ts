@@ -7,7 +7,7 @@
  */
 import type { Logger } from 'pino';
 import { Agent, request } from 'undici';
-import type { SwitchboardEvent } from '../../core/index.js';
+import { StoreError, type SwitchboardEvent } from '../../core/index.js';
 import { withSequence } from '../store/types.js';
 import type { DeliveryConfig } from './config.js';
 import type { DeliveryStore } from '../store/types.js';
@@ -15,6 +15,9 @@ import type { AttemptRecord, OutboxRow, Subscription } from './types.js';
 import type { DeliveryMetrics } from './metrics.js';
 import { safeLookup, urlProblem, type Resolver } from './safety.js';
 import { signatureHeader } from './signing.js';
+
+/** Wait before recording finished attempts again when the database was locked by another process. */
+const RECORD_RETRY_MS = 50;
 
 export const USER_AGENT = 'Switchboard-Webhooks/1';
 
@@ -304,10 +307,27 @@ export class DeliveryWorker {
     const batch = this.results;
     this.results = [];
     if (batch.length === 0) return;
+    let records: AttemptRecord[];
+    let disable: { id: string; reason: string; kind: 'gone' | 'failing' }[];
     try {
       const known = new Set((await this.db.list()).map((sub) => sub.id));
-      const records = batch.map((b) => b.record).filter((r) => known.has(r.subscriptionId));
-      const disable = await this.db.recordAttempts(records, this.options.config.disableAfter);
+      records = batch.map((b) => b.record).filter((r) => known.has(r.subscriptionId));
+      disable = await this.db.recordAttempts(records, this.options.config.disableAfter);
+    } catch (err) {
+      if (!this.closed && err instanceof StoreError && err.kind === 'busy') {
+        // The database is locked by another process: record these attempts a little later
+        // (their slots stay taken) rather than send them again.
+        this.results = [...batch, ...this.results];
+        this.flushScheduled = true;
+        setTimeout(() => void this.flush(), RECORD_RETRY_MS).unref();
+        return;
+      }
+      // The rows stay pending and are sent again: at least once.
+      this.options.logger.error({ err }, 'delivery: cannot record attempts');
+      for (const b of batch) this.release(b.entry);
+      return;
+    }
+    try {
       for (const r of records) this.options.metrics.deliveries.inc({ subscription: r.subscriptionId, result: r.result });
       for (const d of disable) {
         await this.db.setEnabled(d.id, false, d.reason);
@@ -315,8 +335,7 @@ export class DeliveryWorker {
         this.options.logger.warn({ subscription: d.id, reason: d.reason }, `subscription ${d.id} disabled: ${d.reason}`);
       }
     } catch (err) {
-      // The rows stay pending and are sent again: at least once.
-      this.options.logger.error({ err }, 'delivery: cannot record attempts');
+      this.options.logger.error({ err }, 'delivery: cannot disable a subscription');
     }
     for (const b of batch) this.release(b.entry);
   }

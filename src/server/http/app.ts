@@ -2,18 +2,21 @@
  * The HTTP surface of DESIGN §4 on Fastify.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { Transform } from 'node:stream';
 import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import * as z from 'zod/mini';
-import { SwitchboardError, ValidationError, dataJsonSchema, describeIssues, isEventType } from '../../core/index.js';
+import { OverloadedError, SwitchboardError, ValidationError, dataJsonSchema, describeIssues, isEventType } from '../../core/index.js';
 import type { EventBus } from '../bus.js';
+import { charsetRefusal, parseContentType } from '../decode.js';
 import type { Feature } from '../feature.js';
 import { follow, toQuery, type FollowFilter } from '../follow.js';
 import { UNMATCHED_ROUTE, type Metrics } from '../metrics.js';
-import type { ConnectorInstance, GroupCommitter, Pipeline } from '../pipeline.js';
+import type { ConnectorInstance, GroupCommitter, IngestResult, Pipeline } from '../pipeline.js';
 import type { Store, StoredEvent } from '../store/types.js';
 import { formatSequence } from '../store/types.js';
+import { ByteBudget, type BudgetHold } from './budget.js';
 import { toHttpAnswer, type HttpAnswer } from './errors.js';
 import { DASHBOARD_HTML } from './dashboard.js';
 import { IngestRefusals, UNKNOWN_CONNECTOR, refusalReason } from './refusals.js';
@@ -37,6 +40,10 @@ export interface AppContext {
   readonly apiToken: string;
   readonly bodyLimit: number;
   readonly maxPendingEvents: number;
+  /** Bytes of ingest bodies being read or waiting for their commit beyond which ingest answers 503. */
+  readonly maxBytesInFlight: number;
+  /** Most time to receive a whole request (headers and body), in ms (default 30 s). */
+  readonly requestTimeoutMs?: number;
   readonly logger: Logger;
   /** Aborted when the server shuts down: ends every open stream. */
   readonly shutdown: AbortSignal;
@@ -45,6 +52,8 @@ export interface AppContext {
   /** At most one log line per connector about refused ingest in this time (default 60 s). */
   readonly refusalLogIntervalMs?: number;
 }
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 function digest(s: string): Buffer {
   return createHash('sha256').update(s).digest();
@@ -136,10 +145,16 @@ export async function buildApp(ctx: AppContext) {
     void reply.code(answer.status).headers(answer.headers).send(answer.body);
   };
 
+  const requestTimeout = ctx.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const app = Fastify({
     // Its request lines never carry a query-string credential.
     loggerInstance: redactCredentials(ctx.logger),
     bodyLimit: ctx.bodyLimit,
+    // A client that sends its headers or body slowly, or not at all, is answered 408 and
+    // disconnected once the request has taken this long; Node checks on an interval (30 s by
+    // default), kept here to a quarter of the timeout.
+    requestTimeout,
+    http: { requestTimeout, headersTimeout: Math.min(requestTimeout, 60_000), connectionsCheckingInterval: Math.max(100, Math.min(5_000, Math.floor(requestTimeout / 4))) },
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     forceCloseConnections: true,
@@ -170,14 +185,25 @@ export async function buildApp(ctx: AppContext) {
 
   app.addHook('onClose', async () => refusals.stop());
 
+  // Bytes in flight: each ingest request holds its body's bytes from before it is read until its
+  // commit settles (the handler's `finally`), or until its answer is sent when it never reaches
+  // the handler (refused, too large, aborted).
+  const budget = new ByteBudget(ctx.maxBytesInFlight, (n) => ctx.metrics.ingestBytesInFlight.set(n));
+  const holds = new WeakMap<FastifyRequest, { hold: BudgetHold; inHandler: boolean }>();
+  const overloaded = (): OverloadedError => {
+    ctx.metrics.overloads.inc();
+    return new OverloadedError(`ingest bodies in flight are at server.maxBytesInFlight (${budget.inFlight} of ${budget.max} bytes); retry later`, 1);
+  };
+
   await app.register(async (ingest) => {
     // Refusals (wrong token, unknown connector, content type, size) are counted and logged, rate-limited.
     ingest.addHook('onError', async (req, _reply, err) => noteRefusal(req, toHttpAnswer(err, req.url)));
 
-    // Bodies are read raw: each connector splits and parses them itself, so that a malformed
-    // body can be kept in the quarantine exactly as it came.
+    // Bodies are read as bytes: the pipeline decodes them in their declared charset and each
+    // connector splits and parses them itself, so that a body that cannot be read can be kept in
+    // the quarantine exactly as it came.
     ingest.removeAllContentTypeParsers();
-    ingest.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+    ingest.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
     // Browsers (the client module's forwarder) may post from the origins a connector allows.
     await ingest.register(cors, {
@@ -188,26 +214,56 @@ export async function buildApp(ctx: AppContext) {
       },
     });
 
-    ingest.addHook('onRequest', async (req: FastifyRequest<{ Params: { connectorId: string } }>) => {
+    ingest.addHook('onRequest', async (req: FastifyRequest<{ Params: { connectorId: string } }>, reply) => {
       if (req.method === 'OPTIONS') return;
       const connector = ctx.connectors.get(req.params.connectorId);
       if (!connector?.definition.ingest) throw new SwitchboardError('SB_ERR_INGEST_UNKNOWN_CONNECTOR', `no connector "${req.params.connectorId}" takes pushed payloads`);
       if (!secretMatches(credentialOf(req.headers.authorization), connector.ingestToken)) throw new SwitchboardError('SB_ERR_AUTH_REQUIRED', 'unauthorized');
-      const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-      if (!connector.definition.ingest.contentTypes.includes(type)) {
-        throw new SwitchboardError('SB_ERR_INGEST_CONTENT_TYPE', `content type "${type || '(none)'}" is not accepted by ${connector.id}; use one of ${connector.definition.ingest.contentTypes.join(', ')}`);
+      const media = parseContentType(req.headers['content-type']);
+      if (!connector.definition.ingest.contentTypes.includes(media.type)) {
+        throw new SwitchboardError('SB_ERR_INGEST_CONTENT_TYPE', `content type "${media.type || '(none)'}" is not accepted by ${connector.id}; use one of ${connector.definition.ingest.contentTypes.join(', ')}`);
       }
+      const charset = charsetRefusal(media);
+      if (charset !== undefined) throw new SwitchboardError('SB_ERR_INGEST_CONTENT_TYPE', charset);
+      const entry = { hold: budget.hold(), inHandler: false };
+      holds.set(req, entry);
+      reply.raw.once('close', () => {
+        if (!entry.inHandler) entry.hold.release();
+      });
+      // With a Content-Length, the whole body is taken (or refused) before it is read.
+      const length = Number(req.headers['content-length']);
+      if (length > 0 && !entry.hold.take(length)) throw overloaded();
+    });
+
+    // Without one (chunked), each chunk is taken as it arrives; the first that crosses the budget ends the read.
+    ingest.addHook('preParsing', async (req, _reply, payload) => {
+      const entry = holds.get(req);
+      if (!entry || Number(req.headers['content-length']) >= 0) return payload;
+      return payload.pipe(
+        new Transform({
+          transform(chunk: Buffer, _encoding, next) {
+            if (entry.hold.take(chunk.length)) next(null, chunk);
+            else next(overloaded());
+          },
+        }),
+      );
     });
 
     ingest.post<{ Params: { connectorId: string } }>('/ingest/:connectorId', async (req, reply) => {
       const connector = ctx.connectors.get(req.params.connectorId) as HttpConnector;
-      const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-      const body = typeof req.body === 'string' ? req.body : '';
-      const result = await ctx.pipeline.ingestBody(connector, body, type);
+      const body = req.body instanceof Uint8Array ? req.body : new Uint8Array();
+      const entry = holds.get(req);
+      if (entry) entry.inHandler = true;
+      let result: IngestResult;
+      try {
+        result = await ctx.pipeline.ingestBody(connector, body, req.headers['content-type'] ?? '');
+      } finally {
+        entry?.hold.release();
+      }
       const allRejected = result.accepted === 0 && result.duplicates === 0 && result.rejected.length > 0;
       if (allRejected) {
         const first = result.rejected[0];
-        const code = first?.code === 'SB_ERR_INGEST_MALFORMED' ? 'SB_ERR_INGEST_MALFORMED' : 'SB_ERR_INGEST_INVALID_PAYLOAD';
+        const code = first?.code === 'SB_ERR_INGEST_MALFORMED' || first?.code === 'SB_ERR_INGEST_LIMIT' ? first.code : 'SB_ERR_INGEST_INVALID_PAYLOAD';
         return reply.code(400).send({ error: { code, message: first?.reason ?? 'invalid payload', ...result } });
       }
       return reply.code(200).send(result);

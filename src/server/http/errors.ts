@@ -2,7 +2,7 @@
  * The one place where errors become HTTP answers. Every error body has the same shape:
  * `{ "error": { "code": "SB_ERR_…", "message": "…", …detail } }`.
  */
-import { ERROR_CODES, OverloadedError, SwitchboardError, type ErrorCode } from '../../core/index.js';
+import { ERROR_CODES, OverloadedError, RetryableError, StoreError, SwitchboardError, type ErrorCode } from '../../core/index.js';
 
 export interface HttpAnswer {
   readonly status: number;
@@ -46,6 +46,14 @@ function frameworkError(err: unknown): { code: string; status: number | undefine
   return { code: err.code, status, message: FASTIFY_MESSAGES[err.code] ?? err.message };
 }
 
+/** Seconds to wait before a retry, for an answer that is 429 or 503: what the error suggests, else 1. */
+function retryAfterOf(err: SwitchboardError): number {
+  if (err instanceof OverloadedError) return err.retryAfterSec;
+  if (err instanceof StoreError && err.retryAfterSec !== undefined) return err.retryAfterSec;
+  if (err instanceof RetryableError && err.retryAfterMs !== undefined) return Math.max(1, Math.ceil(err.retryAfterMs / 1000));
+  return 1;
+}
+
 /**
  * The answer to an error. `path` is the request's (`req.url`): it tells an error Fastify raised on
  * `/ingest/…` from one elsewhere.
@@ -53,7 +61,7 @@ function frameworkError(err: unknown): { code: string; status: number | undefine
 export function toHttpAnswer(err: unknown, path = ''): HttpAnswer {
   if (err instanceof SwitchboardError) {
     const headers: Record<string, string> = {};
-    if (err instanceof OverloadedError) headers['retry-after'] = String(err.retryAfterSec);
+    if (err.status === 429 || err.status === 503) headers['retry-after'] = String(retryAfterOf(err));
     if (err.code === 'SB_ERR_AUTH_REQUIRED') {
       headers['www-authenticate'] = 'Bearer';
       // No detail on purpose: a wrong token and a missing one look the same.

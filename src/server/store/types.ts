@@ -23,8 +23,11 @@ export interface QuarantineInput {
   readonly receivedAt: string;
   readonly code: string;
   readonly reason: string;
+  /** The media type of the text; for bytes (`rawEncoding: 'base64'`), the Content-Type header as received, charset and all. */
   readonly contentType?: string | undefined;
+  /** The input as received: its text, or with `rawEncoding: 'base64'` its bytes in base64 (bytes that did not decode). */
   readonly raw: string;
+  readonly rawEncoding?: 'base64' | undefined;
 }
 
 export interface QuarantineEntry extends QuarantineInput {
@@ -39,6 +42,17 @@ export interface CommitBatch {
   readonly quarantine: readonly QuarantineInput[];
   /** A pulled source's resume point after this batch. */
   readonly cursor?: string | undefined;
+  /** The events' JSON, position for position, when the caller has serialized them already (the committer does); else the store serializes them. */
+  readonly bodies?: readonly string[] | undefined;
+}
+
+/** An event the store could not take (it cannot be written as JSON): not stored, kept in the quarantine instead. */
+export interface InvalidEvent {
+  /** The event's position in its batch. */
+  readonly index: number;
+  readonly code: string;
+  readonly reason: string;
+  readonly quarantineId: string;
 }
 
 /** An event as stored: its sequence and its full JSON (with `sequence`). */
@@ -53,6 +67,8 @@ export interface CommitResult {
   /** Per input event: the stored event, or `undefined` when its id was already stored. */
   readonly stored: readonly (StoredEvent | undefined)[];
   readonly quarantineIds: readonly string[];
+  /** Events of the batch that could not be stored and went to the quarantine instead (their `stored` entry is `undefined`). */
+  readonly invalid?: readonly InvalidEvent[] | undefined;
 }
 
 export interface EventQuery {
