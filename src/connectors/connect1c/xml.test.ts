@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../core/index.js';
 import { connect1cIngest } from './index.js';
 import { allScenarioEvents, scenarioEvents } from './scenarios.js';
-import { MAX_XML_DEPTH, parseXml, splitEvents } from './xml.js';
+import { MAX_XML_DEPTH, decodeReferences, parseXml, splitEvents } from './xml.js';
 
 /** The split's items as `ok:<xml>` or `error:<reason>`. */
 function items(body: string): string[] {
@@ -139,6 +139,12 @@ describe('1С-Коннект XML reader', () => {
         { name: 'X', attrs: {}, text: '2', children: [] },
       ],
     });
+  });
+
+  it('decodes the predefined entities and character references once; leaves other references as written', () => {
+    expect(decodeReferences('&lt;&gt;&amp;&quot;&apos; &#1046;&#x416;&#x1F600; &amp;lt;')).toBe('<>&"\' ЖЖ😀 &lt;');
+    expect(decodeReferences('&nbsp;&copy;&#0;&#xD800;&#x110000;&#12345678;&unknown; & ;')).toBe('&nbsp;&copy;&#0;&#xD800;&#x110000;&#12345678;&unknown; & ;');
+    expect(parseXml('<E A="&#x416;&nbsp;">&#1046;&lt;</E>')).toMatchObject({ attrs: { A: 'Ж&nbsp;' }, text: 'Ж<' });
   });
 
   it('refuses with SB_ERR_INGEST_MALFORMED naming the problem: size, DTD, entity, well-formedness, depth, roots', () => {
