@@ -11,9 +11,10 @@
 import {
   collector,
   describeValue,
-  hashCanonical,
   invalidPayload,
   isRecord,
+  payloadHash,
+  refuseDeepNesting,
   unmapped,
   toIsoUtc,
   type Attachment,
@@ -55,15 +56,6 @@ function rec(v: unknown): Record<string, unknown> {
   return isRecord(v) ? v : {};
 }
 
-/** SHA-256 of the canonical JSON; a value canonical JSON refuses (a lone surrogate) is invalid input. */
-function hash(v: unknown): string {
-  try {
-    return hashCanonical(v);
-  } catch (err) {
-    return invalidPayload(`threads: the push cannot be identified: ${err instanceof Error ? err.message : String(err)}`);
-  }
-}
-
 const ZONED_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)$/i;
 
 /** `receivedDate` in UTC when it is an ISO 8601 time with a zone; else undefined (→ the receipt time). */
@@ -98,11 +90,14 @@ function jsonField(push: Push, key: string): unknown {
   const v = push.p[key];
   if (isRecord(v) || Array.isArray(v)) return v;
   if (typeof v !== 'string') return invalidPayload(`threads ${push.type}: at ${key}: expected a JSON string, found ${describeValue(v)}`);
+  let parsed: unknown;
   try {
-    return JSON.parse(v) as unknown;
+    parsed = JSON.parse(v) as unknown;
   } catch (err) {
     return invalidPayload(`threads ${push.type}: at ${key}: malformed JSON: ${err instanceof Error ? err.message : String(err)}`);
   }
+  refuseDeepNesting(parsed, `threads ${push.type}: at ${key}: the JSON`);
+  return parsed;
 }
 
 /** `readInMessageIds`: a comma-separated string, a bracketed string `"[a, b]"` or an array. */
@@ -222,6 +217,7 @@ export const THREADS_MAPPED_TYPES: readonly string[] = Object.keys(MAPPINGS);
  */
 export const normalizeThreads: Normalizer = (payload, ctx: NormalizeContext): SwitchboardEvent[] => {
   if (!isRecord(payload)) return invalidPayload(`threads: expected a push object, found ${describeValue(payload)}`);
+  refuseDeepNesting(payload, 'threads: the push');
   const origin = payload.origin;
   if (typeof origin !== 'string' || origin.toLowerCase() !== 'threads') {
     invalidPayload(`threads: not a Threads push: origin is ${describeValue(origin)}, expected "threads"`);
@@ -237,7 +233,7 @@ export const normalizeThreads: Normalizer = (payload, ctx: NormalizeContext): Sw
     p: payload,
     type,
     messageId,
-    identity: messageId !== undefined ? `${messageId}|${type}` : hash(payload),
+    identity: messageId !== undefined ? `${messageId}|${type}` : payloadHash(payload, 'threads: the push'),
     subject: `conversation/${threadId}`,
     time: isoTime(payload.receivedDate),
     base: compact({ conversationId: threadId, client: clientId === undefined ? undefined : { id: clientId, role: 'client' as const }, operator: operatorOf(payload.operator) }),
