@@ -55,7 +55,7 @@ describe('config', () => {
           store: { durability: 'sometimes' },
           connectors: [
             { id: 'ok', platform: 'greenapi', ingestToken: 'long-enough-token' },
-            { id: 'bad', platform: 'greenapi', polling: { apiUrl: 'https://api.green-api.com', idInstance: 1101, apiTokenInstance: 'x' } },
+            { id: 'bad', platform: 'greenapi', polling: { apiUrl: 'https://api.green-api.com', idInstance: true, apiTokenInstance: 'x' } },
             { id: 'ok', platform: 'telegram' },
           ],
         },
@@ -67,10 +67,78 @@ describe('config', () => {
     expect(byPath['server.port']?.expected).toMatch(/number|integer/);
     expect(byPath.server).toMatchObject({ found: 'key "colour"' });
     expect(byPath['store.durability']).toMatchObject({ expected: 'one of "full", "normal"', found: 'string "sometimes"' });
-    expect(byPath['connectors[1].polling.idInstance']).toMatchObject({ found: 'number 1101' });
+    expect(byPath['connectors[1].polling.idInstance']).toMatchObject({ found: 'boolean true' });
     expect(byPath['connectors[2].id']?.expected).toContain('no other connector');
     expect(byPath['connectors[2].platform']).toMatchObject({ found: 'string "telegram"' });
     expect(byPath['connectors[2].platform']?.expected).toContain('"greenapi"');
+  });
+
+  it('reports a misspelt platform, duplicate ids and a bad port in one pass, with the other errors of the same entries and sections', () => {
+    const issues = issuesOf(() =>
+      resolveConfig(
+        {
+          server: { port: 70000 },
+          store: { sqlite: './a.db', postgres: 'postgres://u:p@db/x' },
+          connectors: [
+            { id: 'wa', platform: 'greenap', callRecords: 'sometimes' },
+            { id: 'wa', platform: 'widget', language: 'de', colour: 'blue' },
+            { id: 'tw', platform: 'twin', callRecords: 'never', auth: { email: 'op@example.com' } },
+          ],
+          subscriptions: [
+            { id: 's1', url: 'https://example.com/hook', mode: 'sideways' },
+            { id: 's1', url: 'http://127.0.0.1/hook' },
+          ],
+        },
+        { env: { SWITCHBOARD_PORT: 'x' } },
+      ),
+    );
+    const paths = issues.map((i) => i.path);
+    for (const path of [
+      'server.port',
+      'store',
+      'store.postgres',
+      'connectors[0].platform',
+      'connectors[0].callRecords',
+      'connectors[1].id',
+      'connectors[1].language',
+      'connectors[1]',
+      'connectors[2].callRecords',
+      'connectors[2].auth.password',
+      'subscriptions[0].mode',
+      'subscriptions[1].id',
+      'subscriptions[1].url',
+      'SWITCHBOARD_PORT',
+    ]) {
+      expect(paths, path).toContain(path);
+    }
+    const byPath = Object.fromEntries(issues.map((i) => [i.path, i]));
+    expect(byPath['connectors[0].platform']?.found).toContain('"greenap"');
+    expect(byPath['connectors[0].platform']?.expected).toContain('did you mean "greenapi"');
+    expect(byPath['connectors[1]']).toMatchObject({ found: 'key "colour"' });
+  });
+
+  it('picks the union branch that fits: a TWIN login without its password says auth.password is missing', () => {
+    const twin = (auth: unknown) => issuesOf(() => resolveConfig({ connectors: [{ id: 'tw', platform: 'twin', auth }] }, { env: {} }));
+    expect(twin({ email: 'op@example.com' })).toEqual([{ path: 'connectors[0].auth.password', expected: 'string', found: 'nothing' }]);
+    expect(twin({ token: '' })).toEqual([{ path: 'connectors[0].auth.token', expected: 'length >= 1', found: 'a string of 0 characters (not shown: a secret)' }]);
+    expect(twin({ email: 'op@example.com', password: 'pw', iamUrl: 'ftp://x' })[0]?.path).toBe('connectors[0].auth.iamUrl');
+    const none = twin({});
+    expect(none).toHaveLength(1);
+    expect(none[0]).toMatchObject({ path: 'connectors[0].auth', found: 'an object with no keys' });
+    expect(none[0]?.expected).toMatch(/\{ token \}.*\{ email, password \}/);
+    expect(twin('secret')[0]).toMatchObject({ path: 'connectors[0].auth', expected: 'object', found: 'string "secret"' });
+    for (const list of [twin({ email: 'op@example.com' }), none, twin('secret')]) expect(JSON.stringify(list)).not.toContain('allowed shapes');
+  });
+
+  it('takes GREEN-API idInstance as a YAML number or a string', () => {
+    const file = writeTemp(
+      'wa.yaml',
+      ['connectors:', '  - { id: n, platform: greenapi, polling: { apiUrl: "https://api.green-api.com", idInstance: 1101000001, apiTokenInstance: "t" } }', '  - { id: s, platform: greenapi, polling: { apiUrl: "https://api.green-api.com", idInstance: "1101000002", apiTokenInstance: "t" } }'].join('\n'),
+    );
+    const c = loadConfigFile(file, { env: {} });
+    expect(c.connectors?.map((x) => (x.settings.polling as { idInstance: unknown }).idInstance)).toEqual(['1101000001', '1101000002']);
+    const bad = issuesOf(() => resolveConfig({ connectors: [{ id: 'n', platform: 'greenapi', polling: { apiUrl: 'https://x.example', idInstance: 11.5, apiTokenInstance: 't' } }] }, { env: {} }));
+    expect(bad[0]?.path).toBe('connectors[0].polling.idInstance');
   });
 
   it('puts every problem in the message', () => {

@@ -132,10 +132,10 @@ describe('HTTP surface', () => {
     expect(e?.data.reason).toEqual(expect.any(String));
   });
 
-  it('guards /v1 with the API token (header, or access_token for EventSource)', async () => {
+  it('guards /v1 with the API token in the header (access_token is for the stream only: test/stream-auth.test.ts)', async () => {
     expect((await get('/v1/events', {})).status).toBe(401);
     expect((await get('/v1/events', { authorization: 'Bearer wrong-token-xyz' })).status).toBe(401);
-    expect((await get(`/v1/events?access_token=${API_TOKEN}`, {})).status).toBe(200);
+    expect((await get(`/v1/events?access_token=${API_TOKEN}`, {})).status).toBe(401);
   });
 
   it('filters and pages /v1/events, finds one event, and validates the query', async () => {
@@ -158,6 +158,18 @@ describe('HTTP surface', () => {
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as ErrorBody).error.message).toContain('after');
     expect((await get('/v1/events?limit=5000')).status).toBe(400);
+  });
+
+  it('gives /v1/events newest first with order=desc, paged by before; the stream refuses both', async () => {
+    for (let i = 0; i < 4; i++) await post(JSON.stringify(waMessage(`desc-${i}`)));
+    const all = ((await (await get('/v1/events?type=message.*&limit=1000')).json()) as EventsPage).events.map((e) => e.sequence);
+    const newest = (await (await get('/v1/events?type=message.*&order=desc&limit=2')).json()) as EventsPage;
+    expect(newest.events.map((e) => e.sequence)).toEqual(all.slice(-2).reverse());
+    expect(newest.next).toBe(all[all.length - 2]);
+    const older = (await (await get(`/v1/events?type=message.*&order=desc&limit=2&before=${newest.next}`)).json()) as EventsPage;
+    expect(older.events.map((e) => e.sequence)).toEqual(all.slice(-4, -2).reverse());
+    expect((await get('/v1/events?order=sideways')).status).toBe(400);
+    expect((await get('/v1/stream?order=desc')).status).toBe(400);
   });
 
   it('lists connectors with their counts, and serves the data schemas', async () => {

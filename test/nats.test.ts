@@ -199,6 +199,10 @@ describe('NATS JetStream sink', () => {
       server = await start();
     }
     await waitFor(async () => (await streamCount()) === 400, 20_000, () => 'stream did not reach 400 messages');
+    // The stream holds all 400 (earlier instances published them), but this instance may still be
+    // republishing from its cursor under load: wait until it has caught up (its lag stays 0).
+    const caughtUp = async () => (await metricValue(server.url, /switchboard_nats_connected (\d+)/)) === 1 && (await metricValue(server.url, /switchboard_nats_lag (\d+)/)) === 0;
+    await waitFor(async () => (await caughtUp()) && (await sleep(300), await caughtUp()), 20_000, () => 'the sink did not catch up');
 
     // 4. A graceful stop saves the cursor: the next start republishes nothing.
     await server.child.kill('SIGTERM');

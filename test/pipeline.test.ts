@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { OverloadedError, SwitchboardError } from '../src/core/index.js';
+import { OverloadedError, StoreError, SwitchboardError } from '../src/core/index.js';
 import { EventBus } from '../src/server/bus.js';
 import { toHttpAnswer } from '../src/server/http/errors.js';
 import { createMetrics } from '../src/server/metrics.js';
 import { GroupCommitter } from '../src/server/pipeline.js';
-import { SqliteStore } from '../src/server/store/sqlite.js';
+import { SqliteStore } from '../src/server/store/sqlite/index.js';
 import { ev } from './store-conformance.js';
 
 describe('group commit and backpressure', () => {
@@ -34,5 +34,12 @@ describe('group commit and backpressure', () => {
     expect(toHttpAnswer(new SwitchboardError('SB_ERR_AUTH_REQUIRED', 'token abc was wrong'))).toEqual({ status: 401, headers: { 'www-authenticate': 'Bearer' }, body: { error: { code: 'SB_ERR_AUTH_REQUIRED', message: 'unauthorized' } } });
     expect(toHttpAnswer(Object.assign(new Error('too big'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE' })).status).toBe(413);
     expect(toHttpAnswer(new Error('secret internals'))).toEqual({ status: 500, headers: {}, body: { error: { code: 'SB_ERR_INTERNAL', message: 'internal error; see the server log' } } });
+  });
+
+  it('answers store failures that pass with 503 + Retry-After', () => {
+    expect(toHttpAnswer(new StoreError('locked', { kind: 'busy' }))).toMatchObject({ status: 503, headers: { 'retry-after': '1' }, body: { error: { code: 'SB_ERR_STORE_BUSY' } } });
+    expect(toHttpAnswer(new StoreError('full', { kind: 'full' }))).toMatchObject({ status: 503, headers: { 'retry-after': '10' }, body: { error: { code: 'SB_ERR_STORE_FULL' } } });
+    expect(toHttpAnswer(new StoreError('closed', { closed: true }))).toMatchObject({ status: 503, headers: { 'retry-after': '1' }, body: { error: { code: 'SB_ERR_STORE_CLOSED' } } });
+    expect(toHttpAnswer(new StoreError('io'))).toMatchObject({ status: 500, headers: {}, body: { error: { code: 'SB_ERR_STORE' } } });
   });
 });

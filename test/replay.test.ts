@@ -2,7 +2,7 @@
  * `switchboard replay FILE --connector greenapi --data DIR` end to end, on a 100,000-line
  * JSON-lines file with known duplicates, malformed lines, invalid payloads and blank lines.
  */
-import { writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, ftruncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -218,4 +218,45 @@ describe('switchboard replay (100,000 lines)', () => {
     },
     180_000,
   );
+});
+
+describe('switchboard replay --connector with an unknown id', () => {
+  let work = '';
+  beforeAll(() => {
+    assertBuilt();
+    work = makeTempDir('switchboard-replay-unknown-');
+  });
+  afterAll(async () => {
+    await killAllChildren();
+    removeTempDirs();
+  });
+
+  it('names the unknown connector and the known ones before looking at the file, even a missing one', async () => {
+    const dataDir = join(work, 'data-missing');
+    const child = runCli(['replay', join(work, 'no-such-file.jsonl'), '--connector', 'nosuch', '--data', dataDir]);
+    const exit = await child.exited;
+    expect(exit.code).toBe(1);
+    expect(child.stderr).toMatch(/unknown connector "nosuch"/);
+    expect(child.stderr).toMatch(/known: greenapi, widget, threads, connect1c/);
+    expect(child.stderr).not.toContain('cannot read');
+    expect(existsSync(join(dataDir, 'switchboard.db'))).toBe(false);
+  });
+
+  it('answers at once for a huge file, naming the connectors of the config', async () => {
+    const huge = join(work, 'huge.jsonl');
+    const fd = openSync(huge, 'w');
+    ftruncateSync(fd, 2 * 1024 ** 3); // 2 GiB, sparse: no line end anywhere
+    closeSync(fd);
+    const config = join(work, 'sb.yaml');
+    writeFileSync(config, 'connectors:\n  - { id: wa-main, platform: greenapi }\n  - { id: web, platform: widget }\n');
+    const dataDir = join(work, 'data-huge');
+    const started = Date.now();
+    const child = runCli(['replay', huge, '--connector', 'wa-mian', '--config', config, '--data', dataDir, '--no-progress']);
+    const exit = await child.exited;
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(exit.code).toBe(1);
+    expect(child.stderr).toMatch(/unknown connector "wa-mian"/);
+    expect(child.stderr).toMatch(/known: wa-main, web/);
+    expect(existsSync(join(dataDir, 'switchboard.db'))).toBe(false);
+  }, 60_000);
 });

@@ -15,7 +15,7 @@ import { EventBus } from '../src/server/bus.js';
 import { createMetrics } from '../src/server/metrics.js';
 import { GroupCommitter, Pipeline } from '../src/server/pipeline.js';
 import { ConnectorRuntime, backoffDelay, type BackoffOptions } from '../src/server/runtime.js';
-import { SqliteStore } from '../src/server/store/sqlite.js';
+import { SqliteStore } from '../src/server/store/sqlite/index.js';
 import { captureLogs } from './helpers/logs.js';
 import { waMessage } from './helpers/sb.js';
 

@@ -3,6 +3,8 @@
  * `reopen` must give a new store on the same underlying data.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { normalizeGreenApi } from '../src/connectors/greenapi/normalize.js';
+import { normalizeTwin } from '../src/connectors/twin/normalize.js';
 import { createEvent, type EventType, type SwitchboardEvent } from '../src/core/index.js';
 import type { CommitBatch, Store } from '../src/server/store/types.js';
 
@@ -108,6 +110,18 @@ export function storeConformance(name: string, factory: () => Promise<StoreHarne
       expect((await store.queryEvents({ connectorId: 'other', limit: 100 })).length).toBe(0);
     });
 
+    it('queries newest first and before a sequence, with the same filters', async () => {
+      const store = await open();
+      await store.commit([batch([typed('call.ringing', 'call/1'), ev('native.unmapped', 'native/a'), typed('call.ringing', 'call/2'), ev('native.unmapped', 'native/b'), typed('call.ringing', 'call/3')])]);
+      const all = (await store.queryEvents({ limit: 100 })).map((e) => e.seq);
+      expect((await store.queryEvents({ newestFirst: true, limit: 2 })).map((e) => e.seq)).toEqual([all[4], all[3]]);
+      expect((await store.queryEvents({ newestFirst: true, before: all[3], limit: 2 })).map((e) => e.seq)).toEqual([all[2], all[1]]);
+      expect((await store.queryEvents({ before: all[3], limit: 100 })).map((e) => e.seq)).toEqual(all.slice(0, 3));
+      expect((await store.queryEvents({ after: all[0], before: all[4], limit: 100 })).map((e) => e.seq)).toEqual(all.slice(1, 4));
+      const calls = await store.queryEvents({ types: ['call.*'], newestFirst: true, limit: 2 });
+      expect(calls.map((e) => JSON.parse(e.json).subject)).toEqual(['call/3', 'call/2']);
+    });
+
     it('finds an event by id', async () => {
       const store = await open();
       const a = ev();
@@ -127,6 +141,18 @@ export function storeConformance(name: string, factory: () => Promise<StoreHarne
       expect((await store.listQuarantine({ limit: 10, connectorId: 'c1' })).map((e) => e.raw)).toEqual(['{x', '{z']);
       expect((await store.listQuarantine({ limit: 10, after: Number(all[0]?.id) })).length).toBe(2);
       expect((await store.listQuarantine({ limit: 1 })).length).toBe(1);
+    });
+
+    it('keeps quarantined input exactly: text as given, undecodable bytes as base64 marked so', async () => {
+      const store = await open();
+      const text = '{"a":1e400,\n "b":"\u0000 ✓"}';
+      const bytes = Buffer.from([0x7b, 0xff, 0xfe, 0x00]).toString('base64');
+      const base = { connectorId: 'c1', receivedAt: '2026-01-01T00:00:00.000Z', code: 'SB_ERR_INGEST_MALFORMED', reason: 'r' };
+      await store.commit([batch([], { quarantine: [{ ...base, raw: text }, { ...base, raw: bytes, rawEncoding: 'base64' as const }] })]);
+      const [a, b] = await store.listQuarantine({ limit: 10 });
+      expect(a?.raw).toBe(text);
+      expect(a?.rawEncoding).toBeUndefined();
+      expect(b).toMatchObject({ raw: bytes, rawEncoding: 'base64' });
     });
 
     it('saves cursors with their batch and reports per-connector stats', async () => {
@@ -153,6 +179,139 @@ export function storeConformance(name: string, factory: () => Promise<StoreHarne
       expect(await store.kvGet('c1', 'contacts', 'k')).toEqual({ value: 'v2', updatedAt: '2026-01-02T00:00:00.000Z' });
       expect((await store.kvGet('c2', 'contacts', 'k'))?.value).toBe('other');
       expect(await store.kvGet('c1', 'other', 'k')).toBeUndefined();
+    });
+
+
+    // ─── projections ─────────────────────────────────────────────────────────────────────────
+
+    const instance = { idInstance: 1101000001, wid: '79876543210@c.us', typeInstance: 'whatsapp' };
+    const chat = '79001234567@c.us';
+    const wa = (payload: Record<string, unknown>, connectorId = 'wa') => normalizeGreenApi({ instanceData: instance, ...payload }, { connectorId, receivedAt: '2026-01-01T00:00:00.000Z' });
+    const call = (idMessage: string, status: string, timestamp: number, from = chat) => wa({ typeWebhook: 'incomingCall', from, status, timestamp, idMessage });
+    const text = (idMessage: string, body: string, timestamp: number) =>
+      wa({ typeWebhook: 'incomingMessageReceived', timestamp, idMessage, senderData: { chatId: chat, sender: chat, senderName: 'Ivan' }, messageData: { typeMessage: 'textMessage', textMessageData: { textMessage: body } } });
+    const commitAs = (store: Store, connectorId: string, events: SwitchboardEvent[]) => store.commit([{ connectorId, receivedAt: '2026-01-01T00:00:00.000Z', events, quarantine: [] }]);
+
+    it('projects calls and conversations in the commit, with filters, paging, timelines and rebuild', async () => {
+      const store = await open();
+      await commitAs(store, 'wa', [...call('C1', 'offer', 1_700_000_000), ...call('C1', 'missed', 1_700_000_030)]);
+      await commitAs(store, 'wa', [...text('M1', 'hello', 1_700_000_100), ...call('C2', 'offer', 1_700_000_200, '79005556677@c.us'), ...call('C2', 'pickUp', 1_700_000_210, '79005556677@c.us')]);
+      const all = await store.projections.listCalls({ limit: 10 });
+      expect(all.rows.map((c) => [c.callId, c.state, c.outcome ?? null])).toEqual([['C1', 'ended', 'missed'], ['C2', 'ended', 'answered']]);
+      expect(all.next).toBeNull();
+      expect((await store.projections.listCalls({ limit: 10, outcome: 'missed' })).rows.map((c) => c.callId)).toEqual(['C1']);
+      expect((await store.projections.listCalls({ limit: 10, party: '79005556677@c.us' })).rows.map((c) => c.callId)).toEqual(['C2']);
+      expect((await store.projections.listCalls({ limit: 10, conversation: { connectorId: 'wa', conversationId: chat } })).rows.map((c) => c.callId)).toEqual(['C1']);
+      expect((await store.projections.listCalls({ limit: 10, from: '2023-11-14T22:15:00.000Z' })).rows.map((c) => c.callId)).toEqual(['C2']);
+      const first = await store.projections.listCalls({ limit: 1 });
+      expect(first.next).not.toBeNull();
+      expect((await store.projections.listCalls({ limit: 1, after: first.next ?? undefined })).rows.map((c) => c.callId)).toEqual(['C2']);
+      const one = await store.projections.getCall('wa', 'C1');
+      expect(one?.call).toMatchObject({ id: 'wa:C1', conversation: `wa:${chat}` });
+      expect(one?.events.map((e) => e.type)).toEqual(['call.ringing', 'call.ended']);
+      expect(await store.projections.getCall('wa', 'nope')).toBeUndefined();
+
+      const conversations = await store.projections.listConversations({ limit: 10 });
+      expect(conversations.rows.map((c) => [c.id, c.messages])).toEqual([[`wa:${chat}`, 1], ['wa:79005556677@c.us', 0]]);
+      expect((await store.projections.listConversations({ limit: 10, clientId: chat })).rows).toHaveLength(1);
+      expect(await store.projections.getConversation('wa', chat)).toMatchObject({ inbound: 1, state: 'open' });
+      const timeline = await store.projections.timelineEvents('wa', chat);
+      expect(timeline?.own.map((e) => e.type)).toEqual(['message.created']);
+      expect(timeline?.calls.map((e) => e.type)).toEqual(['call.ringing', 'call.ended']);
+      expect(timeline?.own[0]?.sequence).toMatch(/^\d{16}$/);
+      expect(await store.projections.timelineEvents('wa', 'nobody@c.us')).toBeUndefined();
+
+      const before = { calls: await store.projections.listCalls({ limit: 10 }), conversations: await store.projections.listConversations({ limit: 10 }) };
+      expect(await store.projections.rebuild()).toEqual({ calls: 2, conversations: 2, operators: 0 });
+      expect({ calls: await store.projections.listCalls({ limit: 10 }), conversations: await store.projections.listConversations({ limit: 10 }) }).toEqual(before);
+    });
+
+    it('projects operators, breaking ties of equal times by arrival', async () => {
+      const store = await open();
+      const revoke = (event: string, offset: number) => normalizeTwin({ channel: 'notifications', offset, data: { event, data: { operatorId: 42 } } }, { connectorId: 'twin', receivedAt: '2026-01-01T00:00:00.000Z' });
+      await commitAs(store, 'twin', revoke('operatorBlocked', 1));
+      await commitAs(store, 'twin', revoke('operatorLoggedOut', 2));
+      const ops = await store.projections.listOperators({ limit: 10 });
+      expect(ops.rows).toEqual([expect.objectContaining({ id: 'twin:42', status: 'revoked', revokedReason: 'logged-out' })]);
+      expect((await store.projections.listOperators({ limit: 10, status: 'online' })).rows).toEqual([]);
+    });
+
+    // ─── delivery ────────────────────────────────────────────────────────────────────────────
+
+    const subscription = (id: string, over: Record<string, unknown> = {}) => ({
+      id,
+      origin: 'api' as const,
+      url: 'https://example.com/hook',
+      filters: { types: ['call.*'] },
+      mode: 'structured' as const,
+      ordered: false,
+      secrets: [{ secret: 'whsec_c2VjcmV0', expiresAt: null }],
+      description: undefined,
+      enabled: true,
+      disabledReason: undefined,
+      ...over,
+    });
+
+    it('keeps subscriptions: create, replace, enable and disable, rotate secrets, delete', async () => {
+      const store = await open();
+      const d = store.delivery;
+      const created = await d.put(subscription('s1'));
+      expect(created).toMatchObject({ id: 's1', enabled: true, filters: { types: ['call.*'] } });
+      expect((await d.list()).map((x) => x.id)).toEqual(['s1']);
+      await d.put(subscription('s1', { url: 'https://example.com/other' }));
+      expect((await d.get('s1'))?.url).toBe('https://example.com/other');
+      expect(await d.setEnabled('s1', false, 'paused')).toMatchObject({ enabled: false, disabledReason: 'paused' });
+      expect(await d.setEnabled('s1', true, undefined)).toMatchObject({ enabled: true });
+      expect((await d.setSecrets('s1', [{ secret: 'whsec_bmV3', expiresAt: null }]))?.secrets).toEqual([{ secret: 'whsec_bmV3', expiresAt: null }]);
+      expect(await d.delete('s1')).toBe(true);
+      expect(await d.get('s1')).toBeUndefined();
+      expect(await d.delete('s1')).toBe(false);
+    });
+
+    it('writes the outbox in the commit for matching enabled subscriptions; due rows, attempts, counts, replay, prune', async () => {
+      const store = await open();
+      const d = store.delivery;
+      d.configure({ firstDelayMs: 0 });
+      await d.put(subscription('calls'));
+      await d.put(subscription('off', { enabled: false }));
+      await commitAs(store, 'wa', [...call('D1', 'offer', 1_700_000_000), ...text('DM', 'x', 1_700_000_001), ...call('D1', 'missed', 1_700_000_030)]);
+      const sub = (await d.get('calls'))!;
+      const due = await d.due(sub, Date.now() + 1000, 10);
+      expect(due.map((r) => r.status)).toEqual(['pending', 'pending']);
+      expect(await d.due((await d.get('off'))!, Date.now() + 1000, 10)).toEqual([]);
+      expect(JSON.parse((await d.eventBody(due[0]!.seq))!)).toMatchObject({ type: 'call.ringing' });
+      expect(await d.countsOf('calls')).toEqual({ pending: 2, delivered: 0, failed: 0 });
+      const now = Date.now();
+      const disable = await d.recordAttempts(
+        [
+          { did: due[0]!.did, subscriptionId: 'calls', round: 0, attempt: 1, startedAt: now, durationMs: 5, status: 200, error: undefined, result: 'delivered', nextAt: undefined },
+          { did: due[1]!.did, subscriptionId: 'calls', round: 0, attempt: 1, startedAt: now, durationMs: 5, status: 500, error: 'HTTP 500', result: 'exhausted', nextAt: undefined },
+        ],
+        86_400_000,
+      );
+      expect(disable).toEqual([]);
+      expect(await d.countsOf('calls')).toEqual({ pending: 0, delivered: 1, failed: 1 });
+      expect((await d.counts()).get('calls')).toMatchObject({ pending: 0, failed: 1 });
+      const listed = await d.listDeliveries({ subscriptionId: 'calls', limit: 10 });
+      expect(listed.map((r) => [r.status, r.type])).toEqual([['delivered', 'call.ringing'], ['failed', 'call.ended']]);
+      expect((await d.attemptsOf(due[1]!.did, 10)).map((a) => a.status)).toEqual([500]);
+      expect(await d.getRow(due[1]!.did)).toMatchObject({ status: 'failed', last_error: 'HTTP 500' });
+      expect(await d.replay(sub, { onlyFailed: true })).toEqual({ enqueued: 1, alreadyPending: 0, matched: 1 });
+      expect(await d.countsOf('calls')).toEqual({ pending: 1, delivered: 1, failed: 0 });
+      expect(await d.nextDueAfter(0)).toEqual(expect.any(Number));
+      expect(await d.prune(new Date(Date.now() + 60_000))).toBe(1);
+      expect(await d.countsOf('calls')).toEqual({ pending: 1, delivered: 0, failed: 0 });
+    });
+
+    it('reads events after a sequence and keeps sink cursors', async () => {
+      const store = await open();
+      await commitAs(store, 'c1', [ev(), ev(), ev()]);
+      const after = await store.delivery.eventsAfter(1, 10);
+      expect(after.map((r) => r.seq)).toEqual([2, 3]);
+      expect(JSON.parse(after[0]!.body)).toMatchObject({ type: 'native.unmapped' });
+      expect(await store.delivery.sinkCursor('nats:x')).toBe(0);
+      await store.delivery.saveSinkCursor('nats:x', 3);
+      expect(await store.delivery.sinkCursor('nats:x')).toBe(3);
     });
 
     it('keeps everything across a close and reopen', async () => {

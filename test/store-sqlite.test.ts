@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { expect, it } from 'vitest';
-import { SQLITE_MIGRATIONS, SqliteStore } from '../src/server/store/sqlite.js';
-import { storeConformance } from './store-conformance.js';
+import { SQLITE_MIGRATIONS, SqliteStore } from '../src/server/store/sqlite/index.js';
+import { ev, storeConformance } from './store-conformance.js';
 
 storeConformance('SQLite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sb-store-'));
@@ -48,5 +48,35 @@ it('opens SQLite in WAL mode with synchronous=FULL by default and records migrat
   await relaxed.open();
   expect((relaxed as unknown as { db: Database.Database }).db.pragma('synchronous', { simple: true })).toBe(1); // 1 = NORMAL
   await relaxed.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+it('fails fast with a busy StoreError on a database another connection holds locked, and answers ping false until a write goes through', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sb-store-'));
+  const path = join(dir, 'sb.db');
+  const store = new SqliteStore({ path });
+  await store.open();
+  const batch = { connectorId: 'c1', receivedAt: '2026-01-01T00:00:00.000Z', events: [ev()], quarantine: [] };
+  expect(await store.ping()).toBe(true);
+  const other = new Database(path);
+  other.exec('BEGIN EXCLUSIVE');
+  const started = Date.now();
+  await expect(store.commit([batch])).rejects.toMatchObject({ code: 'SB_ERR_STORE_BUSY', kind: 'busy', retryAfterSec: 1 });
+  expect(Date.now() - started).toBeLessThan(1000); // not the old 5 s blocking wait
+  expect(await store.ping()).toBe(false); // the write probe meets the lock too
+  // Reads go on: WAL readers do not wait for the writer.
+  expect(await store.latestSequence()).toBe(0);
+  expect((await store.projections.listCalls({ limit: 10 })).rows).toEqual([]);
+  // The projection and delivery tables answer a lock as the contract says: a busy StoreError, not a raw SQLite error.
+  await expect(store.delivery.saveSinkCursor('nats:x', 1)).rejects.toMatchObject({ code: 'SB_ERR_STORE_BUSY', kind: 'busy' });
+  await expect(store.projections.rebuild()).rejects.toMatchObject({ code: 'SB_ERR_STORE_BUSY', kind: 'busy' });
+  other.exec('COMMIT');
+  other.close();
+  expect(await store.ping()).toBe(false); // probed less than a second ago: not yet again
+  const [r] = await store.commit([batch]); // a commit going through clears the failure
+  expect(r?.stored[0]?.seq).toBe(1);
+  expect(await store.ping()).toBe(true);
+  await store.close();
+  expect(await store.ping()).toBe(false);
   rmSync(dir, { recursive: true, force: true });
 });

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `switchboard` command: serve, replay, events.
+ * The `switchboard` command: serve, replay, rebuild, config check, events, simulate.
  */
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -9,10 +9,12 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { createParser } from 'eventsource-parser';
 import { fetch } from 'undici';
-import { ConfigError, SwitchboardError } from '../core/index.js';
+import { Document } from 'yaml';
+import { ConfigError, PLATFORMS, SwitchboardError } from '../core/index.js';
 import { parseJsonLine } from '../connectors/json-ingest.js';
 import type { IngestItem } from '../connectors/types.js';
-import { loadConfigFile, resolveConfig, type SwitchboardConfig } from '../server/config.js';
+import { MASK } from '../core/secrets.js';
+import { connectorsOf, effectiveConfig, loadConfigFile, resolveConfig, type SwitchboardConfig } from '../server/config.js';
 import { Switchboard } from '../server/switchboard.js';
 import { simulate, type SimulateOptions } from './simulate.js';
 
@@ -28,6 +30,11 @@ function parsePositive(value: string): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
   return n;
+}
+
+function parseSequence(value: string): string {
+  if (!/^\d{1,16}$/.test(value)) throw new InvalidArgumentError('expected a sequence (up to 16 digits)');
+  return value;
 }
 
 interface ConfigOptions {
@@ -81,6 +88,12 @@ async function serve(opts: ConfigOptions): Promise<void> {
 
 async function replay(file: string, opts: ConfigOptions & { connector: string; batch: number; progress?: boolean }): Promise<void> {
   const config = loadConfig(opts);
+  // Checked before the file is opened and the store is: a wrong id fails at once, whatever the file.
+  const known = connectorsOf(config, undefined).map((c) => c.id);
+  if (!known.includes(opts.connector)) {
+    const where = config.connectors ? `in ${opts.config ?? 'the config'}` : 'in the embedded default (no config file)';
+    throw new SwitchboardError('SB_ERR_INGEST_UNKNOWN_CONNECTOR', `unknown connector "${opts.connector}" ${where}; known: ${known.join(', ') || 'none'}`);
+  }
   const path = resolve(file);
   let size: number;
   try {
@@ -140,6 +153,22 @@ async function replay(file: string, opts: ConfigOptions & { connector: string; b
   if (totals.quarantined > 0) process.stdout.write('quarantined payloads are listed by GET /v1/quarantine, each with its reason\n');
 }
 
+/** `config check`: exits 0 printing the effective config, or (through `fail`) 1 listing every problem. */
+function configCheck(opts: ConfigOptions): void {
+  const file = opts.config ?? process.env.SWITCHBOARD_CONFIG;
+  const config = loadConfig(opts);
+  const notes = [
+    `${file ?? 'no config file: the embedded default'}: valid`,
+    `effective configuration: defaults filled in, durations in milliseconds, secrets shown as ${MASK}`,
+    "a connector's own keys left out take the defaults listed in docs/connectors/<platform>.md",
+  ];
+  if (!config.server.apiToken) notes.push(`server.apiToken not set: generated on the first start and kept in ${join(config.dataDir, 'api-token')}`);
+  if (!config.connectors) notes.push('no connectors configured: the embedded default, one ingest connector per push platform, each taking the API token as its ingest token');
+  const doc = new Document(effectiveConfig(config));
+  doc.commentBefore = notes.map((n) => ` ${n}`).join('\n');
+  process.stdout.write(doc.toString({ lineWidth: 0 }));
+}
+
 async function rebuild(opts: ConfigOptions): Promise<void> {
   const config = loadConfig(opts);
   const sb = new Switchboard({ ...config, log: { level: 'warn' } }, { processMetrics: false });
@@ -160,10 +189,19 @@ interface EventsOptions {
   token?: string;
   data?: string;
   follow?: boolean;
+  /** `--no-history` sets it false. */
+  history: boolean;
   type?: string;
+  platform?: string;
+  subject?: string;
+  connector?: string;
   after?: string;
+  limit?: number;
   json?: boolean;
 }
+
+/** Recent events `--follow` prints before following, unless `--limit` says otherwise. */
+const FOLLOW_HISTORY = 20;
 
 function tokenFor(opts: EventsOptions): string {
   if (opts.token) return opts.token;
@@ -192,48 +230,122 @@ function printEvent(json: string, asJson: boolean | undefined): void {
   process.stdout.write(`${e.sequence ?? ''}  ${e.time ?? ''}  ${(e.type ?? '').padEnd(32)} ${e.subject ?? ''}\n`);
 }
 
+interface EventsPage {
+  events: PrintedEvent[];
+  next: string | null;
+}
+
+/** `GET /v1/events` of a running server. */
+class EventsApi {
+  private readonly base: string;
+  private readonly headers: Record<string, string>;
+  /** The filters: type, platform, subject, connector. */
+  readonly filters = new URLSearchParams();
+
+  constructor(opts: EventsOptions) {
+    this.base = opts.url.replace(/\/$/, '');
+    this.headers = { authorization: `Bearer ${tokenFor(opts)}` };
+    for (const key of ['type', 'platform', 'subject', 'connector'] as const) {
+      const v = opts[key];
+      if (v !== undefined) this.filters.set(key, v);
+    }
+  }
+
+  async page(params: Record<string, string>, filtered = true): Promise<EventsPage> {
+    const p = new URLSearchParams(filtered ? this.filters : undefined);
+    for (const [k, v] of Object.entries(params)) p.set(k, v);
+    const res = await fetch(`${this.base}/v1/events?${p}`, { headers: this.headers });
+    if (res.status === 401) throw new SwitchboardError('SB_ERR_AUTH_REQUIRED', 'the server refused the API token');
+    if (!res.ok) throw new SwitchboardError('SB_ERR_INTERNAL', `GET /v1/events answered ${res.status}: ${await res.text()}`);
+    return (await res.json()) as EventsPage;
+  }
+
+  /** Matching events after `after`, oldest first, at most `limit` (all without one). */
+  async *forward(after: string, limit = Infinity): AsyncGenerator<PrintedEvent> {
+    let left = limit;
+    for (let cursor = after; left > 0; ) {
+      const page = await this.page({ after: cursor, limit: String(Math.min(1000, left)) });
+      for (const e of page.events) yield e;
+      left -= page.events.length;
+      if (!page.next) return;
+      cursor = page.next;
+    }
+  }
+
+  /** The last `n` matching events, oldest first. */
+  async last(n: number): Promise<PrintedEvent[]> {
+    const out: PrintedEvent[] = [];
+    for (let before: string | undefined; out.length < n; ) {
+      const page = await this.page({ order: 'desc', limit: String(Math.min(1000, n - out.length)), ...(before ? { before } : {}) });
+      out.push(...page.events);
+      if (!page.next) break;
+      before = page.next;
+    }
+    return out.reverse();
+  }
+
+  /** The sequence of the newest event the server holds, whatever the filters; "0" when none. */
+  async latest(): Promise<string> {
+    return (await this.page({ order: 'desc', limit: '1' }, false)).events[0]?.sequence ?? '0';
+  }
+
+  /** Follows `GET /v1/stream` after `after`, reconnecting after drops; never returns. */
+  async follow(after: string, onEvent: (json: string) => void): Promise<never> {
+    let lastId = after;
+    for (;;) {
+      try {
+        const res = await fetch(`${this.base}/v1/stream?${this.filters}`, { headers: { ...this.headers, accept: 'text/event-stream', 'last-event-id': lastId } });
+        if (res.status === 401) throw new SwitchboardError('SB_ERR_AUTH_REQUIRED', 'the server refused the API token');
+        if (res.status === 400) throw new SwitchboardError('SB_ERR_QUERY_INVALID', `GET /v1/stream answered 400: ${await res.text()}`);
+        if (!res.ok || !res.body) throw new Error(`GET /v1/stream answered ${res.status}`);
+        const parser = createParser({
+          onEvent: (msg) => {
+            if (msg.id) lastId = msg.id;
+            onEvent(msg.data);
+          },
+        });
+        const decoder = new TextDecoder();
+        for await (const chunk of res.body) parser.feed(decoder.decode(chunk as Uint8Array, { stream: true }));
+      } catch (err) {
+        if (err instanceof SwitchboardError) throw err;
+        process.stderr.write(`switchboard: stream interrupted (${err instanceof Error ? err.message : String(err)}); reconnecting\n`);
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
+/**
+ * Without `--follow`: every matching event (after `--after`), or with `--limit N` the last N (the
+ * first N after `--after`). With `--follow`: the last `--limit` (20) matching events, then new ones
+ * as they are committed; `--no-history` only new ones; `--after SEQ` everything after SEQ and on.
+ * History and stream meet at one sequence, so nothing is missed or printed twice.
+ */
 async function events(opts: EventsOptions): Promise<void> {
-  const token = tokenFor(opts);
-  const base = opts.url.replace(/\/$/, '');
-  const headers = { authorization: `Bearer ${token}` };
-  const params = new URLSearchParams();
-  if (opts.type) params.set('type', opts.type);
+  if (opts.follow && opts.after !== undefined && (!opts.history || opts.limit !== undefined)) {
+    throw new SwitchboardError('SB_ERR_QUERY_INVALID', `--after prints everything after that sequence, then follows: it does not go with ${opts.history ? '--limit' : '--no-history'}`);
+  }
+  const api = new EventsApi(opts);
+  const print = (e: PrintedEvent) => printEvent(JSON.stringify(e), opts.json);
 
   if (!opts.follow) {
-    let after = opts.after ?? '0';
-    for (;;) {
-      const p = new URLSearchParams(params);
-      p.set('after', after);
-      p.set('limit', '1000');
-      const res = await fetch(`${base}/v1/events?${p}`, { headers });
-      if (!res.ok) throw new SwitchboardError('SB_ERR_INTERNAL', `GET /v1/events answered ${res.status}: ${await res.text()}`);
-      const page = (await res.json()) as { events: unknown[]; next: string | null };
-      for (const e of page.events) printEvent(JSON.stringify(e), opts.json);
-      if (!page.next) return;
-      after = page.next;
-    }
+    if (opts.after === undefined && opts.limit !== undefined) for (const e of await api.last(opts.limit)) print(e);
+    else for await (const e of api.forward(opts.after ?? '0', opts.limit)) print(e);
+    return;
   }
 
-  let lastId = opts.after;
-  for (;;) {
-    try {
-      const res = await fetch(`${base}/v1/stream?${params}`, { headers: { ...headers, accept: 'text/event-stream', ...(lastId ? { 'last-event-id': lastId } : {}) } });
-      if (res.status === 401) throw new SwitchboardError('SB_ERR_AUTH_REQUIRED', 'the server refused the API token');
-      if (!res.ok || !res.body) throw new Error(`GET /v1/stream answered ${res.status}`);
-      const parser = createParser({
-        onEvent: (msg) => {
-          if (msg.id) lastId = msg.id;
-          printEvent(msg.data, opts.json);
-        },
-      });
-      const decoder = new TextDecoder();
-      for await (const chunk of res.body) parser.feed(decoder.decode(chunk as Uint8Array, { stream: true }));
-    } catch (err) {
-      if (err instanceof SwitchboardError) throw err;
-      process.stderr.write(`switchboard: stream interrupted (${err instanceof Error ? err.message : String(err)}); reconnecting\n`);
-    }
-    await new Promise((r) => setTimeout(r, 1000));
+  let start = opts.after;
+  if (start === undefined) {
+    // Read before the history: every event up to it is committed, so a matching one is either
+    // in the history or after the point the stream starts from.
+    const latest = await api.latest();
+    const recent = opts.history ? await api.last(opts.limit ?? FOLLOW_HISTORY) : [];
+    for (const e of recent) print(e);
+    const newest = recent[recent.length - 1]?.sequence;
+    start = newest !== undefined && BigInt(newest) > BigInt(latest) ? newest : latest;
   }
+  process.stderr.write(`switchboard: following events after sequence ${BigInt(start)} (Ctrl-C to stop)\n`);
+  await api.follow(start, (json) => printEvent(json, opts.json));
 }
 
 const program = new Command('switchboard')
@@ -260,12 +372,31 @@ configOptions(program.command('rebuild').description('recompute every projection
   rebuild(opts).catch(fail),
 );
 
+configOptions(
+  program
+    .command('config')
+    .description('configuration tools')
+    .command('check')
+    .description('validate the config and print it as it takes effect (defaults filled in, secrets masked); exit 0 when valid, 1 listing every problem'),
+).action((opts: ConfigOptions) => {
+  try {
+    configCheck(opts);
+  } catch (err) {
+    fail(err);
+  }
+});
+
 program
   .command('events')
-  .description('print events from a running server')
-  .option('-f, --follow', 'keep printing new events as they arrive')
+  .description('print events from a running server (GET /v1/events, and /v1/stream with --follow)')
+  .option('-f, --follow', `keep printing new events as they arrive, after the last ${FOLLOW_HISTORY} (--limit) matching ones`)
+  .option('--no-history', 'with --follow: only events committed from now on')
   .option('-t, --type <pattern>', 'type pattern, e.g. "call.*" or "call.ended,message.*"')
-  .option('--after <sequence>', 'start after this sequence')
+  .addOption(new Option('--platform <platform>', 'only events of this platform').choices(PLATFORMS))
+  .option('--subject <subject>', 'only events of this subject, e.g. "call/C1", or a prefix ending in * ("conversation/*")')
+  .option('--connector <id>', 'only events of this connector')
+  .addOption(new Option('-n, --limit <n>', `how many: the last N matching events (the first N after --after); default all, with --follow ${FOLLOW_HISTORY}`).argParser(parsePositive))
+  .addOption(new Option('--after <sequence>', 'start after this sequence (with --follow: print everything after it, then follow)').argParser(parseSequence))
   .addOption(new Option('--url <url>', 'server address').default('http://127.0.0.1:8080').env('SWITCHBOARD_URL'))
   .option('--token <token>', 'API token (default: SWITCHBOARD_API_TOKEN, then DATA/api-token)')
   .addOption(new Option('-d, --data <dir>', 'data folder holding api-token').env('SWITCHBOARD_DATA'))
@@ -274,15 +405,16 @@ program
 
 program
   .command('simulate')
-  .description('run a platform simulator: serve its native API with a scenario queued, or deliver it to --target')
+  .description('run a platform simulator: serve its native API with a scenario queued, or deliver it to --target; exits 1 when the target refused any delivery')
   .argument('<platform>', 'greenapi, twin, connect1c, widget, threads')
   .argument('[scenario]', 'scenario name (omit or --list to list them)')
-  .option('--target <url>', 'deliver as webhooks to this URL, e.g. http://127.0.0.1:8080/ingest/greenapi')
-  .option('--token <token>', 'token sent as Authorization: Bearer <token> with --target')
+  .option('--target <url>', 'deliver to this URL as the platform (greenapi webhooks) or its relay (widget, threads, connect1c) would, e.g. http://127.0.0.1:8080/ingest/greenapi; not for twin, which Switchboard connects to')
+  .option('--token <token>', 'token sent as Authorization: Bearer <token> with --target (the connector\'s ingestToken)')
   .addOption(new Option('--port <port>', 'port of the simulated API').argParser(parsePort).default(7080))
   .option('--instance <id>', 'simulated idInstance', '1101000001')
   .option('--api-token <token>', 'simulated apiTokenInstance', 'sim-api-token')
-  .addOption(new Option('--retry-delay <ms>', 'webhook retry delay (GREEN-API: 60000)').argParser(parsePositive).default(60_000))
+  .addOption(new Option('--retry-delay <ms>', 'greenapi --target: wait before a webhook is sent again after a 5xx or no answer (GREEN-API: 60000)').argParser(parsePositive).default(60_000))
+  .addOption(new Option('--give-up-after <ms>', 'greenapi --target: a webhook still refused this long after it was first sent counts as refused (GREEN-API: 24 h)').argParser(parsePositive).default(86_400_000))
   .option('--pipe <path>', 'connect1c: socket path to listen on (default: a temporary path)')
   .addOption(new Option('--form <form>', 'widget: web postMessage messages or mobile SDK codes').choices(['web', 'mobile']).default('web'))
   .option('--list', 'list the scenarios')

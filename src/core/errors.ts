@@ -10,17 +10,23 @@ export const ERROR_CODES = {
   SB_ERR_CONFIG_READ: { status: 500, summary: 'The configuration file could not be read or parsed as YAML/JSON.' },
   SB_ERR_AUTH_REQUIRED: { status: 401, summary: 'Missing or wrong credentials. The answer carries no detail on purpose.' },
   SB_ERR_INGEST_UNKNOWN_CONNECTOR: { status: 404, summary: 'No connector with this id is configured for ingest.' },
-  SB_ERR_INGEST_MALFORMED: { status: 400, summary: 'The body could not be parsed (bad JSON, NDJSON line or XML); it is kept in the quarantine.' },
+  SB_ERR_INGEST_MALFORMED: { status: 400, summary: 'The body could not be decoded or parsed (bytes invalid in its charset, bad JSON, NDJSON line or XML); it is kept in the quarantine.' },
   SB_ERR_INGEST_INVALID_PAYLOAD: { status: 400, summary: 'A payload parsed but is not a valid native event of the platform; it is kept in the quarantine.' },
-  SB_ERR_INGEST_EMPTY: { status: 400, summary: 'The body holds no payload.' },
+  SB_ERR_INGEST_LIMIT: { status: 400, summary: 'A payload is over server.limits (nesting depth, keys and elements); it is kept in the quarantine.' },
+  SB_ERR_INGEST_EMPTY: { status: 400, summary: 'The body holds no payload (empty, `[]`, only blank NDJSON lines); not kept in the quarantine.' },
   SB_ERR_INGEST_TOO_LARGE: { status: 413, summary: 'The body is over the configured size limit (server.bodyLimit).' },
   SB_ERR_INGEST_CONTENT_TYPE: { status: 415, summary: 'The content type is not one the connector accepts.' },
-  SB_ERR_OVERLOADED: { status: 503, summary: 'The commit queue is full; retry after the number of seconds in Retry-After.' },
+  SB_ERR_OVERLOADED: { status: 503, summary: 'The commit queue or the bytes in flight are full; retry after the number of seconds in Retry-After.' },
   SB_ERR_RATE_LIMITED: { status: 429, summary: 'Too many requests; retry after the number of seconds in Retry-After.' },
   SB_ERR_NOT_FOUND: { status: 404, summary: 'No such resource (event, route).' },
   SB_ERR_QUERY_INVALID: { status: 400, summary: 'A query parameter is invalid; the message names it.' },
+  SB_ERR_REQUEST_INVALID: { status: 400, summary: 'The request could not be read (a malformed path, a /v1 body that is not valid JSON, …); the message names the problem.' },
+  SB_ERR_REQUEST_TOO_LARGE: { status: 413, summary: 'A /v1 request body is over the configured size limit (server.bodyLimit).' },
+  SB_ERR_REQUEST_CONTENT_TYPE: { status: 415, summary: 'The content type of a /v1 request body is not one the route takes.' },
   SB_ERR_EVENT_INVALID: { status: 500, summary: 'A normalizer built an event that does not match its schema (a bug in the normalizer).' },
-  SB_ERR_STORE: { status: 500, summary: 'The store failed (disk full, database unreachable, …).' },
+  SB_ERR_STORE: { status: 500, summary: 'The store failed (I/O error, read-only or damaged file, …), or could not take what one request carried; nothing of that request was acknowledged.' },
+  SB_ERR_STORE_BUSY: { status: 503, summary: 'The database stayed locked by another connection or process longer than a commit waits; retry after the number of seconds in Retry-After.' },
+  SB_ERR_STORE_FULL: { status: 503, summary: 'The disk (or the database size limit) is full; nothing was acknowledged; retry after the number of seconds in Retry-After.' },
   SB_ERR_STORE_CLOSED: { status: 503, summary: 'The store is closed: the server is shutting down.' },
   SB_ERR_CONNECTOR_RETRYABLE: { status: 503, summary: 'A connector hit a transient error; the runtime backs off and retries.' },
   SB_ERR_CONNECTOR_AUTH: { status: 502, summary: 'A connector was refused by its platform (bad credentials).' },
@@ -74,7 +80,7 @@ function formatConfigIssues(issues: readonly ConfigIssue[]): string {
 
 /** A native payload or a built event that does not match its schema. */
 export class ValidationError extends SwitchboardError {
-  constructor(code: 'SB_ERR_INGEST_MALFORMED' | 'SB_ERR_INGEST_INVALID_PAYLOAD' | 'SB_ERR_EVENT_INVALID' | 'SB_ERR_QUERY_INVALID', message: string, options?: { cause?: unknown; detail?: Record<string, unknown> }) {
+  constructor(code: 'SB_ERR_INGEST_MALFORMED' | 'SB_ERR_INGEST_INVALID_PAYLOAD' | 'SB_ERR_INGEST_LIMIT' | 'SB_ERR_EVENT_INVALID' | 'SB_ERR_QUERY_INVALID', message: string, options?: { cause?: unknown; detail?: Record<string, unknown> }) {
     super(code, message, options);
   }
 }
@@ -92,10 +98,33 @@ export class RetryableError extends SwitchboardError {
   }
 }
 
+/**
+ * What made a store operation fail. `busy`, `full`, `io` and `closed` are store-wide: no commit
+ * can go through until they pass. `batch` is about what one commit carried (a constraint, a
+ * value the store cannot take): other commits are not affected.
+ */
+export type StoreFailureKind = 'busy' | 'full' | 'io' | 'closed' | 'batch';
+
+const STORE_CODES = { busy: 'SB_ERR_STORE_BUSY', full: 'SB_ERR_STORE_FULL', io: 'SB_ERR_STORE', closed: 'SB_ERR_STORE_CLOSED', batch: 'SB_ERR_STORE' } as const satisfies Record<StoreFailureKind, ErrorCode>;
+
+/** Suggested wait before a retry, by kind (seconds). */
+const STORE_RETRY_AFTER_SEC: Record<StoreFailureKind, number | undefined> = { busy: 1, full: 10, io: undefined, closed: 1, batch: undefined };
+
 /** The store failed or is closed. */
 export class StoreError extends SwitchboardError {
-  constructor(message: string, options?: { cause?: unknown; closed?: boolean }) {
-    super(options?.closed ? 'SB_ERR_STORE_CLOSED' : 'SB_ERR_STORE', message, options?.cause === undefined ? undefined : { cause: options.cause });
+  readonly kind: StoreFailureKind;
+  /** Suggested wait before a retry (`Retry-After`), for the kinds that pass. */
+  readonly retryAfterSec: number | undefined;
+  constructor(message: string, options?: { cause?: unknown; closed?: boolean; kind?: StoreFailureKind; retryAfterSec?: number }) {
+    const kind = options?.kind ?? (options?.closed ? 'closed' : 'io');
+    super(STORE_CODES[kind], message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.kind = kind;
+    this.retryAfterSec = options?.retryAfterSec ?? STORE_RETRY_AFTER_SEC[kind];
+  }
+
+  /** True when no commit can go through until the condition passes (not a problem of one commit's data). */
+  get storeWide(): boolean {
+    return this.kind !== 'batch';
   }
 }
 

@@ -10,10 +10,12 @@ export { PLATFORMS, isPlatform, createEvent, validateEvent, eventId, sourceOf, h
 export type { Platform, SwitchboardEvent, AnyEvent, EventInit } from './event.js';
 export { collector, unmapped, invalidPayload, isRecord, payloadHash, refuseDeepNesting, nestedDeeperThan, MAX_PAYLOAD_DEPTH } from './normalizer.js';
 export type { Normalizer, NormalizeContext, DataWithoutNative } from './normalizer.js';
+export { DEFAULT_PAYLOAD_LIMITS, payloadLimitBreach, parseJsonWithin } from './limits.js';
+export type { PayloadLimits, LimitBreach } from './limits.js';
 export { compileTypePattern } from './pattern.js';
 export type { TypePattern, TypesMatching, TypesOfFilter } from './pattern.js';
 export { ERROR_CODES, SwitchboardError, ConfigError, ValidationError, RetryableError, StoreError, OverloadedError } from './errors.js';
-export type { ErrorCode, ConfigIssue } from './errors.js';
+export type { ErrorCode, ConfigIssue, StoreFailureKind } from './errors.js';
 export { describeIssues, toConfigIssues, formatPath, describeValue, abbreviate } from './issues.js';
 export { canonicalOrder } from './order.js';
 export type { OrderedEventLike } from './order.js';

@@ -13,6 +13,12 @@ export interface NormalizeContext {
   readonly receivedAt: string;
   /** The connector's validated settings, for normalizers that need them (time zone, locale). */
   readonly settings?: Readonly<Record<string, unknown>>;
+  /**
+   * Parses JSON a payload carries as a string (a Threads `SURVEY` text); `where` names it in
+   * errors. The server's holds the value to the payload limits (`parseJsonWithin`, throwing
+   * `SB_ERR_INGEST_LIMIT`); without one, `JSON.parse`.
+   */
+  readonly parseJson?: (text: string, where: string) => unknown;
 }
 
 /**
@@ -34,8 +40,14 @@ function checkSubjectKey(platform: Platform, subject: string): void {
   if (!key || /[\n\r\u2028\u2029]/.test(key)) invalidPayload(`${platform}: the subject key is empty or not one line: ${describeValue(key)}`);
 }
 
-/** Deepest nesting of objects and arrays a normalizer accepts in a payload (1С-Коннект XML has the same bound). */
-export const MAX_PAYLOAD_DEPTH = 100;
+/**
+ * Deepest nesting of objects and arrays a normalizer accepts in a payload: the most
+ * `server.limits.maxDepth` may be set to. The server refuses deeper payloads before they reach a
+ * normalizer, by its configured limit (`SB_ERR_INGEST_LIMIT`, `limits.ts`); this bound keeps a
+ * normalizer called on its own (the library, the browser module) from overflowing the stack,
+ * which happens some thousands of levels down.
+ */
+export const MAX_PAYLOAD_DEPTH = 1000;
 
 /**
  * True when `value` nests objects and arrays more than `max` levels deep (a cycle counts as too

@@ -1,7 +1,9 @@
 /**
  * In-process fan-out of committed events, in sequence order. Listeners get events only after
- * their commit; the SSE pump uses `waitBeyond` to sleep until something newer than what it sent
- * has been committed, and reads the events themselves from the store.
+ * their commit. The bus also keeps a bounded **window** of the most recent commits, so that every
+ * follower (SSE, `on()`, `events()`) reads live events from memory — each event serialized once,
+ * by the store, not once per subscriber — and only a follower that fell behind the window pages
+ * from the store until it catches up.
  */
 import type { SwitchboardEvent } from '../core/index.js';
 import type { StoredEvent } from './store/types.js';
@@ -13,19 +15,43 @@ export interface Committed {
 
 export type BusListener = (events: readonly Committed[]) => void;
 
+export interface BusOptions {
+  /** Most events kept in the window. */
+  readonly windowEvents?: number;
+  /** Most bytes of event JSON kept in the window. */
+  readonly windowBytes?: number;
+}
+
+export const DEFAULT_BUS_OPTIONS: Required<BusOptions> = { windowEvents: 20_000, windowBytes: 32 * 1024 * 1024 };
+
 export class EventBus {
   private readonly listeners = new Set<BusListener>();
   private waiters: (() => void)[] = [];
   private latest = 0;
+  /** Recent commits in sequence order: `window[head..]` is live, the prefix is evicted. */
+  private window: Committed[] = [];
+  private head = 0;
+  private bytes = 0;
+  /** Every committed event with a greater sequence is in the window. */
+  private floor = 0;
+  private readonly limits: Required<BusOptions>;
+
+  constructor(options: BusOptions = {}) {
+    this.limits = { ...DEFAULT_BUS_OPTIONS, ...options };
+  }
 
   /** The greatest sequence published so far. */
   get latestSequence(): number {
     return this.latest;
   }
 
-  /** Sets the starting point (the store's latest sequence at start). */
+  /** Sets the starting point (the store's latest sequence at start); empties the window. */
   reset(latest: number): void {
     this.latest = latest;
+    this.floor = latest;
+    this.window = [];
+    this.head = 0;
+    this.bytes = 0;
   }
 
   subscribe(listener: BusListener): () => void {
@@ -35,8 +61,12 @@ export class EventBus {
 
   publish(events: readonly Committed[]): void {
     if (events.length === 0) return;
-    const last = events[events.length - 1];
-    if (last) this.latest = Math.max(this.latest, last.stored.seq);
+    for (const c of events) {
+      this.window.push(c);
+      this.bytes += c.stored.json.length;
+      this.latest = Math.max(this.latest, c.stored.seq);
+    }
+    this.evict();
     for (const l of this.listeners) {
       try {
         l(events);
@@ -47,6 +77,44 @@ export class EventBus {
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) w();
+  }
+
+  private evict(): void {
+    const { windowEvents, windowBytes } = this.limits;
+    while (this.window.length - this.head > windowEvents || (this.bytes > windowBytes && this.window.length - this.head > 1)) {
+      const old = this.window[this.head] as Committed;
+      this.bytes -= old.stored.json.length;
+      this.floor = old.stored.seq;
+      this.head++;
+    }
+    // Compact the array once the evicted prefix is as long as what is kept.
+    if (this.head > 1024 && this.head * 2 > this.window.length) {
+      this.window = this.window.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  /**
+   * The committed events after `after`, at most `max`, from memory; `undefined` when the window
+   * no longer holds all of them (the caller reads the store instead). An empty list means
+   * nothing newer than `after` has been committed.
+   */
+  readAfter(after: number, max: number): readonly Committed[] | undefined {
+    if (after < this.floor) return undefined;
+    // Binary search for the first event with a greater sequence.
+    let lo = this.head;
+    let hi = this.window.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.window[mid] as Committed).stored.seq <= after) lo = mid + 1;
+      else hi = mid;
+    }
+    return this.window.slice(lo, lo + max);
+  }
+
+  /** Events and bytes held in the window (metrics, tests). */
+  get windowSize(): { events: number; bytes: number; floor: number } {
+    return { events: this.window.length - this.head, bytes: this.bytes, floor: this.floor };
   }
 
   /** Resolves once an event with a sequence greater than `seq` is published, or on abort. */

@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as z from 'zod/mini';
 import { parseDocument } from 'yaml';
-import { ConfigError, describeValue, isRecord, toConfigIssues, type ConfigIssue, type Platform } from '../core/index.js';
+import { ConfigError, DEFAULT_PAYLOAD_LIMITS, describeValue, isRecord, toConfigIssues, type ConfigIssue, type Platform } from '../core/index.js';
+import { maskSecrets } from '../core/secrets.js';
 import { CONNECTORS, connectorFor } from '../connectors/registry.js';
 import { checkDeliveryConfig, deliveryRootKeys, type DeliveryConfig, type NatsConfig, type SubscriptionConfig } from './delivery/config.js';
 
@@ -21,6 +22,20 @@ const serverSchema = z.strictObject({
   maxPendingEvents: z._default(z.int().check(z.gte(1)), 50_000),
   /** Most events committed in one transaction. */
   maxBatchEvents: z._default(z.int().check(z.gte(1)), 2_000),
+  /** Bytes of ingest bodies being read or waiting for their commit beyond which ingest answers 503 with Retry-After. */
+  maxBytesInFlight: z._default(z.int().check(z.gte(1024)), 64 * 1024 * 1024),
+  /** The shape of one native payload, checked when it is parsed (over them: 400 SB_ERR_INGEST_LIMIT). */
+  limits: z.prefault(
+    z.strictObject({
+      /** Deepest nesting of objects and arrays. */
+      maxDepth: z._default(z.int().check(z.gte(1), z.lte(1000)), DEFAULT_PAYLOAD_LIMITS.maxDepth),
+      /** Most object keys plus array elements, counted through every level. */
+      maxKeys: z._default(z.int().check(z.gte(1)), DEFAULT_PAYLOAD_LIMITS.maxKeys),
+    }),
+    {},
+  ),
+  /** Most milliseconds to receive a whole request, headers and body: a slower (or silent) client is answered 408 and disconnected. */
+  requestTimeout: z._default(z.int().check(z.gte(100)), 30_000),
 });
 
 const storeSchema = z.strictObject({
@@ -129,7 +144,8 @@ function coercePort(value: unknown): unknown {
 
 /**
  * Validates a config object (already parsed from YAML/JSON, or given to `createSwitchboard`).
- * Throws `ConfigError` listing every problem.
+ * Throws `ConfigError` listing every problem: each section, each connector and each
+ * cross-key rule is checked even when others have errors, so one run reports them all.
  */
 export function resolveConfig(input: unknown, options: ResolveOptions = {}): SwitchboardConfig {
   const env = options.env ?? process.env;
@@ -143,57 +159,116 @@ export function resolveConfig(input: unknown, options: ResolveOptions = {}): Swi
   const parsed = rootSchema.safeParse(substituted);
   if (!parsed.success) issues.push(...toConfigIssues(parsed.error.issues, substituted));
 
-  // Connectors are checked even when the rest has errors, so that every problem is reported at once.
+  // The rules across keys look at the raw values, so that they run even when a section has errors.
   const connectors = Array.isArray(substituted.connectors) ? resolveConnectors(substituted.connectors, issues) : undefined;
-
-  if (parsed.success && parsed.data.store.sqlite && parsed.data.store.postgres) {
-    issues.push({ path: 'store', expected: 'one of sqlite or postgres', found: 'both' });
-  }
-  if (parsed.success && parsed.data.store.postgres) {
+  const store = isRecord(substituted.store) ? substituted.store : {};
+  if (store.sqlite !== undefined && store.postgres !== undefined) issues.push({ path: 'store', expected: 'one of sqlite or postgres', found: 'both' });
+  if (typeof store.postgres === 'string') {
     issues.push({ path: 'store.postgres', expected: 'store.sqlite (the PostgreSQL store is not available in this version)', found: 'a postgres URL' });
   }
-  if (parsed.success) checkDeliveryConfig(parsed.data.subscriptions, parsed.data.delivery, issues);
+  checkDeliveryConfig(substituted.subscriptions, substituted.delivery, issues);
+  const port = portOverride(options.port, env.SWITCHBOARD_PORT, issues);
   if (issues.length > 0 || !parsed.success) throw new ConfigError(issues);
 
   const dataDir = resolve(options.dataDir ?? (typeof dataDirInput === 'string' ? dataDirInput : undefined) ?? env.SWITCHBOARD_DATA ?? './data');
-  const server = { ...parsed.data.server };
-  const envPort = env.SWITCHBOARD_PORT;
-  if (options.port !== undefined) server.port = options.port;
-  else if (envPort) {
-    if (!/^\d{1,5}$/.test(envPort) || Number(envPort) > 65535) throw new ConfigError([{ path: 'SWITCHBOARD_PORT', expected: 'a port number 0..65535', found: describeValue(envPort) }]);
-    server.port = Number(envPort);
-  }
+  const server = { ...parsed.data.server, ...(port === undefined ? {} : { port }) };
   if (server.apiToken === undefined && env.SWITCHBOARD_API_TOKEN) server.apiToken = env.SWITCHBOARD_API_TOKEN;
-  const store = { ...parsed.data.store, sqlite: parsed.data.store.sqlite ?? join(dataDir, 'switchboard.db') };
-  return { server, store, log: parsed.data.log, connectors, dataDir, subscriptions: parsed.data.subscriptions, delivery: parsed.data.delivery, nats: parsed.data.nats };
+  return {
+    server,
+    store: { ...parsed.data.store, sqlite: parsed.data.store.sqlite ?? join(dataDir, 'switchboard.db') },
+    log: parsed.data.log,
+    connectors,
+    dataDir,
+    subscriptions: parsed.data.subscriptions,
+    delivery: parsed.data.delivery,
+    nats: parsed.data.nats,
+  };
 }
 
-function resolveConnectors(entries: readonly unknown[], issues: ConfigIssue[]): ConnectorConfig[] {
+/** `--port` wins over `SWITCHBOARD_PORT`, which wins over the file. */
+function portOverride(cli: number | undefined, envPort: string | undefined, issues: ConfigIssue[]): number | undefined {
+  if (cli !== undefined) return cli;
+  if (!envPort) return undefined;
+  if (/^\d{1,5}$/.test(envPort) && Number(envPort) <= 65535) return Number(envPort);
+  issues.push({ path: 'SWITCHBOARD_PORT', expected: 'a port number 0..65535', found: describeValue(envPort) });
+  return undefined;
+}
+
+const COMMON_KEYS = ['id', 'platform', 'ingestToken', 'callRecords', 'language', 'corsOrigins'] as const;
+
+/**
+ * Checks every entry completely: its common keys, its id against the others and its platform's
+ * own keys, each even when another of them is wrong. Returns the entries only when all are valid.
+ */
+function resolveConnectors(entries: readonly unknown[], issues: ConfigIssue[]): ConnectorConfig[] | undefined {
   const out: ConnectorConfig[] = [];
   const seen = new Set<string>();
   entries.forEach((entry, i) => {
     const at = `connectors[${i}]`;
-    const common = commonConnectorSchema.safeParse(entry);
-    if (!common.success) {
-      issues.push(...toConfigIssues(common.error.issues, entry, at));
+    if (!isRecord(entry)) {
+      issues.push({ path: at, expected: 'an object with id and platform', found: describeValue(entry) });
       return;
     }
-    const { id, platform, ingestToken, callRecords, language, corsOrigins, ...settings } = common.data;
-    if (seen.has(id)) issues.push({ path: `${at}.id`, expected: 'an id no other connector has', found: `a second "${id}"` });
-    seen.add(id);
-    const def = connectorFor(platform);
+    const common: Record<string, unknown> = {};
+    const settings: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(entry)) ((COMMON_KEYS as readonly string[]).includes(k) ? common : settings)[k] = v;
+    const c = commonConnectorSchema.safeParse(common);
+    if (!c.success) issues.push(...toConfigIssues(c.error.issues, common, at));
+    if (typeof entry.id === 'string') {
+      if (seen.has(entry.id)) issues.push({ path: `${at}.id`, expected: 'an id no other connector has', found: `a second "${entry.id}"` });
+      seen.add(entry.id);
+    }
+    const def = typeof entry.platform === 'string' ? connectorFor(entry.platform) : undefined;
     if (!def) {
-      issues.push({ path: `${at}.platform`, expected: `one of ${CONNECTORS.map((c) => `"${c.platform}"`).join(', ')}`, found: describeValue(platform) });
+      if (typeof entry.platform === 'string') issues.push({ path: `${at}.platform`, expected: platformExpected(entry.platform), found: describeValue(entry.platform) });
       return;
     }
     const s = def.settings.safeParse(settings);
-    if (!s.success) {
-      issues.push(...toConfigIssues(s.error.issues, settings, at));
-      return;
-    }
+    if (!s.success) issues.push(...toConfigIssues(s.error.issues, settings, at));
+    if (!c.success || !s.success) return;
+    const { id, ingestToken, callRecords, language, corsOrigins } = c.data;
     out.push({ id, platform: def.platform, ingestToken, callRecords: callRecords ?? 'all', language: language ?? 'ru', corsOrigins: corsOrigins ?? [], settings: s.data });
   });
-  return out;
+  return out.length === entries.length ? out : undefined;
+}
+
+/** `one of "greenapi", …`, with the nearest name when the given one looks like a typo of it. */
+function platformExpected(given: string): string {
+  const names = CONNECTORS.map((c) => c.platform);
+  const list = `one of ${names.map((n) => `"${n}"`).join(', ')}`;
+  const near = names.map((n) => ({ n, d: editDistance(given.toLowerCase(), n) })).sort((a, b) => a.d - b.d)[0];
+  return near && near.d <= Math.max(2, Math.floor(near.n.length / 3)) ? `${list} (did you mean "${near.n}"?)` : list;
+}
+
+/** Levenshtein distance. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min((prev[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length] ?? 0;
+}
+
+/**
+ * The connectors a config runs: its own, or with none configured the embedded default, one
+ * ingest connector per platform that takes pushed payloads, named after the platform, with the
+ * API token as its ingest token.
+ */
+export function connectorsOf(config: SwitchboardConfig, apiToken: string | undefined): readonly ConnectorConfig[] {
+  return config.connectors ?? CONNECTORS.filter((c) => c.ingest).map((c) => ({ id: c.platform, platform: c.platform, ingestToken: apiToken, callRecords: 'all', language: 'ru', corsOrigins: [], settings: {} }));
+}
+
+/**
+ * The configuration as it takes effect, in the config file's shape: defaults filled in (with no
+ * connectors configured, the embedded default ones), durations in milliseconds, every secret
+ * masked. What `switchboard config check` prints.
+ */
+export function effectiveConfig(config: SwitchboardConfig): Record<string, unknown> {
+  const connectors = connectorsOf(config, config.server.apiToken).map(({ settings, ...common }) => ({ ...common, ...settings }));
+  const { server, store, log, dataDir, subscriptions, delivery, nats } = config;
+  return maskSecrets({ server, store, log, dataDir, connectors, subscriptions, delivery, ...(nats ? { nats } : {}) }) as Record<string, unknown>;
 }
 
 /** Reads a YAML or JSON file and resolves it. Parse errors name the line and column. */
@@ -205,10 +280,12 @@ export function loadConfigFile(file: string, options: ResolveOptions = {}): Swit
     throw new ConfigError([{ path: '', expected: `a readable config file at ${file}`, found: (err as NodeJS.ErrnoException).code ?? String(err) }], 'SB_ERR_CONFIG_READ');
   }
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  const first = doc.errors[0];
-  if (first) {
-    const pos = first.linePos?.[0];
-    throw new ConfigError([{ path: pos ? `${file}:${pos.line}:${pos.col}` : file, expected: 'valid YAML or JSON', found: first.message.split('\n')[0] ?? first.message }], 'SB_ERR_CONFIG_READ');
+  if (doc.errors.length > 0) {
+    const issues = doc.errors.map((e) => {
+      const pos = e.linePos?.[0];
+      return { path: pos ? `${file}:${pos.line}:${pos.col}` : file, expected: 'valid YAML or JSON', found: e.message.split('\n')[0] ?? e.message };
+    });
+    throw new ConfigError(issues, 'SB_ERR_CONFIG_READ');
   }
   return resolveConfig(doc.toJS() as unknown, options);
 }

@@ -1,7 +1,8 @@
 /**
- * Server features beside the pipeline (projections, delivery): each adds work to the commit
- * transaction through a store hook, its own routes under the authenticated `/v1` scope, and
- * background work started and stopped with the server. One line each in `features.ts`.
+ * Server features beside the pipeline (projections, delivery): each speaks the store's async
+ * contract (what the commit transaction writes for it is the backend's job), adds its own routes
+ * under the authenticated `/v1` scope, and background work started and stopped with the server.
+ * One line each in `features.ts`.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -10,7 +11,7 @@ import type { EventBus } from './bus.js';
 import type { ConnectorConfig, SwitchboardConfig } from './config.js';
 import type { Metrics } from './metrics.js';
 import type { GroupCommitter } from './pipeline.js';
-import type { SqliteStore } from './store/sqlite.js';
+import type { Store } from './store/types.js';
 
 /** The Fastify scope `/v1` routes are registered in (the API token is already checked there). */
 export type V1Scope = FastifyInstance;
@@ -21,8 +22,8 @@ export interface FeatureConnector extends ConnectorConfig {
 
 export interface FeatureContext {
   readonly config: SwitchboardConfig;
-  /** Not open yet when the feature is created: add hooks now, query after `start()`. */
-  readonly store: SqliteStore;
+  /** The backend; not open yet when the feature is created: query it after `start()`. */
+  readonly store: Store;
   readonly bus: EventBus;
   readonly committer: GroupCommitter;
   readonly metrics: Metrics;

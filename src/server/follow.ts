@@ -1,8 +1,8 @@
 /**
  * Reads stored events after a sequence and then follows new commits: the one mechanism behind
- * the SSE stream, `on()` handlers and the `events()` iterator. It reads from the store in pages
- * and sleeps on the bus between commits, so a slow reader costs no memory and never sees a gap
- * or a repeat.
+ * the SSE stream, `on()` handlers and the `events()` iterator. Recent events come from the bus's
+ * window in memory, older ones from the store in pages; it sleeps on the bus between commits, so
+ * a slow reader costs no memory and never sees a gap or a repeat.
  */
 import { compileTypePattern } from '../core/index.js';
 import type { EventBus } from './bus.js';
@@ -37,6 +37,12 @@ export function matcher(filter: FollowFilter): (e: { type: string; platform: str
     (filter.subject === undefined || (filter.subject.endsWith('*') ? e.subject.startsWith(filter.subject.slice(0, -1)) : e.subject === filter.subject));
 }
 
+/**
+ * The stored events after `after` that match `filter`, then — unless `follow: false` — every
+ * new one as it is committed. Live events come from the bus's window in memory (the same objects
+ * for every follower); a follower behind the window pages from the store until it catches up. The
+ * follower holds only its position, so one that does not read costs nothing and slows no one.
+ */
 export async function* follow(
   store: Store,
   bus: EventBus,
@@ -45,17 +51,28 @@ export async function* follow(
   options: { signal?: AbortSignal; follow?: boolean; pageSize?: number } = {},
 ): AsyncGenerator<StoredEvent> {
   const pageSize = options.pageSize ?? 500;
+  const matches = matcher(filter);
   let scanned = after;
   while (!options.signal?.aborted) {
-    // Everything committed up to `head` is visible to the query below.
+    // Everything committed up to `head` is visible to the reads below.
     const head = bus.latestSequence;
-    const page = await store.queryEvents(toQuery(filter, scanned, pageSize));
-    for (const e of page) {
-      if (options.signal?.aborted) return;
-      scanned = e.seq;
-      yield e;
+    const recent = bus.readAfter(scanned, pageSize);
+    if (recent) {
+      for (const c of recent) {
+        if (options.signal?.aborted) return;
+        scanned = c.stored.seq;
+        if (matches(c.event)) yield c.stored;
+      }
+      if (recent.length === pageSize) continue;
+    } else {
+      const page = await store.queryEvents(toQuery(filter, scanned, pageSize));
+      for (const e of page) {
+        if (options.signal?.aborted) return;
+        scanned = e.seq;
+        yield e;
+      }
+      if (page.length === pageSize) continue;
     }
-    if (page.length === pageSize) continue;
     scanned = Math.max(scanned, head);
     if (options.follow === false) return;
     await bus.waitBeyond(scanned, options.signal);

@@ -38,7 +38,22 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['connector', 'reason'] as const,
       registers,
     }),
-    overloads: new Counter({ name: 'switchboard_overload_rejections_total', help: 'Ingest calls refused with 503 because the commit queue was full.', registers }),
+    overloads: new Counter({
+      name: 'switchboard_overload_rejections_total',
+      help: 'Ingest calls refused with 503 because the commit queue (server.maxPendingEvents) or the bytes in flight (server.maxBytesInFlight) were full.',
+      registers,
+    }),
+    ingestBytesInFlight: new Gauge({
+      name: 'switchboard_ingest_bytes_in_flight',
+      help: 'Bytes of /ingest bodies being read or waiting for their commit; bounded by server.maxBytesInFlight.',
+      registers,
+    }),
+    storeErrors: new Counter({
+      name: 'switchboard_store_errors_total',
+      help: 'Failed commit transactions, by kind: busy (locked by another connection; each retry counts), full (disk or size limit full), io (I/O error, read-only or damaged file), closed, batch (what one request carried; its group is split so that the others commit).',
+      labelNames: ['kind'] as const,
+      registers,
+    }),
     streamClients: new Gauge({ name: 'switchboard_stream_clients', help: 'Open SSE connections on /v1/stream.', registers }),
     connectorUp: new Gauge({
       name: 'switchboard_connector_up',

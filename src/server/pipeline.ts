@@ -4,25 +4,65 @@
  * `GroupCommitter` gathers the batches of concurrent ingest calls and commits them in one
  * transaction (one fsync), then resolves each caller — the caller acks only then — and
  * publishes the newly stored events in sequence order.
+ *
+ * Nothing one caller carries may fail another's events: an event that cannot be written as JSON
+ * is found before it joins a group and goes to the quarantine instead; a group whose transaction
+ * fails for something in its data (not a store-wide condition) is split in halves and committed
+ * again until only the culprit's batch fails. A database locked by another connection is waited
+ * for asynchronously — retries with backoff on timers, never a blocking wait — for a bounded time
+ * before the waiting callers fail with `SB_ERR_STORE_BUSY` (503 + Retry-After).
  */
-import { OverloadedError, SwitchboardError, ValidationError, type NormalizeContext, type SwitchboardEvent } from '../core/index.js';
+import type { Logger } from 'pino';
+import { DEFAULT_PAYLOAD_LIMITS, OverloadedError, StoreError, SwitchboardError, ValidationError, parseJsonWithin, payloadLimitBreach, type NormalizeContext, type PayloadLimits, type SwitchboardEvent } from '../core/index.js';
 import type { ConnectorDefinition, IngestItem } from '../connectors/types.js';
 import type { EventBus, Committed } from './bus.js';
+import { decodeBody, parseContentType } from './decode.js';
+import { dumpUnstorable, prepareBatch, type UnstorableEvent } from './event-json.js';
 import type { Metrics } from './metrics.js';
-import type { CommitBatch, CommitResult, QuarantineInput, Store } from './store/types.js';
+import { StoreFailures } from './store-failures.js';
+import type { CommitBatch, CommitResult, QuarantineInput, Store, StoredEvent } from './store/types.js';
 
 export interface CommitterOptions {
   /** Events waiting for a commit beyond which new work is refused with 503 (backpressure). */
   readonly maxPendingEvents: number;
   /** Most events in one transaction. */
   readonly maxBatchEvents: number;
+  /** How long a group retries a database locked by another connection before its callers fail with 503 (default 5 s). */
+  readonly busyWaitMs?: number;
+  /** Where store failures are logged (at error, rate-limited); none: only counted. */
+  readonly logger?: Logger;
+  /** At most one log line per kind of store failure in this time (default 60 s). */
+  readonly failureLogIntervalMs?: number;
 }
 
+export const DEFAULT_BUSY_WAIT_MS = 5_000;
+/** Backoff between the commit attempts on a locked database: doubles from the first to the last. */
+const BUSY_BACKOFF_MS: readonly [number, number] = [5, 200];
+
 interface Pending {
+  /** The batch as the store gets it (see `prepareBatch`). */
   readonly batch: CommitBatch;
   readonly size: number;
+  /** Events of the batch given that cannot be stored: kept in the quarantine, reported in the result. */
+  readonly unstorable: readonly UnstorableEvent[];
+  /** For each event of `batch`: its position in the batch given, when some were left out. */
+  readonly positions: readonly number[] | undefined;
+  /** Events and quarantine entries of the batch given. */
+  readonly given: { readonly events: number; readonly quarantine: number };
+  /** When it was submitted: a locked database is waited for at most `busyWaitMs` from then. */
+  readonly submittedAt: number;
   readonly resolve: (r: CommitResult) => void;
   readonly reject: (e: unknown) => void;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** A store failure as a StoreError (a store that threw something else is treated as failing on this data). */
+function asStoreError(err: unknown): StoreError {
+  if (err instanceof StoreError) return err;
+  return new StoreError(`commit failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err, kind: 'batch' });
 }
 
 export class GroupCommitter {
@@ -31,13 +71,16 @@ export class GroupCommitter {
   private running = false;
   private closed = false;
   private idle: (() => void)[] = [];
+  private readonly failures: StoreFailures;
 
   constructor(
     private readonly store: Store,
     private readonly bus: EventBus,
     private readonly metrics: Metrics,
     private readonly options: CommitterOptions,
-  ) {}
+  ) {
+    this.failures = new StoreFailures(metrics, options.logger, options.failureLogIntervalMs);
+  }
 
   /** Events accepted but not yet committed. */
   get backlog(): number {
@@ -51,8 +94,10 @@ export class GroupCommitter {
       this.metrics.overloads.inc();
       return Promise.reject(new OverloadedError(`commit queue full (${this.pendingEvents} events pending)`, 1));
     }
+    // Serialized here, per caller: an event that cannot be stored never joins a group.
+    const prepared = prepareBatch(batch);
     return new Promise((resolve, reject) => {
-      this.queue.push({ batch, size, resolve, reject });
+      this.queue.push({ ...prepared, size, given: { events: batch.events.length, quarantine: batch.quarantine.length }, submittedAt: Date.now(), resolve, reject });
       this.pendingEvents += size;
       if (!this.running) {
         this.running = true;
@@ -70,29 +115,7 @@ export class GroupCommitter {
         group.push(p);
         events += p.size;
       }
-      const stop = this.metrics.commitSeconds.startTimer();
-      let results: CommitResult[];
-      try {
-        results = await this.store.commit(group.map((p) => p.batch));
-      } catch (err) {
-        this.pendingEvents -= events;
-        for (const p of group) p.reject(err);
-        continue;
-      } finally {
-        stop();
-      }
-      this.pendingEvents -= events;
-      this.metrics.commitBatchEvents.observe(events);
-      const published: Committed[] = [];
-      group.forEach((p, i) => {
-        const r = results[i] as CommitResult;
-        r.stored.forEach((s, j) => {
-          const e = p.batch.events[j];
-          if (s && e) published.push({ stored: s, event: e });
-        });
-        p.resolve(r);
-      });
-      this.bus.publish(published);
+      await this.commitGroup(group);
       // Let the I/O phase run so that concurrent requests join the next group.
       if (this.queue.length > 0) await new Promise((r) => setImmediate(r));
     }
@@ -102,12 +125,107 @@ export class GroupCommitter {
     for (const f of idle) f();
   }
 
+  /**
+   * Commits a group in one transaction and settles every caller in it. A locked database is
+   * retried with backoff until its oldest caller has waited `busyWaitMs` (so callers queued
+   * behind a locked group do not wait once more in full); a failure caused by the group's data
+   * splits it in halves, committed one after the other (so sequences keep the submit order),
+   * until the batch at fault fails alone.
+   */
+  private async commitGroup(group: Pending[]): Promise<void> {
+    const deadline = group.reduce((oldest, p) => Math.min(oldest, p.submittedAt), Infinity) + (this.options.busyWaitMs ?? DEFAULT_BUSY_WAIT_MS);
+    let delay = BUSY_BACKOFF_MS[0];
+    for (;;) {
+      const stop = this.metrics.commitSeconds.startTimer();
+      let outcome: { results: CommitResult[] } | { failure: StoreError };
+      try {
+        outcome = { results: await this.store.commit(group.map((p) => p.batch)) };
+      } catch (err) {
+        outcome = { failure: asStoreError(err) };
+      }
+      stop();
+      if ('results' in outcome) {
+        this.failures.committed();
+        this.settle(group, outcome.results);
+        return;
+      }
+      const { failure } = outcome;
+      this.failures.note(failure);
+      if (failure.kind === 'busy' && Date.now() + delay <= deadline) {
+        await sleep(delay);
+        delay = Math.min(delay * 2, BUSY_BACKOFF_MS[1]);
+        continue;
+      }
+      if (failure.kind === 'batch' && group.length > 1) {
+        const half = Math.ceil(group.length / 2);
+        await this.commitGroup(group.slice(0, half));
+        await this.commitGroup(group.slice(half));
+        return;
+      }
+      this.fail(group, this.answerFor(failure));
+      return;
+    }
+  }
+
+  /** The error the callers of a failed group get. */
+  private answerFor(failure: StoreError): StoreError {
+    const busyWaitMs = this.options.busyWaitMs ?? DEFAULT_BUSY_WAIT_MS;
+    if (failure.kind === 'busy') {
+      return new StoreError(`the database is locked by another connection or process: the commit waited ${(busyWaitMs / 1000).toFixed(1)} s; nothing was stored, retry`, { cause: failure, kind: 'busy' });
+    }
+    if (failure.kind === 'full') {
+      return new StoreError(`the disk holding the database is full (${failure.message}); nothing was stored, retry once space is freed`, { cause: failure, kind: 'full' });
+    }
+    if (failure.kind === 'batch') {
+      return new StoreError(`this batch could not be stored (other requests were not affected): ${failure.message}`, { cause: failure, kind: 'batch' });
+    }
+    return failure;
+  }
+
+  private fail(group: readonly Pending[], err: StoreError): void {
+    for (const p of group) {
+      this.pendingEvents -= p.size;
+      p.reject(err);
+    }
+  }
+
+  private settle(group: readonly Pending[], results: readonly CommitResult[]): void {
+    let events = 0;
+    const published: Committed[] = [];
+    group.forEach((p, i) => {
+      events += p.size;
+      this.pendingEvents -= p.size;
+      const r = results[i] as CommitResult;
+      r.stored.forEach((s, j) => {
+        const e = p.batch.events[j];
+        if (s && e) published.push({ stored: s, event: e });
+      });
+      p.resolve(resultFor(p, r));
+    });
+    this.metrics.commitBatchEvents.observe(events);
+    this.bus.publish(published);
+  }
+
   /** Refuses new work and waits for what is queued to be committed. */
   async close(): Promise<void> {
     this.closed = true;
-    if (!this.running && this.queue.length === 0) return;
-    await new Promise<void>((r) => this.idle.push(r));
+    if (this.running || this.queue.length > 0) await new Promise<void>((r) => this.idle.push(r));
+    this.failures.stop();
   }
+}
+
+/** The result for the batch as it was given: the unstorable events put back in their places, as quarantined. */
+function resultFor(p: Pending, r: CommitResult): CommitResult {
+  if (p.positions === undefined) return r;
+  const stored: (StoredEvent | undefined)[] = new Array<StoredEvent | undefined>(p.given.events).fill(undefined);
+  p.positions.forEach((given, j) => {
+    stored[given] = r.stored[j];
+  });
+  return {
+    stored,
+    quarantineIds: r.quarantineIds.slice(0, p.given.quarantine),
+    invalid: p.unstorable.map((u, k) => ({ ...u, quarantineId: r.quarantineIds[p.given.quarantine + k] ?? '' })),
+  };
 }
 
 export interface RejectedItem {
@@ -137,38 +255,58 @@ export class Pipeline {
     private readonly committer: GroupCommitter,
     private readonly metrics: Metrics,
     private readonly now: () => Date = () => new Date(),
+    /** Checked on every payload before it is normalized (`server.limits`). */
+    private readonly limits: PayloadLimits = DEFAULT_PAYLOAD_LIMITS,
   ) {}
 
   /**
-   * Splits an HTTP body with the connector's ingest spec and ingests its items. A body that
-   * cannot be read at all is quarantined whole and the `ValidationError` is thrown (→ 400).
+   * Decodes an HTTP body in the charset its Content-Type (or, for XML, the body itself) declares,
+   * splits it with the connector's ingest spec and ingests its items. A body that cannot be read
+   * at all — bytes not valid in that charset, or refused by the spec — is quarantined whole, as
+   * received, and the `ValidationError` is thrown with its `quarantineId` (→ 400).
    */
-  async ingestBody(connector: ConnectorInstance, body: string, contentType: string): Promise<IngestResult> {
+  async ingestBody(connector: ConnectorInstance, body: Uint8Array, contentType: string): Promise<IngestResult> {
     const spec = connector.definition.ingest;
     if (!spec) throw new SwitchboardError('SB_ERR_INGEST_CONTENT_TYPE', `connector ${connector.id} takes no pushed payloads`);
+    const media = parseContentType(contentType);
+    const decoded = decodeBody(body, media);
+    if ('error' in decoded) {
+      // The bytes as they came, with the charset they claimed.
+      const raw = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('base64');
+      return this.refuseBody(connector, { contentType, raw, rawEncoding: 'base64' }, new ValidationError('SB_ERR_INGEST_MALFORMED', decoded.error));
+    }
     let items: IngestItem[];
     try {
-      items = spec.split(body, contentType);
+      items = spec.split(decoded.text, media.type);
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
-      const receivedAt = this.now().toISOString();
-      const result = await this.committer.submit({
-        connectorId: connector.id,
-        receivedAt,
-        events: [],
-        quarantine: [{ connectorId: connector.id, receivedAt, code: err.code, reason: err.message, contentType, raw: body }],
-      });
-      this.metrics.ingestItems.inc({ connector: connector.id, result: 'rejected' });
-      throw new ValidationError(err.code as 'SB_ERR_INGEST_MALFORMED', err.message, { cause: err, detail: { quarantineId: result.quarantineIds[0] } });
+      return this.refuseBody(connector, { contentType: media.type, raw: decoded.text }, err);
     }
-    if (items.length === 0) throw new ValidationError('SB_ERR_INGEST_MALFORMED', 'the body holds no payload');
-    return this.ingestItems(connector, items, { contentType });
+    if (items.length === 0) throw new SwitchboardError('SB_ERR_INGEST_EMPTY', 'the body holds no payload');
+    return this.ingestItems(connector, items, { contentType: media.type });
   }
 
-  /** Normalizes items and commits their events (and the bad items to the quarantine) together. */
+  /** Keeps a body that could not be read in the quarantine, then throws its error with the quarantine id. */
+  private async refuseBody(connector: ConnectorInstance, input: Pick<QuarantineInput, 'contentType' | 'raw' | 'rawEncoding'>, err: ValidationError): Promise<never> {
+    const receivedAt = this.now().toISOString();
+    const result = await this.committer.submit({
+      connectorId: connector.id,
+      receivedAt,
+      events: [],
+      quarantine: [{ connectorId: connector.id, receivedAt, code: err.code, reason: err.message, ...input }],
+    });
+    this.metrics.ingestItems.inc({ connector: connector.id, result: 'rejected' });
+    throw new ValidationError(err.code as 'SB_ERR_INGEST_MALFORMED', err.message, { cause: err, detail: { quarantineId: result.quarantineIds[0] } });
+  }
+
+  /**
+   * Normalizes items and commits their events (and the bad items to the quarantine) together. A
+   * payload over the limits (`server.limits`) is refused before the normalizer sees it: nothing
+   * nested deep enough to overflow the stack of what walks it later reaches the shared commit.
+   */
   async ingestItems(connector: ConnectorInstance, items: readonly IngestItem[], opts: { contentType?: string; cursor?: string } = {}): Promise<IngestResult> {
     const receivedAt = this.now().toISOString();
-    const ctx: NormalizeContext = { connectorId: connector.id, receivedAt, settings: connector.settings };
+    const ctx: NormalizeContext = { connectorId: connector.id, receivedAt, settings: connector.settings, parseJson: (text, where) => parseJsonWithin(text, where, this.limits) };
     const events: SwitchboardEvent[] = [];
     const owner: number[] = [];
     const quarantine: QuarantineInput[] = [];
@@ -177,9 +315,13 @@ export class Pipeline {
     items.forEach((item, index) => {
       let code: string;
       let reason: string;
+      const breach = 'payload' in item ? payloadLimitBreach(item.payload, this.limits) : undefined;
       if ('error' in item) {
         code = 'SB_ERR_INGEST_MALFORMED';
         reason = item.error;
+      } else if (breach) {
+        code = breach.code;
+        reason = `payload ${index + 1}: ${breach.message}`;
       } else {
         try {
           for (const e of connector.definition.normalize(item.payload, ctx)) {
@@ -211,6 +353,13 @@ export class Pipeline {
       }
     });
     const rejectedSet = new Set(quarantinedIndex);
+    // Events the store could not take went to the quarantine instead: their items are rejected.
+    const unstorable = new Map<number, RejectedItem>();
+    for (const u of result.invalid ?? []) {
+      const index = owner[u.index] as number;
+      if (!rejectedSet.has(index) && !unstorable.has(index)) unstorable.set(index, { index, code: u.code, reason: u.reason, quarantineId: u.quarantineId });
+    }
+    for (const index of unstorable.keys()) rejectedSet.add(index);
     let accepted = 0;
     let duplicates = 0;
     items.forEach((_, i) => {
@@ -221,20 +370,23 @@ export class Pipeline {
     const id = connector.id;
     if (accepted) this.metrics.ingestItems.inc({ connector: id, result: 'accepted' }, accepted);
     if (duplicates) this.metrics.ingestItems.inc({ connector: id, result: 'duplicate' }, duplicates);
-    if (rejected.length) this.metrics.ingestItems.inc({ connector: id, result: 'rejected' }, rejected.length);
+    if (rejected.length + unstorable.size) this.metrics.ingestItems.inc({ connector: id, result: 'rejected' }, rejected.length + unstorable.size);
+    const all = rejected.map((r, k) => ({ ...r, quarantineId: result.quarantineIds[k] ?? '' }));
     return {
       accepted,
       duplicates,
       events: stored,
-      rejected: rejected.map((r, k) => ({ ...r, quarantineId: result.quarantineIds[k] ?? '' })),
+      rejected: unstorable.size ? [...all, ...unstorable.values()].sort((a, b) => a.index - b.index) : all,
     };
   }
 }
 
+/** A payload handed over as a value (the library, pulled sources) as JSON, or why it has none. */
+/** A payload handed over as a value (library, pulled sources) as JSON, or as much of it as can be shown. */
 function safeStringify(value: unknown): string {
   try {
     return JSON.stringify(value) ?? String(value);
   } catch {
-    return String(value);
+    return dumpUnstorable(value);
   }
 }

@@ -6,18 +6,18 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { SwitchboardError, sourceOf, type EventType, type SwitchboardEvent, type TypePattern, type TypesMatching, type TypesOfFilter } from '../core/index.js';
-import { CONNECTORS, connectorFor } from '../connectors/registry.js';
+import { connectorFor } from '../connectors/registry.js';
 import type { ConnectorDefinition, IngestItem } from '../connectors/types.js';
 import { EventBus } from './bus.js';
 import type { Feature, FeatureConnector } from './feature.js';
 import { FEATURES } from './features.js';
-import { resolveConfig, type ConnectorConfig, type SwitchboardConfig, type SwitchboardConfigInput } from './config.js';
+import { connectorsOf, resolveConfig, type SwitchboardConfig, type SwitchboardConfigInput } from './config.js';
 import { follow, type FollowFilter } from './follow.js';
 import { buildApp, type HttpConnector } from './http/app.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { GroupCommitter, Pipeline, type IngestResult } from './pipeline.js';
 import { ConnectorRuntime } from './runtime.js';
-import { SqliteStore } from './store/sqlite.js';
+import { SQLITE_OFFLINE_BUSY_TIMEOUT_MS, SqliteStore } from './store/sqlite/index.js';
 
 /** An event of one of the types `T`, discriminated on `type`. */
 export type EventOf<T extends EventType> = T extends EventType ? SwitchboardEvent<T> : never;
@@ -111,14 +111,11 @@ export class Switchboard {
       this.apiTokenGenerated = t.generated;
     }
     this.store = new SqliteStore({ path: config.store.sqlite ?? join(config.dataDir, 'switchboard.db'), durability: config.store.durability });
-    this.committer = new GroupCommitter(this.store, this.bus, this.metrics, { maxPendingEvents: config.server.maxPendingEvents, maxBatchEvents: config.server.maxBatchEvents });
-    this.pipeline = new Pipeline(this.committer, this.metrics, options.now);
+    this.committer = new GroupCommitter(this.store, this.bus, this.metrics, { maxPendingEvents: config.server.maxPendingEvents, maxBatchEvents: config.server.maxBatchEvents, logger: this.logger });
+    this.pipeline = new Pipeline(this.committer, this.metrics, options.now, config.server.limits);
     const featureConnectors = new Map<string, FeatureConnector>();
 
-    // No connectors configured: the embedded default, one ingest connector per platform that
-    // takes pushed payloads, named after the platform, with the API token as its ingest token.
-    const entries: readonly ConnectorConfig[] = config.connectors ?? CONNECTORS.filter((c) => c.ingest).map((c) => ({ id: c.platform, platform: c.platform, ingestToken: this.apiToken, callRecords: 'all', language: 'ru', corsOrigins: [], settings: {} }));
-    for (const entry of entries) {
+    for (const entry of connectorsOf(config, this.apiToken)) {
       const definition = connectorFor(entry.platform);
       if (!definition) continue;
       const instance = { id: entry.id, definition, settings: entry.settings };
@@ -185,7 +182,10 @@ export class Switchboard {
    */
   async start(options: { listen?: boolean; background?: boolean } = {}): Promise<this> {
     if (this.started) return this;
-    await this.store.open();
+    // Serving (HTTP or background work), a locked database must not block the event loop: the
+    // committer waits for it on timers. An offline command (replay, rebuild) may simply wait.
+    const offline = options.listen === false && options.background === false;
+    await this.store.open(offline ? { busyTimeoutMs: SQLITE_OFFLINE_BUSY_TIMEOUT_MS } : {});
     this.bus.reset(await this.store.latestSequence());
     const background = options.background !== false;
     for (const f of this.features) await f.start?.({ background });
@@ -206,6 +206,8 @@ export class Switchboard {
         apiToken: this.apiToken,
         bodyLimit: this.config.server.bodyLimit,
         maxPendingEvents: this.config.server.maxPendingEvents,
+        maxBytesInFlight: this.config.server.maxBytesInFlight,
+        requestTimeoutMs: this.config.server.requestTimeout,
         logger: this.logger,
         shutdown: this.shutdown.signal,
         features: this.features,

@@ -16,6 +16,7 @@ import { connectorFor } from '../../src/connectors/registry.js';
 import {
   ERROR_CODES,
   SwitchboardError,
+  parseJsonWithin,
   sourceOf,
   validateEvent,
   type ErrorCode,
@@ -59,8 +60,8 @@ export function fuzz<T>(arb: fc.Arbitrary<T>, check: (value: T) => void, runs: n
 
 // ─── the contract ─────────────────────────────────────────────────────────────────────────────
 
-/** What a normalizer may refuse a payload with. */
-export const NORMALIZER_REFUSALS: readonly ErrorCode[] = ['SB_ERR_INGEST_INVALID_PAYLOAD', 'SB_ERR_INGEST_MALFORMED'];
+/** What a normalizer may refuse a payload with (`SB_ERR_INGEST_LIMIT`: through the server's `ctx.parseJson`). */
+export const NORMALIZER_REFUSALS: readonly ErrorCode[] = ['SB_ERR_INGEST_INVALID_PAYLOAD', 'SB_ERR_INGEST_MALFORMED', 'SB_ERR_INGEST_LIMIT'];
 /** What a splitter or the XML reader may refuse a body with. */
 export const MALFORMED: readonly ErrorCode[] = ['SB_ERR_INGEST_MALFORMED'];
 /** Longest reason accepted: it goes into HTTP answers, the quarantine and logs. */
@@ -96,16 +97,18 @@ export function refusedOr<T>(f: () => T, codes: readonly ErrorCode[]): T | undef
 }
 
 export const CTX: NormalizeContext = { connectorId: 'fuzz', receivedAt: '2026-01-01T00:00:00.000Z' };
+/** The context the server gives: JSON inside a payload is parsed within the default payload limits. */
+export const SERVER_CTX: NormalizeContext = { ...CTX, parseJson: (text, where) => parseJsonWithin(text, where) };
 
 /**
  * Normalizes `payload` with the platform's registered normalizer and checks the contract: it
  * refuses with a catalogued reason, or returns at least one event (nothing is dropped silently),
  * each valid, of this platform and connector, and writable as JSON. Returns the events.
  */
-export function normalizeChecked(platform: Platform, payload: unknown): SwitchboardEvent[] | undefined {
+export function normalizeChecked(platform: Platform, payload: unknown, ctx: NormalizeContext = CTX): SwitchboardEvent[] | undefined {
   const def = connectorFor(platform);
   if (!def) throw new Error(`no connector for ${platform}`);
-  const events = refusedOr(() => def.normalize(payload, CTX), NORMALIZER_REFUSALS);
+  const events = refusedOr(() => def.normalize(payload, ctx), NORMALIZER_REFUSALS);
   if (events === undefined) return undefined;
   if (!Array.isArray(events) || events.length === 0) throw new Error(`${platform}: returned ${Array.isArray(events) ? 'no event' : typeof events}`);
   for (const e of events) {

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { Platform } from '../../src/core/index.js';
 import {
   FUZZ_TIMEOUT,
+  SERVER_CTX,
   anyValue,
   cloneTree,
   connect1cEvent,
@@ -90,7 +91,7 @@ describe.each(JSON_PLATFORMS)('fuzz: %s normalizer', (platform) => {
 
 describe('fuzz: threads JSON text fields', () => {
   it(
-    'SURVEY, SCHEDULE and SCENARIO `text`: any JSON text, malformed text, or JSON nested up to 20,000 levels',
+    'SURVEY, SCHEDULE and SCENARIO `text`: any JSON text, malformed text, or JSON nested up to 20,000 levels; parsed alone or within the server limits',
     () => {
       const text = fc.oneof(
         jsonValue.map((v) => JSON.stringify(v) ?? ''),
@@ -99,7 +100,15 @@ describe('fuzz: threads JSON text fields', () => {
         deepNesting.map(({ depth }) => '['.repeat(depth)),
       );
       const arb = fc.record({ type: fc.constantFrom('SURVEY', 'SCHEDULE', 'SCENARIO'), text, threadId: fc.oneof(fc.nat(), fc.string()) });
-      fuzz(arb, ({ type, text: t, threadId }) => void normalizeChecked('threads', { origin: 'threads', type, threadId, uuid: 'u-1', text: t }), 600);
+      fuzz(
+        arb,
+        ({ type, text: t, threadId }) => {
+          const push = { origin: 'threads', type, threadId, uuid: 'u-1', text: t };
+          normalizeChecked('threads', push);
+          normalizeChecked('threads', push, SERVER_CTX);
+        },
+        600,
+      );
     },
     FUZZ_TIMEOUT,
   );

@@ -275,12 +275,12 @@ interface EventsPage {
   readonly next: string | null;
 }
 
-/** Every stored event, paging `GET /v1/events` with `after` = `next` and `limit` 1000. */
-export async function fetchAllEvents(baseUrl: string, token: string): Promise<ApiEvent[]> {
+/** Every stored event (matching `query`, e.g. `&platform=widget`), paging `GET /v1/events` with `after` = `next` and `limit` 1000. */
+export async function fetchAllEvents(baseUrl: string, token: string, query = ''): Promise<ApiEvent[]> {
   const all: ApiEvent[] = [];
   let after = '0';
   for (;;) {
-    const page = (await getJson(`${baseUrl}/v1/events?after=${after}&limit=1000`, token)) as EventsPage;
+    const page = (await getJson(`${baseUrl}/v1/events?after=${after}&limit=1000${query}`, token)) as EventsPage;
     all.push(...page.events);
     if (page.next === null) return all;
     after = page.next;

@@ -11,7 +11,7 @@ import { EventBus } from '../../server/bus.js';
 import { createMetrics } from '../../server/metrics.js';
 import { GroupCommitter, Pipeline } from '../../server/pipeline.js';
 import { ConnectorRuntime } from '../../server/runtime.js';
-import { SqliteStore } from '../../server/store/sqlite.js';
+import { SqliteStore } from '../../server/store/sqlite/index.js';
 import { defineConnector, type Source, type SourceSignal } from '../types.js';
 import { connect1c, connect1cIngest, connect1cSettings, type Connect1cSettings } from './index.js';
 import { Connect1cPipeSource, DEFAULT_SUBSCRIPTIONS, buildCommand, commandSpec, type Connect1cCommandResult } from './pipe.js';

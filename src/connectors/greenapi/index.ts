@@ -21,7 +21,8 @@ export const greenApiSettings = z.strictObject({
   polling: z.optional(
     z.strictObject({
       apiUrl: z.url({ protocol: /^https?$/ }),
-      idInstance: z.string().check(z.minLength(1)),
+      /** The instance number; YAML `1101000001` (a number) and `"1101000001"` both work. */
+      idInstance: z.pipe(z.union([z.string().check(z.minLength(1)), z.int().check(z.gte(0))]), z.transform((v) => String(v))),
       apiTokenInstance: z.string().check(z.minLength(1)),
       /** Seconds `receiveNotification` waits for a notification (GREEN-API allows 5..60; default 20). */
       receiveTimeout: z.optional(z.int().check(z.gte(5), z.lte(60))),

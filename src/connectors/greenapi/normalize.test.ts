@@ -278,8 +278,11 @@ describe('GREEN-API connector definition', () => {
       {},
       { keepTypes: ['incomingCall', 'incomingMessageReceived'], callerNames: false },
       { polling: { apiUrl: 'https://api.green-api.com', idInstance: '1101000001', apiTokenInstance: 'abc', receiveTimeout: 20 } },
+      { polling: { apiUrl: 'https://api.green-api.com', idInstance: 1101000001, apiTokenInstance: 'abc' } },
     ];
     for (const s of ok) expect(greenApiSettings.safeParse(s).success, JSON.stringify(s)).toBe(true);
+    const numeric = greenApiSettings.safeParse({ polling: { apiUrl: 'https://api.green-api.com', idInstance: 1101000001, apiTokenInstance: 'abc' } });
+    expect(numeric.data?.polling?.idInstance).toBe('1101000001');
   });
 
   it('rejects wrong settings', () => {
@@ -287,7 +290,8 @@ describe('GREEN-API connector definition', () => {
       { unknownKey: 1 },
       { polling: { apiUrl: 'not a url', idInstance: '1', apiTokenInstance: 'x' } },
       { polling: { apiUrl: 'ftp://api.green-api.com', idInstance: '1', apiTokenInstance: 'x' } },
-      { polling: { apiUrl: 'https://api.green-api.com', idInstance: 1101000001, apiTokenInstance: 'x' } },
+      { polling: { apiUrl: 'https://api.green-api.com', idInstance: 1101.5, apiTokenInstance: 'x' } },
+      { polling: { apiUrl: 'https://api.green-api.com', idInstance: '', apiTokenInstance: 'x' } },
       { polling: { apiUrl: 'https://api.green-api.com', idInstance: '1', apiTokenInstance: 'x', receiveTimeout: 61 } },
       { polling: { apiUrl: 'https://api.green-api.com', idInstance: '1', apiTokenInstance: 'x', receiveTimeout: 4 } },
       { polling: { apiUrl: 'https://api.green-api.com', idInstance: '1', apiTokenInstance: 'x', extra: true } },

@@ -636,6 +636,11 @@ export interface WebhookSenderOptions {
   retryDelayMs?: number;
   /** A notification not delivered this long after `send()` is dropped (GREEN-API: 24 h). */
   giveUpAfterMs?: number;
+  /**
+   * Whether a failed attempt is retried, by its HTTP status (`undefined`: no answer). Default:
+   * every failure, as GREEN-API does; a notification not retried is dropped and counted in `refused`.
+   */
+  retryOn?: (status: number | undefined) => boolean;
 }
 
 export interface WebhookSenderStats {
@@ -651,6 +656,8 @@ export interface WebhookSenderStats {
   errors: number;
   /** Notifications dropped after giveUpAfterMs. */
   gaveUp: number;
+  /** Notifications dropped at their first failure because `retryOn` said no. */
+  refused: number;
   /** Notifications still queued when close() was called. */
   discarded: number;
 }
@@ -673,13 +680,14 @@ interface Outgoing {
  * await sender.close();
  */
 export class GreenApiWebhookSender {
-  readonly stats: WebhookSenderStats = { sent: 0, attempts: 0, failures: 0, statuses: {}, errors: 0, gaveUp: 0, discarded: 0 };
+  readonly stats: WebhookSenderStats = { sent: 0, attempts: 0, failures: 0, statuses: {}, errors: 0, gaveUp: 0, refused: 0, discarded: 0 };
 
   private readonly url: string;
   private readonly headers: Record<string, string>;
   private readonly timeoutMs: number;
   private readonly retryDelayMs: number;
   private readonly giveUpAfterMs: number;
+  private readonly retryOn: (status: number | undefined) => boolean;
   private readonly agent = new Agent({ keepAliveTimeout: 4_000 });
   private readonly queue: Outgoing[] = [];
   private pumping: Promise<void> | undefined;
@@ -695,6 +703,7 @@ export class GreenApiWebhookSender {
     this.timeoutMs = options.timeoutMs ?? 180_000;
     this.retryDelayMs = options.retryDelayMs ?? 60_000;
     this.giveUpAfterMs = options.giveUpAfterMs ?? 86_400_000;
+    this.retryOn = options.retryOn ?? (() => true);
   }
 
   /** Queues a notification; delivery starts at once. */
@@ -744,11 +753,16 @@ export class GreenApiWebhookSender {
   private async deliver(item: Outgoing): Promise<void> {
     for (;;) {
       if (this.closed) return;
-      if (await this.attempt(item)) {
+      const status = await this.attempt(item);
+      if (status === 200) {
         this.stats.sent++;
         return;
       }
       this.stats.failures++;
+      if (!this.retryOn(status)) {
+        this.stats.refused++;
+        return;
+      }
       if (Date.now() + this.retryDelayMs - item.queuedAt > this.giveUpAfterMs) {
         this.stats.gaveUp++;
         return;
@@ -765,7 +779,8 @@ export class GreenApiWebhookSender {
     }
   }
 
-  private async attempt(item: Outgoing): Promise<boolean> {
+  /** The HTTP status of one POST; `undefined` when none came (timeout, refused, reset). */
+  private async attempt(item: Outgoing): Promise<number | undefined> {
     this.stats.attempts++;
     const ac = new AbortController();
     this.inFlight = ac;
@@ -782,10 +797,10 @@ export class GreenApiWebhookSender {
       });
       await res.body.dump();
       this.stats.statuses[res.statusCode] = (this.stats.statuses[res.statusCode] ?? 0) + 1;
-      return res.statusCode === 200;
+      return res.statusCode;
     } catch {
       this.stats.errors++;
-      return false;
+      return undefined;
     } finally {
       clearTimeout(timer);
       this.inFlight = undefined;

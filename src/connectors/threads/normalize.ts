@@ -77,6 +77,8 @@ interface Push {
   readonly time: string | undefined;
   /** The fields every conversation event carries. */
   readonly base: { conversationId: string; client?: Party; operator?: Party };
+  /** Parses the JSON strings the push holds (the server's applies the payload limits). */
+  readonly parseJson: NormalizeContext['parseJson'];
 }
 
 /** `operator` as a party: `role: EXTERNAL_BOT` → bot, anything else → operator. */
@@ -85,18 +87,25 @@ function operatorOf(v: unknown): Party | undefined {
   return compact({ id: idOf(v.id), name: nz(v.name) ?? nz(v.alias), role: v.role === 'EXTERNAL_BOT' ? ('bot' as const) : ('operator' as const) });
 }
 
-/** A JSON string field (`SURVEY`, `SCHEDULE`, `SCENARIO`: `text`); an object or array already parsed is taken as is. */
+/**
+ * A JSON string field (`SURVEY`, `SCHEDULE`, `SCENARIO`: `text`), parsed by the context's
+ * `parseJson` (on the server: within the payload limits); an object or array already parsed is
+ * taken as is (the payload's own limits covered it).
+ */
 function jsonField(push: Push, key: string): unknown {
   const v = push.p[key];
   if (isRecord(v) || Array.isArray(v)) return v;
-  if (typeof v !== 'string') return invalidPayload(`threads ${push.type}: at ${key}: expected a JSON string, found ${describeValue(v)}`);
+  const where = `threads ${push.type}: at ${key}`;
+  if (typeof v !== 'string') return invalidPayload(`${where}: expected a JSON string, found ${describeValue(v)}`);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(v) as unknown;
+    parsed = push.parseJson ? push.parseJson(v, where) : (JSON.parse(v) as unknown);
   } catch (err) {
-    return invalidPayload(`threads ${push.type}: at ${key}: malformed JSON: ${err instanceof Error ? err.message : String(err)}`);
+    if (!(err instanceof SyntaxError)) throw err;
+    return invalidPayload(`${where}: malformed JSON: ${err.message}`);
   }
-  refuseDeepNesting(parsed, `threads ${push.type}: at ${key}: the JSON`);
+  // Without the server's parseJson (the library, the browser module), nothing else bounds it.
+  refuseDeepNesting(parsed, `${where}: the JSON`);
   return parsed;
 }
 
@@ -237,6 +246,7 @@ export const normalizeThreads: Normalizer = (payload, ctx: NormalizeContext): Sw
     subject: `conversation/${threadId}`,
     time: isoTime(payload.receivedDate),
     base: compact({ conversationId: threadId, client: clientId === undefined ? undefined : { id: clientId, role: 'client' as const }, operator: operatorOf(payload.operator) }),
+    parseJson: ctx.parseJson,
   };
   const mapping = Object.hasOwn(MAPPINGS, type) ? MAPPINGS[type] : undefined;
   if (!mapping) return [unmapped(PLATFORM, ctx, payload, type, `no mapping for Threads type "${type}"`, push.identity, push.time)];

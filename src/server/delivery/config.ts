@@ -3,7 +3,8 @@
  * Durations are strings with a unit ("500ms", "5s", "5m", "2h", "5d") or numbers of milliseconds.
  */
 import * as z from 'zod/mini';
-import { PLATFORMS, type ConfigIssue } from '../../core/index.js';
+import { PLATFORMS, isRecord, type ConfigIssue } from '../../core/index.js';
+import { maskUrl } from '../../core/secrets.js';
 import { urlProblem } from './safety.js';
 import { secretProblem } from './signing.js';
 
@@ -119,13 +120,23 @@ export const deliveryRootKeys = {
   nats: z.optional(natsSchema),
 };
 
-/** Checks across keys: unique ids, and target URLs against `delivery.allowPrivateTargets`. */
-export function checkDeliveryConfig(subscriptions: readonly SubscriptionConfig[], delivery: DeliveryConfig, issues: ConfigIssue[]): void {
+/**
+ * Checks across keys: unique ids, and target URLs against `delivery.allowPrivateTargets`. Reads
+ * the raw values, so that it runs even when other keys have errors (those are reported by the
+ * schemas).
+ */
+export function checkDeliveryConfig(subscriptions: unknown, delivery: unknown, issues: ConfigIssue[]): void {
+  if (!Array.isArray(subscriptions)) return;
+  const allowPrivate = isRecord(delivery) && delivery.allowPrivateTargets === true;
   const seen = new Set<string>();
-  subscriptions.forEach((s, i) => {
-    if (seen.has(s.id)) issues.push({ path: `subscriptions[${i}].id`, expected: 'an id no other subscription has', found: `a second "${s.id}"` });
-    seen.add(s.id);
-    const problem = urlProblem(s.url, delivery.allowPrivateTargets);
-    if (problem) issues.push({ path: `subscriptions[${i}].url`, expected: problem, found: `string ${JSON.stringify(s.url)}` });
+  subscriptions.forEach((s: unknown, i) => {
+    if (!isRecord(s)) return;
+    if (typeof s.id === 'string') {
+      if (seen.has(s.id)) issues.push({ path: `subscriptions[${i}].id`, expected: 'an id no other subscription has', found: `a second "${s.id}"` });
+      seen.add(s.id);
+    }
+    const url = typeof s.url === 'string' ? s.url : '';
+    const problem = url === '' ? undefined : urlProblem(url, allowPrivate);
+    if (problem) issues.push({ path: `subscriptions[${i}].url`, expected: problem, found: `string ${JSON.stringify(maskUrl(url))}` });
   });
 }

@@ -4,9 +4,9 @@
  * NATS sink.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { DeliveryDb } from './db.js';
+import type { DeliveryStore } from '../store/types.js';
 
-export function createDeliveryMetrics(registry: Registry, db: () => DeliveryDb | undefined) {
+export function createDeliveryMetrics(registry: Registry, db: () => DeliveryStore | undefined) {
   const registers = [registry];
   return {
     deliveries: new Counter({
@@ -27,12 +27,12 @@ export function createDeliveryMetrics(registry: Registry, db: () => DeliveryDb |
       help: 'Pending webhook deliveries (waiting for their first attempt or a retry), by subscription.',
       labelNames: ['subscription'] as const,
       registers,
-      collect() {
+      async collect() {
         const d = db();
         if (!d) return;
         this.reset();
         try {
-          for (const [id, c] of d.counts()) this.set({ subscription: id }, c.pending);
+          for (const [id, c] of await d.counts()) this.set({ subscription: id }, c.pending);
         } catch {
           // the store is closed
         }
@@ -43,12 +43,12 @@ export function createDeliveryMetrics(registry: Registry, db: () => DeliveryDb |
       help: 'Deliveries whose retries are exhausted (listed by GET /v1/subscriptions/:id/deliveries?status=failed), by subscription.',
       labelNames: ['subscription'] as const,
       registers,
-      collect() {
+      async collect() {
         const d = db();
         if (!d) return;
         this.reset();
         try {
-          for (const [id, c] of d.counts()) this.set({ subscription: id }, c.failed);
+          for (const [id, c] of await d.counts()) this.set({ subscription: id }, c.failed);
         } catch {
           // the store is closed
         }
@@ -59,11 +59,15 @@ export function createDeliveryMetrics(registry: Registry, db: () => DeliveryDb |
       help: '1 when a webhook subscription is enabled, 0 when disabled (by the API, the config, a 410 or failing longer than delivery.disableAfter).',
       labelNames: ['subscription'] as const,
       registers,
-      collect() {
+      async collect() {
         const d = db();
         if (!d) return;
         this.reset();
-        for (const s of d.list()) this.set({ subscription: s.id }, s.enabled ? 1 : 0);
+        try {
+          for (const s of await d.list()) this.set({ subscription: s.id }, s.enabled ? 1 : 0);
+        } catch {
+          // the store is closed
+        }
       },
     }),
     subscriptionsDisabled: new Counter({

@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import type { EventBus } from '../bus.js';
 import { withSequence } from '../store/types.js';
 import type { NatsConfig } from './config.js';
-import type { DeliveryDb } from './db.js';
+import type { DeliveryStore } from '../store/types.js';
 import type { NatsMetrics } from './metrics.js';
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -36,7 +36,7 @@ export function natsSubject(prefix: string, platform: string, type: string): str
 
 export interface NatsSinkOptions {
   readonly config: NatsConfig;
-  readonly db: () => DeliveryDb;
+  readonly db: () => DeliveryStore;
   readonly bus: EventBus;
   readonly logger: Logger;
   readonly metrics: NatsMetrics;
@@ -57,10 +57,12 @@ export class NatsSink {
   }
 
   start(): void {
-    this.cursor = this.options.db().sinkCursor(this.name);
-    this.savedCursor = this.cursor;
-    this.savedAt = Date.now();
-    this.loop = this.run();
+    this.loop = (async () => {
+      this.cursor = await this.options.db().sinkCursor(this.name);
+      this.savedCursor = this.cursor;
+      this.savedAt = Date.now();
+      await this.run();
+    })();
   }
 
   private get log(): Logger {
@@ -146,10 +148,10 @@ export class NatsSink {
     const { headers } = await import('@nats-io/transport-node');
     const db = this.options.db();
     while (!this.stop.signal.aborted) {
-      const rows = db.eventsAfter(this.cursor, c.maxInFlight);
+      const rows = await db.eventsAfter(this.cursor, c.maxInFlight);
       this.options.metrics.natsLag.set(Math.max(0, this.options.bus.latestSequence - this.cursor));
       if (rows.length === 0) {
-        this.maybeSaveCursor(false);
+        await this.maybeSaveCursor(false);
         const unsaved = this.cursor !== this.savedCursor;
         const wait = this.options.bus.waitBeyond(this.cursor, this.stop.signal);
         await (unsaved ? Promise.race([wait, sleep(Math.max(0, this.savedAt + c.cursorInterval - Date.now()), this.stop.signal)]) : wait);
@@ -169,7 +171,7 @@ export class NatsSink {
       for (const [i, s] of settled.entries()) {
         const row = rows[i] as { seq: number; id: string };
         if (s.status === 'rejected') {
-          this.maybeSaveCursor(false);
+          await this.maybeSaveCursor(false);
           throw s.reason instanceof Error ? s.reason : new Error(String(s.reason));
         }
         if (s.value === 'too-large') {
@@ -180,18 +182,19 @@ export class NatsSink {
         }
         this.cursor = row.seq;
       }
-      this.maybeSaveCursor(false);
+      await this.maybeSaveCursor(false);
     }
   }
 
   /** Saves the acknowledged position at most every `cursorInterval` (always when `force`). */
-  private maybeSaveCursor(force: boolean): void {
+  private async maybeSaveCursor(force: boolean): Promise<void> {
     if (this.cursor === this.savedCursor) return;
     const now = Date.now();
     if (!force && now - this.savedAt < this.options.config.cursorInterval) return;
     try {
-      this.options.db().saveSinkCursor(this.name, this.cursor);
-      this.savedCursor = this.cursor;
+      const cursor = this.cursor;
+      await this.options.db().saveSinkCursor(this.name, cursor);
+      this.savedCursor = cursor;
       this.savedAt = now;
     } catch (err) {
       this.log.warn({ err }, 'nats: cannot save the cursor');
@@ -206,7 +209,7 @@ export class NatsSink {
   async close(): Promise<void> {
     this.stop.abort();
     await this.loop;
-    this.maybeSaveCursor(true);
+    await this.maybeSaveCursor(true);
     const nc = this.nc;
     this.nc = undefined;
     if (nc && !nc.isClosed()) await nc.drain().catch(() => nc.close());

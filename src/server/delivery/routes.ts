@@ -7,7 +7,7 @@ import { SwitchboardError, describeIssues } from '../../core/index.js';
 import type { V1Scope } from '../feature.js';
 import { formatSequence } from '../store/types.js';
 import { filtersSchema, parseDuration, SUBSCRIPTION_MODES, subscriptionFields, subscriptionId, webhookSecret } from './config.js';
-import type { AttemptRow, DeliveryStatus, OutboxRow, Subscription } from './db.js';
+import type { AttemptRow, DeliveryStatus, OutboxRow, Subscription } from './types.js';
 import { secretHint } from './signing.js';
 import type { Webhooks } from './webhooks.js';
 
@@ -123,17 +123,17 @@ export async function subscriptionRoutes(v1: V1Scope, webhooks: Webhooks): Promi
     scope.removeContentTypeParser('application/json');
     scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
-    const view = (sub: Subscription) => subscriptionView(sub, webhooks.db.countsOf(sub.id));
+    const view = async (sub: Subscription) => subscriptionView(sub, await webhooks.db.countsOf(sub.id));
 
-    scope.get('/v1/subscriptions', async () => ({ subscriptions: webhooks.list().map(view) }));
+    scope.get('/v1/subscriptions', async () => ({ subscriptions: await Promise.all((await webhooks.list()).map(view)) }));
 
     scope.post('/v1/subscriptions', async (req, reply) => {
       const input = parseBody(createSchema, req.body, 'subscription');
       const { subscription, secret } = await webhooks.create(input);
-      return reply.code(201).send({ ...view(subscription), secret });
+      return reply.code(201).send({ ...(await view(subscription)), secret });
     });
 
-    scope.get<{ Params: { id: string } }>('/v1/subscriptions/:id', async (req) => view(webhooks.get(req.params.id)));
+    scope.get<{ Params: { id: string } }>('/v1/subscriptions/:id', async (req) => view(await webhooks.get(req.params.id)));
 
     scope.patch<{ Params: { id: string } }>('/v1/subscriptions/:id', async (req) => {
       const input = parseBody(patchSchema, req.body, 'subscription change');
@@ -141,29 +141,29 @@ export async function subscriptionRoutes(v1: V1Scope, webhooks: Webhooks): Promi
     });
 
     scope.delete<{ Params: { id: string } }>('/v1/subscriptions/:id', async (req, reply) => {
-      webhooks.delete(req.params.id);
+      await webhooks.delete(req.params.id);
       return reply.code(204).send();
     });
 
     scope.post<{ Params: { id: string } }>('/v1/subscriptions/:id/secret/rotate', async (req) => {
       const input = parseBody(rotateSchema, req.body, 'secret rotation');
       const validFor = input.previousValidFor === undefined ? 86_400_000 : (parseDuration(input.previousValidFor) as number);
-      const { subscription, secret } = webhooks.rotate(req.params.id, input.secret, validFor);
-      return { ...view(subscription), secret };
+      const { subscription, secret } = await webhooks.rotate(req.params.id, input.secret, validFor);
+      return { ...(await view(subscription)), secret };
     });
 
     scope.get<{ Params: { id: string } }>('/v1/subscriptions/:id/deliveries', async (req) => {
-      const sub = webhooks.get(req.params.id);
+      const sub = await webhooks.get(req.params.id);
       const r = deliveriesQuery.safeParse(req.query);
       if (!r.success) throw new SwitchboardError('SB_ERR_QUERY_INVALID', `invalid query: ${describeIssues(r.error.issues, req.query)}`);
       const q = r.data;
       const limit = q.limit === undefined ? 100 : Number(q.limit);
       if (limit < 1 || limit > 1000) throw new SwitchboardError('SB_ERR_QUERY_INVALID', `invalid query: at limit: expected 1..1000, found ${q.limit}`);
       const attempts = q.attempts === undefined ? 20 : Number(q.attempts);
-      const rows = webhooks.db.listDeliveries({ subscriptionId: sub.id, status: q.status, after: q.after === undefined ? undefined : Number(q.after), limit });
+      const rows = await webhooks.db.listDeliveries({ subscriptionId: sub.id, status: q.status, after: q.after === undefined ? undefined : Number(q.after), limit });
       const last = rows[rows.length - 1];
       return {
-        deliveries: rows.map((row) => deliveryView(row, attempts > 0 ? webhooks.db.attemptsOf(row.did, attempts) : [])),
+        deliveries: await Promise.all(rows.map(async (row) => deliveryView(row, attempts > 0 ? await webhooks.db.attemptsOf(row.did, attempts) : []))),
         next: rows.length === limit && last ? String(last.did) : null,
       };
     });
@@ -176,7 +176,7 @@ export async function subscriptionRoutes(v1: V1Scope, webhooks: Webhooks): Promi
       if (range.fromTime !== undefined && range.toTime !== undefined && range.fromTime > range.toTime) {
         throw new SwitchboardError('SB_ERR_SUBSCRIPTION_INVALID', `replay: at toTime: expected a time not before fromTime (${range.fromTime}), found ${range.toTime}`);
       }
-      const result = webhooks.replay(req.params.id, range);
+      const result = await webhooks.replay(req.params.id, range);
       return reply.code(202).send({ subscription: req.params.id, ...range, ...result });
     });
   });

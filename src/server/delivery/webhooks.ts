@@ -9,9 +9,9 @@ import type { Logger } from 'pino';
 import { ConfigError, SwitchboardError } from '../../core/index.js';
 import type { EventBus } from '../bus.js';
 import type { SwitchboardConfig } from '../config.js';
-import type { SqliteTxHook } from '../store/sqlite.js';
 import type { SubscriptionFilters, SubscriptionMode } from './config.js';
-import { DeliveryDb, type ReplayRange, type StoredSecret, type Subscription } from './db.js';
+import type { DeliveryStore } from '../store/types.js';
+import type { ReplayRange, StoredSecret, Subscription } from './types.js';
 import type { DeliveryMetrics } from './metrics.js';
 import { resolvedProblem, systemResolver, type Resolver } from './safety.js';
 import { generateSecret } from './signing.js';
@@ -44,6 +44,8 @@ const REMOVED_FROM_CONFIG = 'removed from the config';
 
 export interface WebhooksOptions {
   readonly config: SwitchboardConfig;
+  /** The backend's delivery tables (usable once the store is open). */
+  readonly store: DeliveryStore;
   readonly bus: EventBus;
   readonly logger: Logger;
   readonly metrics: DeliveryMetrics;
@@ -51,7 +53,6 @@ export interface WebhooksOptions {
 }
 
 export class Webhooks {
-  private deliveryDb: DeliveryDb | undefined;
   private worker: DeliveryWorker | undefined;
   private unsubscribe: (() => void) | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
@@ -59,29 +60,13 @@ export class Webhooks {
 
   constructor(private readonly options: WebhooksOptions) {
     this.resolver = options.resolver ?? systemResolver;
+    // New events' outbox rows are written by the backend in their commit transaction.
+    options.store.configure({ firstDelayMs: options.config.delivery.retrySchedule[0] ?? 0 });
   }
 
-  /** The store hook: the outbox rows of new events, in their commit transaction. */
-  get hook(): SqliteTxHook {
-    return {
-      open: (db) => {
-        this.deliveryDb = new DeliveryDb(db);
-      },
-      afterInsert: (_db, inserted) => {
-        this.db.enqueueInserted(inserted, this.options.config.delivery.retrySchedule[0] ?? 0);
-      },
-    };
-  }
-
-  /** The tables, once the store is open. */
-  get db(): DeliveryDb {
-    if (!this.deliveryDb) throw new SwitchboardError('SB_ERR_STORE_CLOSED', 'the store is not open');
-    return this.deliveryDb;
-  }
-
-  /** The tables, or `undefined` before the store opened (metrics). */
-  get maybeDb(): DeliveryDb | undefined {
-    return this.deliveryDb;
+  /** The backend's delivery tables. */
+  get db(): DeliveryStore {
+    return this.options.store;
   }
 
   /** Syncs the configured subscriptions; with `background`, also starts delivering. */
@@ -92,17 +77,17 @@ export class Webhooks {
     this.worker = worker;
     this.unsubscribe = this.options.bus.subscribe(() => worker.wake());
     worker.start();
-    const prune = () => {
+    const prune = async () => {
       try {
-        const n = this.db.prune(new Date(Date.now() - this.options.config.delivery.retention));
+        const n = await this.db.prune(new Date(Date.now() - this.options.config.delivery.retention));
         if (n > 0) this.options.logger.info({ removed: n }, 'delivery: removed finished outbox rows past delivery.retention');
       } catch (err) {
         this.options.logger.warn({ err }, 'delivery: pruning failed');
       }
     };
-    this.pruneTimer = setInterval(prune, 3_600_000);
+    this.pruneTimer = setInterval(() => void prune(), 3_600_000);
     this.pruneTimer.unref();
-    prune();
+    void prune();
   }
 
   async close(): Promise<void> {
@@ -134,7 +119,7 @@ export class Webhooks {
     const inConfig = new Set<string>();
     for (const c of subscriptions) {
       inConfig.add(c.id);
-      const existing = db.get(c.id);
+      const existing = await db.get(c.id);
       if (existing && existing.origin !== 'config') this.options.logger.warn({ subscription: c.id }, `subscription ${c.id}: made through the API before, now taken over by the config`);
       const extra: StoredSecret[] = (c.extraSecrets ?? []).map((secret) => ({ secret, expiresAt: null }));
       let current = c.secret ?? existing?.secrets[0]?.secret;
@@ -146,7 +131,7 @@ export class Webhooks {
         chmodSync(file, 0o600);
         this.options.logger.info({ subscription: c.id }, `subscription ${c.id}: signing secret generated, kept in ${file}`);
       }
-      db.put({
+      await db.put({
         id: c.id,
         origin: 'config',
         url: c.url,
@@ -158,24 +143,24 @@ export class Webhooks {
         enabled: c.enabled !== false,
         disabledReason: DISABLED_IN_CONFIG,
       });
-      const now = db.get(c.id);
-      if (now && c.enabled === false && now.enabled) db.setEnabled(c.id, false, DISABLED_IN_CONFIG);
-      if (now && c.enabled !== false && !now.enabled && now.disabledReason === DISABLED_IN_CONFIG) db.setEnabled(c.id, true, undefined);
+      const now = await db.get(c.id);
+      if (now && c.enabled === false && now.enabled) await db.setEnabled(c.id, false, DISABLED_IN_CONFIG);
+      if (now && c.enabled !== false && !now.enabled && now.disabledReason === DISABLED_IN_CONFIG) await db.setEnabled(c.id, true, undefined);
     }
-    for (const s of db.list()) {
+    for (const s of await db.list()) {
       if (s.origin !== 'config' || inConfig.has(s.id)) continue;
-      db.put({ ...s, origin: 'api' });
-      if (s.enabled) db.setEnabled(s.id, false, REMOVED_FROM_CONFIG);
+      await db.put({ ...s, origin: 'api' });
+      if (s.enabled) await db.setEnabled(s.id, false, REMOVED_FROM_CONFIG);
       this.options.logger.warn({ subscription: s.id }, `subscription ${s.id}: no longer in the config; disabled (delete or re-enable it through the API)`);
     }
   }
 
-  list(): Subscription[] {
+  list(): Promise<Subscription[]> {
     return this.db.list();
   }
 
-  get(id: string): Subscription {
-    const sub = this.db.get(id);
+  async get(id: string): Promise<Subscription> {
+    const sub = await this.db.get(id);
     if (!sub) throw new SwitchboardError('SB_ERR_NOT_FOUND', `no subscription ${id}`);
     return sub;
   }
@@ -191,9 +176,9 @@ export class Webhooks {
   async create(input: CreateInput): Promise<{ subscription: Subscription; secret: string }> {
     await this.checkTarget(input.url);
     const id = input.id ?? `sub_${randomBytes(9).toString('base64url')}`;
-    if (this.db.get(id)) throw new SwitchboardError('SB_ERR_SUBSCRIPTION_EXISTS', `a subscription ${id} exists already`, { detail: { id } });
+    if (await this.db.get(id)) throw new SwitchboardError('SB_ERR_SUBSCRIPTION_EXISTS', `a subscription ${id} exists already`, { detail: { id } });
     const secret = input.secret ?? generateSecret();
-    const subscription = this.db.put({
+    const subscription = await this.db.put({
       id,
       origin: 'api',
       url: input.url,
@@ -212,14 +197,14 @@ export class Webhooks {
 
   /** Changes a subscription; a config one only takes `enabled`. Enabling restarts the schedule of its pending deliveries. */
   async patch(id: string, input: PatchInput): Promise<Subscription> {
-    const sub = this.get(id);
+    const sub = await this.get(id);
     const fields = (Object.keys(input) as (keyof PatchInput)[]).filter((k) => input[k] !== undefined && k !== 'enabled');
     if (sub.origin === 'config' && fields.length > 0) {
       throw new SwitchboardError('SB_ERR_SUBSCRIPTION_READONLY', `subscription ${id} comes from the config file: change ${fields.join(', ')} there (only enabled can be set through the API)`);
     }
     if (input.url !== undefined) await this.checkTarget(input.url);
     if (fields.length > 0) {
-      this.db.put({
+      await this.db.put({
         ...sub,
         url: input.url ?? sub.url,
         filters: input.filters ?? sub.filters,
@@ -229,7 +214,7 @@ export class Webhooks {
       });
     }
     if (input.enabled !== undefined && input.enabled !== sub.enabled) {
-      this.db.setEnabled(id, input.enabled, input.enabled ? undefined : DISABLED_BY_API);
+      await this.db.setEnabled(id, input.enabled, input.enabled ? undefined : DISABLED_BY_API);
       if (!input.enabled) this.worker?.cancel(id);
       this.options.logger.info({ subscription: id }, `subscription ${id} ${input.enabled ? 'enabled' : 'disabled'} through the API`);
     }
@@ -237,17 +222,17 @@ export class Webhooks {
     return this.get(id);
   }
 
-  delete(id: string): void {
-    const sub = this.get(id);
+  async delete(id: string): Promise<void> {
+    const sub = await this.get(id);
     if (sub.origin === 'config') throw new SwitchboardError('SB_ERR_SUBSCRIPTION_READONLY', `subscription ${id} comes from the config file: remove it there`);
     this.worker?.cancel(id);
-    this.db.delete(id);
+    await this.db.delete(id);
     this.options.logger.info({ subscription: id }, `subscription ${id} deleted`);
   }
 
   /** A new signing secret; the previous one keeps signing (a second signature) for `previousValidForMs`. */
-  rotate(id: string, secret: string | undefined, previousValidForMs: number, now = Date.now()): { subscription: Subscription; secret: string } {
-    const sub = this.get(id);
+  async rotate(id: string, secret: string | undefined, previousValidForMs: number, now = Date.now()): Promise<{ subscription: Subscription; secret: string }> {
+    const sub = await this.get(id);
     if (sub.origin === 'config') throw new SwitchboardError('SB_ERR_SUBSCRIPTION_READONLY', `subscription ${id} comes from the config file: rotate with its secret and extraSecrets there`);
     const next = secret ?? generateSecret();
     const until = new Date(now + previousValidForMs).toISOString();
@@ -256,14 +241,14 @@ export class Webhooks {
       .filter((s) => s.expiresAt === null || Date.parse(s.expiresAt) > now)
       .filter((s) => s.secret !== next)
       .slice(0, 4);
-    const subscription = this.db.setSecrets(id, [{ secret: next, expiresAt: null }, ...kept]) as Subscription;
+    const subscription = (await this.db.setSecrets(id, [{ secret: next, expiresAt: null }, ...kept])) as Subscription;
     this.options.logger.info({ subscription: id }, `subscription ${id}: secret rotated; the previous one signs too until ${until}`);
     return { subscription, secret: next };
   }
 
-  replay(id: string, range: ReplayRange): { enqueued: number; alreadyPending: number; matched: number } {
-    const sub = this.get(id);
-    const result = this.db.replay(sub, range, this.options.config.delivery.retrySchedule[0] ?? 0);
+  async replay(id: string, range: ReplayRange): Promise<{ enqueued: number; alreadyPending: number; matched: number }> {
+    const sub = await this.get(id);
+    const result = await this.db.replay(sub, range);
     this.options.logger.info({ subscription: id, ...range, ...result }, `subscription ${id}: replay enqueued ${result.enqueued} deliveries`);
     this.wake();
     return result;

@@ -3,17 +3,21 @@
  * total, a whole-attempt timeout), and records every attempt. Retries follow
  * `delivery.retrySchedule`, stretched by `Retry-After`; a 410 disables the subscription, and so
  * does failing for longer than `delivery.disableAfter`. In ordered mode only the first pending
- * event of each subject is due (see `DeliveryDb.due`).
+ * event of each subject is due (see `DeliveryStore.due`).
  */
 import type { Logger } from 'pino';
 import { Agent, request } from 'undici';
-import type { SwitchboardEvent } from '../../core/index.js';
+import { StoreError, type SwitchboardEvent } from '../../core/index.js';
 import { withSequence } from '../store/types.js';
 import type { DeliveryConfig } from './config.js';
-import type { AttemptRecord, DeliveryDb, OutboxRow, Subscription } from './db.js';
+import type { DeliveryStore } from '../store/types.js';
+import type { AttemptRecord, OutboxRow, Subscription } from './types.js';
 import type { DeliveryMetrics } from './metrics.js';
 import { safeLookup, urlProblem, type Resolver } from './safety.js';
 import { signatureHeader } from './signing.js';
+
+/** Wait before recording finished attempts again when the database was locked by another process. */
+const RECORD_RETRY_MS = 50;
 
 export const USER_AGENT = 'Switchboard-Webhooks/1';
 
@@ -122,9 +126,11 @@ export class DeliveryWorker {
   private heartbeat: NodeJS.Timeout | undefined;
   private closed = false;
   private turn = 0;
+  private pumping = false;
+  private pumpAgain = false;
 
   constructor(
-    private readonly db: DeliveryDb,
+    private readonly db: DeliveryStore,
     private readonly options: WorkerOptions,
   ) {
     const { config } = options;
@@ -149,12 +155,28 @@ export class DeliveryWorker {
     this.pumpScheduled = true;
     setImmediate(() => {
       this.pumpScheduled = false;
-      try {
-        this.pump();
-      } catch (err) {
-        if (!this.closed) this.options.logger.error({ err }, 'delivery: cannot read the outbox');
-      }
+      void this.runPump();
     });
+  }
+
+  /** One pump at a time; a wake-up during a pump runs another after it. */
+  private async runPump(): Promise<void> {
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    try {
+      await this.pump();
+    } catch (err) {
+      if (!this.closed) this.options.logger.error({ err }, 'delivery: cannot read the outbox');
+    } finally {
+      this.pumping = false;
+      if (this.pumpAgain) {
+        this.pumpAgain = false;
+        this.wake();
+      }
+    }
   }
 
   /** Aborts the attempts in flight for a subscription (it was deleted or disabled). */
@@ -162,12 +184,12 @@ export class DeliveryWorker {
     for (const f of this.inFlight.values()) if (f.subscriptionId === subscriptionId) f.controller.abort(new Error('subscription removed'));
   }
 
-  private pump(): void {
+  private async pump(): Promise<void> {
     if (this.closed) return;
     clearTimeout(this.timer);
     const { config } = this.options;
     const now = Date.now();
-    const subs = this.db.list().filter((s) => s.enabled);
+    const subs = (await this.db.list()).filter((s) => s.enabled);
     const first = subs.length ? this.turn++ % subs.length : 0;
     for (let i = 0; i < subs.length && this.inFlight.size < config.maxInFlight; i++) {
       const sub = subs[(first + i) % subs.length] as Subscription;
@@ -176,14 +198,17 @@ export class DeliveryWorker {
       if (capacity <= 0) continue;
       let mine = 0;
       for (const f of this.inFlight.values()) if (f.subscriptionId === sub.id) mine++;
-      for (const row of this.db.due(sub, now, capacity + mine)) {
+      for (const row of await this.db.due(sub, now, capacity + mine)) {
         if (capacity <= 0) break;
         if (this.inFlight.has(row.did)) continue;
         this.launch(sub, row, target);
         capacity--;
       }
     }
-    const next = this.db.nextDueAfter(now);
+    if (this.closed) return;
+    const next = await this.db.nextDueAfter(now);
+    if (this.closed) return;
+    clearTimeout(this.timer);
     if (next !== undefined) {
       this.timer = setTimeout(() => this.wake(), Math.min(Math.max(next - now, 0), 60_000));
       this.timer.unref();
@@ -221,7 +246,7 @@ export class DeliveryWorker {
     let status: number | undefined;
     let error: string | undefined;
     let retryAfter: number | undefined;
-    const stored = this.db.eventBody(row.seq);
+    const stored = await this.db.eventBody(row.seq);
     if (stored === undefined) {
       error = 'the event is no longer in the store';
     } else {
@@ -273,27 +298,44 @@ export class DeliveryWorker {
     this.results.push({ entry, record });
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    setImmediate(() => this.flush());
+    setImmediate(() => void this.flush());
   }
 
   /** Records finished attempts in one transaction, then frees their slots. */
-  private flush(): void {
+  private async flush(): Promise<void> {
     this.flushScheduled = false;
     const batch = this.results;
     this.results = [];
     if (batch.length === 0) return;
-    const records = batch.map((b) => b.record).filter((r) => this.db.get(r.subscriptionId) !== undefined);
+    let records: AttemptRecord[];
+    let disable: { id: string; reason: string; kind: 'gone' | 'failing' }[];
     try {
-      const disable = this.db.recordAttempts(records, this.options.config.disableAfter);
+      const known = new Set((await this.db.list()).map((sub) => sub.id));
+      records = batch.map((b) => b.record).filter((r) => known.has(r.subscriptionId));
+      disable = await this.db.recordAttempts(records, this.options.config.disableAfter);
+    } catch (err) {
+      if (!this.closed && err instanceof StoreError && err.kind === 'busy') {
+        // The database is locked by another process: record these attempts a little later
+        // (their slots stay taken) rather than send them again.
+        this.results = [...batch, ...this.results];
+        this.flushScheduled = true;
+        setTimeout(() => void this.flush(), RECORD_RETRY_MS).unref();
+        return;
+      }
+      // The rows stay pending and are sent again: at least once.
+      this.options.logger.error({ err }, 'delivery: cannot record attempts');
+      for (const b of batch) this.release(b.entry);
+      return;
+    }
+    try {
       for (const r of records) this.options.metrics.deliveries.inc({ subscription: r.subscriptionId, result: r.result });
       for (const d of disable) {
-        this.db.setEnabled(d.id, false, d.reason);
+        await this.db.setEnabled(d.id, false, d.reason);
         this.options.metrics.subscriptionsDisabled.inc({ reason: d.kind });
         this.options.logger.warn({ subscription: d.id, reason: d.reason }, `subscription ${d.id} disabled: ${d.reason}`);
       }
     } catch (err) {
-      // The rows stay pending and are sent again: at least once.
-      this.options.logger.error({ err }, 'delivery: cannot record attempts');
+      this.options.logger.error({ err }, 'delivery: cannot disable a subscription');
     }
     for (const b of batch) this.release(b.entry);
   }
@@ -306,7 +348,7 @@ export class DeliveryWorker {
     const pending = [...this.inFlight.values()];
     for (const f of pending) f.controller.abort(new Error('shutdown'));
     await Promise.allSettled(pending.map((f) => f.promise));
-    this.flush();
+    await this.flush();
     await this.agent.close().catch(() => undefined);
   }
 }

@@ -2,21 +2,25 @@
  * The HTTP surface of DESIGN §4 on Fastify.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { Transform } from 'node:stream';
 import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import * as z from 'zod/mini';
-import { SwitchboardError, ValidationError, dataJsonSchema, describeIssues, isEventType } from '../../core/index.js';
+import { OverloadedError, SwitchboardError, ValidationError, dataJsonSchema, describeIssues, isEventType } from '../../core/index.js';
 import type { EventBus } from '../bus.js';
+import { charsetRefusal, parseContentType } from '../decode.js';
 import type { Feature } from '../feature.js';
 import { follow, toQuery, type FollowFilter } from '../follow.js';
 import { UNMATCHED_ROUTE, type Metrics } from '../metrics.js';
-import type { ConnectorInstance, GroupCommitter, Pipeline } from '../pipeline.js';
-import type { Store } from '../store/types.js';
+import type { ConnectorInstance, GroupCommitter, IngestResult, Pipeline } from '../pipeline.js';
+import type { Store, StoredEvent } from '../store/types.js';
 import { formatSequence } from '../store/types.js';
-import { toHttpAnswer } from './errors.js';
+import { ByteBudget, type BudgetHold } from './budget.js';
+import { toHttpAnswer, type HttpAnswer } from './errors.js';
 import { DASHBOARD_HTML } from './dashboard.js';
 import { IngestRefusals, UNKNOWN_CONNECTOR, refusalReason } from './refusals.js';
+import { StreamTickets, queryCredential, redactCredentials } from './stream-auth.js';
 
 export interface HttpConnector extends ConnectorInstance {
   readonly ingestToken: string | undefined;
@@ -36,6 +40,10 @@ export interface AppContext {
   readonly apiToken: string;
   readonly bodyLimit: number;
   readonly maxPendingEvents: number;
+  /** Bytes of ingest bodies being read or waiting for their commit beyond which ingest answers 503. */
+  readonly maxBytesInFlight: number;
+  /** Most time to receive a whole request (headers and body), in ms (default 30 s). */
+  readonly requestTimeoutMs?: number;
   readonly logger: Logger;
   /** Aborted when the server shuts down: ends every open stream. */
   readonly shutdown: AbortSignal;
@@ -44,6 +52,8 @@ export interface AppContext {
   /** At most one log line per connector about refused ingest in this time (default 60 s). */
   readonly refusalLogIntervalMs?: number;
 }
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 function digest(s: string): Buffer {
   return createHash('sha256').update(s).digest();
@@ -78,8 +88,14 @@ const eventsQuery = z.object({
   subject: z.optional(z.string()),
   connector: z.optional(z.string()),
   after: seqParam,
+  /** `/v1/events` only: events before this sequence. */
+  before: seqParam,
+  /** `/v1/events` only: `desc` gives the newest first. */
+  order: z.optional(z.enum(['asc', 'desc'])),
   limit: z.optional(z.string().check(z.regex(/^\d{1,4}$/))),
+  /** `/v1/stream` only, without the header: credentials (see the `/v1` hook). */
   access_token: z.optional(z.string()),
+  ticket: z.optional(z.string()),
 });
 const quarantineQuery = z.object({ after: seqParam, limit: z.optional(z.string().check(z.regex(/^\d{1,4}$/))), connector: z.optional(z.string()) });
 
@@ -95,33 +111,67 @@ function limitOf(raw: string | undefined, fallback: number): number {
   return n;
 }
 
+/**
+ * `EventSource` cannot set headers: `GET /v1/stream`, and no other route, takes a one-use ticket
+ * or (for compatibility) the API token itself in the query.
+ */
+function streamQueryAuthorized(req: FastifyRequest, tickets: StreamTickets, apiToken: string): boolean {
+  if (req.method !== 'GET' || req.routeOptions.url !== '/v1/stream') return false;
+  const ticket = queryCredential(req.query, 'ticket');
+  const token = queryCredential(req.query, 'access_token');
+  return ticket !== undefined ? tickets.redeem(ticket) : secretMatches(token, apiToken);
+}
+
 function filterOf(q: z.infer<typeof eventsQuery>): FollowFilter {
   return { type: q.type, platform: q.platform, subject: q.subject, connectorId: q.connector };
 }
 
 export async function buildApp(ctx: AppContext) {
+  const refusals = new IngestRefusals(ctx.metrics, ctx.logger, ctx.refusalLogIntervalMs);
+
+  /** Counts and logs a refused ingest (wrong token, unknown connector, content type, size). */
+  const noteRefusal = (req: FastifyRequest, answer: HttpAnswer): void => {
+    const reason = refusalReason(answer.body.error.code);
+    if (!reason || !req.url.startsWith('/ingest/')) return;
+    const id = (req.params as { connectorId?: string } | null)?.connectorId;
+    refusals.note({ connector: id !== undefined && ctx.connectors.has(id) ? id : UNKNOWN_CONNECTOR, reason, status: answer.status, ip: req.ip });
+  };
+
+  /** Every error answer, whoever raised it (a route, a hook, Fastify's router or body parser). */
+  const sendError = (err: unknown, req: FastifyRequest, reply: FastifyReply): void => {
+    const answer = toHttpAnswer(err, req.url);
+    if (answer.status >= 500 && answer.body.error.code === 'SB_ERR_INTERNAL') req.log.error({ err, req }, 'unhandled error');
+    ctx.metrics.httpErrors.inc({ code: answer.body.error.code });
+    void reply.code(answer.status).headers(answer.headers).send(answer.body);
+  };
+
+  const requestTimeout = ctx.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const app = Fastify({
-    loggerInstance: ctx.logger,
+    // Its request lines never carry a query-string credential.
+    loggerInstance: redactCredentials(ctx.logger),
     bodyLimit: ctx.bodyLimit,
+    // A client that sends its headers or body slowly, or not at all, is answered 408 and
+    // disconnected once the request has taken this long; Node checks on an interval (30 s by
+    // default), kept here to a quarter of the timeout.
+    requestTimeout,
+    http: { requestTimeout, headersTimeout: Math.min(requestTimeout, 60_000), connectionsCheckingInterval: Math.max(100, Math.min(5_000, Math.floor(requestTimeout / 4))) },
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     forceCloseConnections: true,
+    // Errors of Fastify's router (a path it cannot decode, a parameter over maxParamLength) skip
+    // the error handler: answer them the same way.
+    frameworkErrors: (err, req, reply) => {
+      noteRefusal(req, toHttpAnswer(err, req.url));
+      sendError(err, req, reply);
+    },
   });
 
   app.addHook('onResponse', async (req, reply) => {
     ctx.metrics.httpDuration.observe({ method: req.method, route: req.routeOptions.url ?? UNMATCHED_ROUTE, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
 
-  app.setErrorHandler((err, req, reply) => {
-    const answer = toHttpAnswer(err);
-    if (answer.status >= 500 && answer.body.error.code === 'SB_ERR_INTERNAL') req.log.error({ err }, 'unhandled error');
-    ctx.metrics.httpErrors.inc({ code: answer.body.error.code });
-    void reply.code(answer.status).headers(answer.headers).send(answer.body);
-  });
-  app.setNotFoundHandler((req, reply) => {
-    const answer = toHttpAnswer(new SwitchboardError('SB_ERR_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0] ?? ''}`));
-    void reply.code(answer.status).send(answer.body);
-  });
+  app.setErrorHandler((err, req, reply) => sendError(err, req, reply));
+  app.setNotFoundHandler((req, reply) => sendError(new SwitchboardError('SB_ERR_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0] ?? ''}`), req, reply));
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
@@ -133,23 +183,27 @@ export async function buildApp(ctx: AppContext) {
   app.get('/metrics', async (_req, reply) => reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics()));
   app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(DASHBOARD_HTML));
 
-  const refusals = new IngestRefusals(ctx.metrics, ctx.logger, ctx.refusalLogIntervalMs);
   app.addHook('onClose', async () => refusals.stop());
+
+  // Bytes in flight: each ingest request holds its body's bytes from before it is read until its
+  // commit settles (the handler's `finally`), or until its answer is sent when it never reaches
+  // the handler (refused, too large, aborted).
+  const budget = new ByteBudget(ctx.maxBytesInFlight, (n) => ctx.metrics.ingestBytesInFlight.set(n));
+  const holds = new WeakMap<FastifyRequest, { hold: BudgetHold; inHandler: boolean }>();
+  const overloaded = (): OverloadedError => {
+    ctx.metrics.overloads.inc();
+    return new OverloadedError(`ingest bodies in flight are at server.maxBytesInFlight (${budget.inFlight} of ${budget.max} bytes); retry later`, 1);
+  };
 
   await app.register(async (ingest) => {
     // Refusals (wrong token, unknown connector, content type, size) are counted and logged, rate-limited.
-    ingest.addHook('onError', async (req: FastifyRequest<{ Params: { connectorId?: string } }>, _reply, err) => {
-      const answer = toHttpAnswer(err);
-      const reason = refusalReason(answer.body.error.code);
-      if (!reason) return;
-      const id = req.params.connectorId;
-      refusals.note({ connector: id !== undefined && ctx.connectors.has(id) ? id : UNKNOWN_CONNECTOR, reason, status: answer.status, ip: req.ip });
-    });
+    ingest.addHook('onError', async (req, _reply, err) => noteRefusal(req, toHttpAnswer(err, req.url)));
 
-    // Bodies are read raw: each connector splits and parses them itself, so that a malformed
-    // body can be kept in the quarantine exactly as it came.
+    // Bodies are read as bytes: the pipeline decodes them in their declared charset and each
+    // connector splits and parses them itself, so that a body that cannot be read can be kept in
+    // the quarantine exactly as it came.
     ingest.removeAllContentTypeParsers();
-    ingest.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+    ingest.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
     // Browsers (the client module's forwarder) may post from the origins a connector allows.
     await ingest.register(cors, {
@@ -160,42 +214,86 @@ export async function buildApp(ctx: AppContext) {
       },
     });
 
-    ingest.addHook('onRequest', async (req: FastifyRequest<{ Params: { connectorId: string } }>) => {
+    ingest.addHook('onRequest', async (req: FastifyRequest<{ Params: { connectorId: string } }>, reply) => {
       if (req.method === 'OPTIONS') return;
       const connector = ctx.connectors.get(req.params.connectorId);
       if (!connector?.definition.ingest) throw new SwitchboardError('SB_ERR_INGEST_UNKNOWN_CONNECTOR', `no connector "${req.params.connectorId}" takes pushed payloads`);
       if (!secretMatches(credentialOf(req.headers.authorization), connector.ingestToken)) throw new SwitchboardError('SB_ERR_AUTH_REQUIRED', 'unauthorized');
-      const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-      if (!connector.definition.ingest.contentTypes.includes(type)) {
-        throw new SwitchboardError('SB_ERR_INGEST_CONTENT_TYPE', `content type "${type || '(none)'}" is not accepted by ${connector.id}; use one of ${connector.definition.ingest.contentTypes.join(', ')}`);
+      const media = parseContentType(req.headers['content-type']);
+      if (!connector.definition.ingest.contentTypes.includes(media.type)) {
+        throw new SwitchboardError('SB_ERR_INGEST_CONTENT_TYPE', `content type "${media.type || '(none)'}" is not accepted by ${connector.id}; use one of ${connector.definition.ingest.contentTypes.join(', ')}`);
       }
+      const charset = charsetRefusal(media);
+      if (charset !== undefined) throw new SwitchboardError('SB_ERR_INGEST_CONTENT_TYPE', charset);
+      const entry = { hold: budget.hold(), inHandler: false };
+      holds.set(req, entry);
+      reply.raw.once('close', () => {
+        if (!entry.inHandler) entry.hold.release();
+      });
+      // With a Content-Length, the whole body is taken (or refused) before it is read.
+      const length = Number(req.headers['content-length']);
+      if (length > 0 && !entry.hold.take(length)) throw overloaded();
+    });
+
+    // Without one (chunked), each chunk is taken as it arrives; the first that crosses the budget ends the read.
+    ingest.addHook('preParsing', async (req, _reply, payload) => {
+      const entry = holds.get(req);
+      if (!entry || Number(req.headers['content-length']) >= 0) return payload;
+      return payload.pipe(
+        new Transform({
+          transform(chunk: Buffer, _encoding, next) {
+            if (entry.hold.take(chunk.length)) next(null, chunk);
+            else next(overloaded());
+          },
+        }),
+      );
     });
 
     ingest.post<{ Params: { connectorId: string } }>('/ingest/:connectorId', async (req, reply) => {
       const connector = ctx.connectors.get(req.params.connectorId) as HttpConnector;
-      const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-      const body = typeof req.body === 'string' ? req.body : '';
-      const result = await ctx.pipeline.ingestBody(connector, body, type);
+      const body = req.body instanceof Uint8Array ? req.body : new Uint8Array();
+      const entry = holds.get(req);
+      if (entry) entry.inHandler = true;
+      let result: IngestResult;
+      try {
+        result = await ctx.pipeline.ingestBody(connector, body, req.headers['content-type'] ?? '');
+      } finally {
+        entry?.hold.release();
+      }
       const allRejected = result.accepted === 0 && result.duplicates === 0 && result.rejected.length > 0;
       if (allRejected) {
         const first = result.rejected[0];
-        const code = first?.code === 'SB_ERR_INGEST_MALFORMED' ? 'SB_ERR_INGEST_MALFORMED' : 'SB_ERR_INGEST_INVALID_PAYLOAD';
+        const code = first?.code === 'SB_ERR_INGEST_MALFORMED' || first?.code === 'SB_ERR_INGEST_LIMIT' ? first.code : 'SB_ERR_INGEST_INVALID_PAYLOAD';
         return reply.code(400).send({ error: { code, message: first?.reason ?? 'invalid payload', ...result } });
       }
       return reply.code(200).send(result);
     });
   });
 
+  const tickets = new StreamTickets();
+
   await app.register(async (v1) => {
     v1.addHook('onRequest', async (req: FastifyRequest) => {
-      const token = credentialOf(req.headers.authorization) ?? (req.query as Record<string, string | undefined>).access_token;
-      if (!secretMatches(token, ctx.apiToken)) throw new SwitchboardError('SB_ERR_AUTH_REQUIRED', 'unauthorized');
+      const header = credentialOf(req.headers.authorization);
+      if (header !== undefined ? secretMatches(header, ctx.apiToken) : streamQueryAuthorized(req, tickets, ctx.apiToken)) return;
+      throw new SwitchboardError('SB_ERR_AUTH_REQUIRED', 'unauthorized');
+    });
+
+    // A stream ticket for the API token: what a browser's EventSource puts in its URL instead.
+    await v1.register(async (scope) => {
+      // A body, if any, is ignored: any content type will do (curl -X POST, fetch without a body).
+      scope.removeAllContentTypeParsers();
+      scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 1024 }, (_req, _body, done) => done(null, undefined));
+      scope.post('/v1/stream/tickets', async (_req, reply) => reply.code(201).header('cache-control', 'no-store').send(tickets.issue()));
     });
 
     v1.get('/v1/events', async (req, reply) => {
       const q = parseQuery(eventsQuery, req.query);
       const limit = limitOf(q.limit, 100);
-      const rows = await ctx.store.queryEvents(toQuery(filterOf(q), q.after === undefined ? undefined : Number(q.after), limit));
+      const newestFirst = q.order === 'desc';
+      const query = { ...toQuery(filterOf(q), q.after === undefined ? undefined : Number(q.after), limit), before: q.before === undefined ? undefined : Number(q.before), newestFirst };
+      const rows = await ctx.store.queryEvents(query);
+      // The cursor of the next page: its `after` in ascending order, its `before` newest first.
       const last = rows[rows.length - 1];
       const next = rows.length === limit && last ? `"${formatSequence(last.seq)}"` : 'null';
       return reply.type('application/json').send(`{"events":[${rows.map((r) => r.json).join(',')}],"next":${next}}`);
@@ -249,8 +347,23 @@ export async function buildApp(ctx: AppContext) {
   return app;
 }
 
+/**
+ * An event's SSE frame, encoded once and shared by every subscriber that gets the same stored
+ * event from the bus's window (held as long as the event is).
+ */
+const frames = new WeakMap<StoredEvent, Buffer>();
+function frameOf(e: StoredEvent): Buffer {
+  let frame = frames.get(e);
+  if (!frame) {
+    frame = Buffer.from(`id: ${formatSequence(e.seq)}\nevent: ${e.type}\ndata: ${e.json}\n\n`);
+    frames.set(e, frame);
+  }
+  return frame;
+}
+
 async function streamEvents(ctx: AppContext, req: FastifyRequest, reply: FastifyReply): Promise<void> {
   const q = parseQuery(eventsQuery, req.query);
+  if (q.before !== undefined || q.order !== undefined) throw new ValidationError('SB_ERR_QUERY_INVALID', 'invalid query: before and order are for GET /v1/events; the stream goes forward from after (or Last-Event-ID)');
   const lastEventId = req.headers['last-event-id'];
   const resumeRaw = typeof lastEventId === 'string' && lastEventId !== '' ? lastEventId : q.after;
   if (resumeRaw !== undefined && !/^\d{1,16}$/.test(resumeRaw)) throw new ValidationError('SB_ERR_QUERY_INVALID', `invalid resume point: expected a sequence (digits), found ${JSON.stringify(resumeRaw)}`);
@@ -269,7 +382,7 @@ async function streamEvents(ctx: AppContext, req: FastifyRequest, reply: Fastify
   ctx.metrics.streamClients.inc();
   try {
     for await (const e of follow(ctx.store, ctx.bus, filter, start, { signal: abort.signal })) {
-      const ok = res.write(`id: ${formatSequence(e.seq)}\nevent: ${e.type}\ndata: ${e.json}\n\n`);
+      const ok = res.write(frameOf(e));
       if (!ok) await new Promise<void>((r) => { res.once('drain', r); abort.signal.addEventListener('abort', () => r(), { once: true }); });
     }
   } catch (err) {

@@ -1,6 +1,8 @@
 /**
  * A small built-in page at `/`: connector state and a live tail of events. It asks for the API
- * token once and keeps it in the browser's localStorage.
+ * token once and keeps it in the browser's localStorage; it sends it only as a header. The live
+ * tail's `EventSource` (which cannot set headers) opens `/v1/stream` with a one-use stream ticket,
+ * and takes a new one, resuming after the last event shown, whenever the stream has to reconnect.
  */
 import { EVENT_TYPES } from '../../core/index.js';
 
@@ -22,10 +24,12 @@ const TYPES = ${JSON.stringify(EVENT_TYPES)};
 const $ = (s) => document.querySelector(s);
 const row = (values) => { const tr = document.createElement('tr'); for (const v of values) { const td = document.createElement('td'); td.textContent = v == null ? '' : String(v); tr.appendChild(td); } return tr; };
 let token = localStorage.getItem('switchboard-token') || '';
-let timer, es;
+let timer, es, retry, last;
+const api = (path, init) => fetch(path, { ...init, headers: { authorization: 'Bearer ' + token } });
+function login() { $('#login').hidden = false; $('#err').textContent = 'Enter the API token that switchboard serve printed.'; return false; }
 async function refresh() {
-  const r = await fetch('/v1/connectors', { headers: { authorization: 'Bearer ' + token } });
-  if (r.status === 401) { $('#login').hidden = false; $('#err').textContent = 'Enter the API token that switchboard serve printed.'; return false; }
+  const r = await api('/v1/connectors');
+  if (r.status === 401) return login();
   const { connectors } = await r.json();
   const body = $('#connectors tbody'); body.textContent = '';
   for (const c of connectors) body.appendChild(row([c.id, c.platform, c.events, c.quarantined, c.lastEvent && c.lastEvent.receivedAt, c.state || (c.ingest ? 'listening' : '')]));
@@ -34,16 +38,28 @@ async function refresh() {
 }
 function add(m) {
   const e = JSON.parse(m.data);
+  last = m.lastEventId;
   const b = $('#tail tbody');
   b.insertBefore(row([e.sequence, e.time, e.type, e.subject, e.platform]), b.firstChild);
   while (b.children.length > 200) b.removeChild(b.lastChild);
 }
+// A ticket opens one stream: when the browser gives up reconnecting with a used one, take another.
+async function stream() {
+  clearTimeout(retry); if (es) es.close();
+  const r = await api('/v1/stream/tickets', { method: 'POST' }).catch(() => null);
+  if (r && r.status === 401) return login();
+  if (!r || !r.ok) { retry = setTimeout(stream, 5000); return; }
+  const q = new URLSearchParams({ ticket: (await r.json()).ticket });
+  if (last) q.set('after', last);
+  const source = es = new EventSource('/v1/stream?' + q);
+  for (const t of TYPES) source.addEventListener(t, add);
+  source.onerror = () => { if (source === es && source.readyState === EventSource.CLOSED) retry = setTimeout(stream, 2000); };
+}
 async function start() {
-  clearInterval(timer); if (es) es.close();
+  clearInterval(timer); clearTimeout(retry); if (es) es.close();
   if (!(await refresh())) return;
   timer = setInterval(refresh, 5000);
-  es = new EventSource('/v1/stream?access_token=' + encodeURIComponent(token));
-  for (const t of TYPES) es.addEventListener(t, add);
+  stream();
 }
 $('#login').addEventListener('submit', (ev) => { ev.preventDefault(); token = $('#token').value; localStorage.setItem('switchboard-token', token); $('#login').hidden = true; start(); });
 start();

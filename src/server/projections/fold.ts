@@ -182,3 +182,34 @@ export function foldOperator(connectorId: string, operatorId: string, input: rea
     since: last.time,
   });
 }
+
+/** The key of a subject of a kind (`call/…` → `…`), or undefined. */
+export function keyOf(subject: string, prefix: string): string | undefined {
+  return subject.startsWith(prefix) ? subject.slice(prefix.length) : undefined;
+}
+
+export interface Mention {
+  readonly conversationId: string;
+  readonly kind: 'inbound' | 'outbound' | 'other';
+  readonly client?: unknown;
+}
+
+/**
+ * The conversation an event names, other than by a conversation state change (those are folded):
+ * a new message (counted by direction), any other event of a conversation subject, or an event of
+ * another entity whose data has a `conversationId` (a call, a ticket, a file) — with the client
+ * it shows (a call's caller, or the callee of an outbound call).
+ */
+export function mentionOf(e: SwitchboardEvent): Mention | undefined {
+  const d = e.data as { conversationId?: unknown; direction?: unknown; client?: unknown; from?: unknown; to?: unknown };
+  const own = keyOf(e.subject, 'conversation/');
+  if (own !== undefined) {
+    if (e.type.startsWith('conversation.')) return undefined;
+    if (e.type === 'message.created') return { conversationId: own, kind: d.direction === 'inbound' ? 'inbound' : 'outbound', client: d.client };
+    return { conversationId: own, kind: 'other', client: d.client };
+  }
+  if (typeof d.conversationId !== 'string' || d.conversationId === '') return undefined;
+  const client = d.client ?? (e.type.startsWith('call.') ? (d.direction === 'outbound' ? d.to : d.from) : undefined);
+  return { conversationId: d.conversationId, kind: 'other', client };
+}
+

@@ -3,7 +3,19 @@
  * pool): it opens it in `open()` and releases it in `close()`; callers never touch it.
  * Every implementation runs the conformance suite in `test/store-conformance.ts`.
  */
-import type { SwitchboardEvent } from '../../core/index.js';
+import type { Call, SwitchboardEvent } from '../../core/index.js';
+import type {
+  AttemptRecord,
+  AttemptRow,
+  DeliveryListQuery,
+  DeliveryStatus,
+  OutboxRow,
+  ReplayRange,
+  StoredSecret,
+  Subscription,
+  SubscriptionInput,
+} from '../delivery/types.js';
+import type { ConversationRow, OperatorRow } from '../projections/fold.js';
 
 /** Input that could not be read or normalized. */
 export interface QuarantineInput {
@@ -11,8 +23,11 @@ export interface QuarantineInput {
   readonly receivedAt: string;
   readonly code: string;
   readonly reason: string;
+  /** The media type of the text; for bytes (`rawEncoding: 'base64'`), the Content-Type header as received, charset and all. */
   readonly contentType?: string | undefined;
+  /** The input as received: its text, or with `rawEncoding: 'base64'` its bytes in base64 (bytes that did not decode). */
   readonly raw: string;
+  readonly rawEncoding?: 'base64' | undefined;
 }
 
 export interface QuarantineEntry extends QuarantineInput {
@@ -27,6 +42,17 @@ export interface CommitBatch {
   readonly quarantine: readonly QuarantineInput[];
   /** A pulled source's resume point after this batch. */
   readonly cursor?: string | undefined;
+  /** The events' JSON, position for position, when the caller has serialized them already (the committer does); else the store serializes them. */
+  readonly bodies?: readonly string[] | undefined;
+}
+
+/** An event the store could not take (it cannot be written as JSON): not stored, kept in the quarantine instead. */
+export interface InvalidEvent {
+  /** The event's position in its batch. */
+  readonly index: number;
+  readonly code: string;
+  readonly reason: string;
+  readonly quarantineId: string;
 }
 
 /** An event as stored: its sequence and its full JSON (with `sequence`). */
@@ -41,6 +67,8 @@ export interface CommitResult {
   /** Per input event: the stored event, or `undefined` when its id was already stored. */
   readonly stored: readonly (StoredEvent | undefined)[];
   readonly quarantineIds: readonly string[];
+  /** Events of the batch that could not be stored and went to the quarantine instead (their `stored` entry is `undefined`). */
+  readonly invalid?: readonly InvalidEvent[] | undefined;
 }
 
 export interface EventQuery {
@@ -52,6 +80,10 @@ export interface EventQuery {
   readonly connectorId?: string | undefined;
   /** Only events with a greater sequence. */
   readonly after?: number | undefined;
+  /** Only events with a smaller sequence. */
+  readonly before?: number | undefined;
+  /** The newest `limit` events first (descending sequence) instead of the oldest. */
+  readonly newestFirst?: boolean | undefined;
   readonly limit: number;
 }
 
@@ -68,8 +100,109 @@ export interface KvEntry {
   readonly updatedAt: string;
 }
 
+/** One page of a projection list, paged by an opaque row cursor. */
+export interface ProjectionPage<T> {
+  readonly rows: T[];
+  /** The `after` of the next page, or `null` on the last one. */
+  readonly next: string | null;
+}
+
+export interface PageQuery {
+  readonly after?: string | undefined;
+  readonly limit: number;
+}
+
+export interface CallListQuery extends PageQuery {
+  readonly platform?: string | undefined;
+  readonly connectorId?: string | undefined;
+  readonly outcome?: string | undefined;
+  readonly state?: string | undefined;
+  /** ISO times on the ringing time: from inclusive, to exclusive. */
+  readonly from?: string | undefined;
+  readonly to?: string | undefined;
+  /** A party's id or phone. */
+  readonly party?: string | undefined;
+  /** A conversation: its connector and its key. */
+  readonly conversation?: { readonly connectorId: string; readonly conversationId: string } | undefined;
+}
+
+export interface ConversationListQuery extends PageQuery {
+  readonly platform?: string | undefined;
+  readonly connectorId?: string | undefined;
+  readonly state?: string | undefined;
+  readonly clientId?: string | undefined;
+}
+
+export interface OperatorListQuery extends PageQuery {
+  readonly platform?: string | undefined;
+  readonly connectorId?: string | undefined;
+  readonly status?: string | undefined;
+}
+
+/**
+ * The projections a backend keeps (DESIGN §3). The backend updates them inside the commit
+ * transaction of the events they come from, with the shared pure folds
+ * (`src/server/projections/fold.ts`, `foldCall` in the core); these are the reads.
+ */
+export interface ProjectionStore {
+  listCalls(q: CallListQuery): Promise<ProjectionPage<Call>>;
+  /** A call with its events (in store order), or `undefined`. */
+  getCall(connectorId: string, callId: string): Promise<{ call: Call; events: SwitchboardEvent[] } | undefined>;
+  listConversations(q: ConversationListQuery): Promise<ProjectionPage<ConversationRow>>;
+  getConversation(connectorId: string, conversationId: string): Promise<ConversationRow | undefined>;
+  /** A conversation's own events and the events of the calls linked to it, or `undefined` when there is no such conversation. */
+  timelineEvents(connectorId: string, conversationId: string): Promise<{ own: SwitchboardEvent[]; calls: SwitchboardEvent[] } | undefined>;
+  listOperators(q: OperatorListQuery): Promise<ProjectionPage<OperatorRow>>;
+  /** Drops and recomputes every projection from the event log. */
+  rebuild(): Promise<{ calls: number; conversations: number; operators: number }>;
+}
+
+/**
+ * The delivery tables: subscriptions, the outbox (filled by the commit for each new event and
+ * matching enabled subscription), attempts, and the cursors of sinks.
+ */
+export interface DeliveryStore {
+  /** The delay of new outbox rows (the first step of the retry schedule); set before the first commit. */
+  configure(options: { firstDelayMs: number }): void;
+  list(): Promise<Subscription[]>;
+  get(id: string): Promise<Subscription | undefined>;
+  /** Creates a subscription, or replaces the one with its id keeping its state. */
+  put(input: SubscriptionInput, now?: Date): Promise<Subscription>;
+  /** Enables (clearing the reason and the failure streak; pending rows start a fresh schedule) or disables. */
+  setEnabled(id: string, enabled: boolean, reason: string | undefined, now?: Date): Promise<Subscription | undefined>;
+  setSecrets(id: string, secrets: readonly StoredSecret[], now?: Date): Promise<Subscription | undefined>;
+  /** Removes a subscription with its outbox rows and attempts. */
+  delete(id: string): Promise<boolean>;
+  /** Pending rows of a subscription due by `now`; in ordered mode only the first pending row of each subject. */
+  due(sub: Subscription, now: number, limit: number): Promise<OutboxRow[]>;
+  /** The earliest future attempt of an enabled subscription. */
+  nextDueAfter(now: number): Promise<number | undefined>;
+  /** The stored CloudEvent body of a sequence (without `sequence`). */
+  eventBody(seq: number): Promise<string | undefined>;
+  getRow(did: number): Promise<OutboxRow | undefined>;
+  /** Records attempts in one transaction; answers the subscriptions to disable (410, or failing too long). */
+  recordAttempts(records: readonly AttemptRecord[], disableAfterMs: number, now?: number): Promise<{ id: string; reason: string; kind: 'gone' | 'failing' }[]>;
+  /** Pending and failed counts per subscription. */
+  counts(): Promise<Map<string, Record<DeliveryStatus, number>>>;
+  countsOf(id: string): Promise<Record<DeliveryStatus, number>>;
+  listDeliveries(q: DeliveryListQuery): Promise<(OutboxRow & { type: string | null })[]>;
+  attemptsOf(did: number, limit: number): Promise<AttemptRow[]>;
+  /** Enqueues the events of a range again for a subscription, in chunks. */
+  replay(sub: Subscription, range: ReplayRange, now?: number): Promise<{ enqueued: number; alreadyPending: number; matched: number }>;
+  /** Removes finished outbox rows (and their attempts) last changed before `before`. */
+  prune(before: Date): Promise<number>;
+  /** Stored events after a sequence, in order (a sink's reading). */
+  eventsAfter(seq: number, limit: number): Promise<{ seq: number; id: string; type: string; platform: string; body: string }[]>;
+  sinkCursor(name: string): Promise<number>;
+  saveSinkCursor(name: string, seq: number, now?: Date): Promise<void>;
+}
+
 export interface Store {
   readonly kind: string;
+  /** The projections (calls, conversations, operators, timelines); usable once open. */
+  readonly projections: ProjectionStore;
+  /** Subscriptions, outbox, attempts and sink cursors; usable once open. */
+  readonly delivery: DeliveryStore;
   /** Opens the connection and applies pending migrations. */
   open(): Promise<void>;
   /** Commits several batches in one durable transaction, in order. Duplicate ids are skipped. */

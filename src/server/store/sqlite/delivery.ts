@@ -1,37 +1,27 @@
 /**
- * The delivery tables (migrations/sqlite/004_delivery.sql) and the in-memory copy of the
- * subscriptions that the commit hook matches events against. Every change to a subscription
- * goes through here, so that the copy and the table never differ: better-sqlite3 is
- * synchronous, and a change cannot interleave with a commit transaction.
+ * The SQLite delivery tables (migrations/sqlite/004_delivery.sql) and the in-memory copy of the
+ * subscriptions that the commit matches events against. Every change to a subscription goes
+ * through here, so that the copy and the table never differ: better-sqlite3 is synchronous, and a
+ * change cannot interleave with a commit transaction.
  */
 import type Database from 'better-sqlite3';
-import { compileTypePattern, type SwitchboardEvent } from '../../core/index.js';
-import type { InsertedEvent } from '../store/sqlite.js';
-import type { SubscriptionFilters, SubscriptionMode } from './config.js';
-
-export interface StoredSecret {
-  readonly secret: string;
-  /** ISO time after which the secret no longer signs; `null` while it is current. */
-  readonly expiresAt: string | null;
-}
-
-export interface Subscription {
-  readonly id: string;
-  readonly origin: 'config' | 'api';
-  readonly url: string;
-  readonly filters: SubscriptionFilters;
-  readonly mode: SubscriptionMode;
-  readonly ordered: boolean;
-  /** The signing secret first, then older ones still valid. */
-  readonly secrets: readonly StoredSecret[];
-  readonly description: string | undefined;
-  readonly enabled: boolean;
-  readonly disabledReason: string | undefined;
-  readonly disabledAt: string | undefined;
-  readonly failingSince: string | undefined;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-}
+import type { SwitchboardEvent } from '../../../core/index.js';
+import type { SubscriptionFilters } from '../../delivery/config.js';
+import {
+  filtersMatcher,
+  type AttemptRecord,
+  type AttemptRow,
+  type DeliveryListQuery,
+  type DeliveryStatus,
+  type Matcher,
+  type OutboxRow,
+  type ReplayRange,
+  type StoredSecret,
+  type Subscription,
+  type SubscriptionInput,
+} from '../../delivery/types.js';
+import type { DeliveryStore } from '../types.js';
+import type { InsertedEvent } from './index.js';
 
 interface SubscriptionRow {
   id: string;
@@ -48,54 +38,6 @@ interface SubscriptionRow {
   failing_since: string | null;
   created_at: string;
   updated_at: string;
-}
-
-export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
-
-export interface OutboxRow {
-  did: number;
-  subscription_id: string;
-  seq: number;
-  event_id: string;
-  subject: string;
-  status: DeliveryStatus;
-  attempts: number;
-  rounds: number;
-  next_at: number;
-  last_status: number | null;
-  last_error: string | null;
-  created_at: string;
-  updated_at: string;
-  delivered_at: string | null;
-}
-
-export interface AttemptRow {
-  aid: number;
-  did: number;
-  round: number;
-  attempt: number;
-  started_at: string;
-  duration_ms: number;
-  status: number | null;
-  error: string | null;
-  result: string;
-}
-
-export type AttemptResult = 'delivered' | 'failed' | 'exhausted' | 'gone';
-
-/** What the worker reports about one attempt. */
-export interface AttemptRecord {
-  readonly did: number;
-  readonly subscriptionId: string;
-  readonly round: number;
-  readonly attempt: number;
-  readonly startedAt: number;
-  readonly durationMs: number;
-  readonly status: number | undefined;
-  readonly error: string | undefined;
-  readonly result: AttemptResult;
-  /** Pending rows: when to try again. */
-  readonly nextAt: number | undefined;
 }
 
 function toSubscription(r: SubscriptionRow): Subscription {
@@ -117,52 +59,8 @@ function toSubscription(r: SubscriptionRow): Subscription {
   };
 }
 
-type Matcher = (e: SwitchboardEvent) => boolean;
-
-/** A predicate of a subscription's filters. */
-export function filtersMatcher(f: SubscriptionFilters): Matcher {
-  const typeOk = f.types ? compileTypePattern(f.types.join(',')) : () => true;
-  const subject = f.subject;
-  const subjectOk = subject === undefined ? () => true : subject.endsWith('*') ? (s: string) => s.startsWith(subject.slice(0, -1)) : (s: string) => s === subject;
-  return (e) => typeOk(e.type) && (f.platform === undefined || e.platform === f.platform) && subjectOk(e.subject);
-}
-
-/** Fields of a new or replaced subscription. */
-export interface SubscriptionInput {
-  readonly id: string;
-  readonly origin: 'config' | 'api';
-  readonly url: string;
-  readonly filters: SubscriptionFilters;
-  readonly mode: SubscriptionMode;
-  readonly ordered: boolean;
-  readonly secrets: readonly StoredSecret[];
-  readonly description: string | undefined;
-  readonly enabled: boolean;
-  readonly disabledReason: string | undefined;
-}
-
-export interface DeliveryListQuery {
-  readonly subscriptionId: string;
-  readonly status?: DeliveryStatus | undefined;
-  readonly after?: number | undefined;
-  readonly limit: number;
-}
-
-export interface ReplayRange {
-  readonly fromSequence?: number | undefined;
-  readonly toSequence?: number | undefined;
-  readonly fromTime?: string | undefined;
-  readonly toTime?: string | undefined;
-  /** Only events whose delivery to this subscription failed (retries exhausted). */
-  readonly onlyFailed?: boolean | undefined;
-}
-
-export class DeliveryDb {
-  private readonly subs = new Map<string, { sub: Subscription; match: Matcher }>();
-  private readonly s;
-
-  constructor(readonly db: Database.Database) {
-    this.s = {
+function statements(db: Database.Database) {
+  return {
       allSubs: db.prepare<[], SubscriptionRow>('SELECT * FROM subscriptions ORDER BY created_at, id'),
       getSub: db.prepare<[string], SubscriptionRow>('SELECT * FROM subscriptions WHERE id = ?'),
       insertSub: db.prepare<[string, string, string, string, string, number, string, string | null, number, string | null, string | null, string, string]>(
@@ -216,8 +114,43 @@ export class DeliveryDb {
       ),
       eventsAfter: db.prepare<[number, number], { seq: number; id: string; type: string; platform: string; body: string }>('SELECT seq, id, type, platform, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?'),
       pruneAttempts: db.prepare<[]>('DELETE FROM delivery_attempts WHERE did NOT IN (SELECT did FROM delivery_outbox)'),
-    };
-    for (const r of this.s.allSubs.all()) this.remember(toSubscription(r));
+      sinkCursor: db.prepare<[string], { seq: number }>('SELECT seq FROM sink_cursors WHERE name = ?'),
+      saveSinkCursor: db.prepare<[string, number, string]>('INSERT INTO sink_cursors (name, seq, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at'),
+  };
+}
+
+/**
+ * The SQLite backend's `DeliveryStore`. Attached to the store's connection when it opens; the
+ * outbox rows of new events are written by `enqueueInserted` inside the commit transaction.
+ */
+export class SqliteDelivery implements DeliveryStore {
+  private readonly subs = new Map<string, { sub: Subscription; match: Matcher }>();
+  private conn: { db: Database.Database; s: ReturnType<typeof statements> } | undefined;
+  private firstDelayMs = 0;
+
+  constructor(private readonly closed: () => never) {}
+
+  /** Prepares the statements on the store's connection and loads the subscriptions. */
+  attach(db: Database.Database): void {
+    this.conn = { db, s: statements(db) };
+    this.subs.clear();
+    for (const r of this.conn.s.allSubs.all()) this.remember(toSubscription(r));
+  }
+
+  detach(): void {
+    this.conn = undefined;
+  }
+
+  private get db(): Database.Database {
+    return (this.conn ?? this.closed()).db;
+  }
+
+  private get s(): ReturnType<typeof statements> {
+    return (this.conn ?? this.closed()).s;
+  }
+
+  configure(options: { firstDelayMs: number }): void {
+    this.firstDelayMs = options.firstDelayMs;
   }
 
   private remember(sub: Subscription): Subscription {
@@ -234,18 +167,18 @@ export class DeliveryDb {
     return this.remember(toSubscription(row));
   }
 
-  list(): Subscription[] {
+  async list(): Promise<Subscription[]> {
     return [...this.subs.values()].map((s) => s.sub);
   }
 
-  get(id: string): Subscription | undefined {
+  async get(id: string): Promise<Subscription | undefined> {
     return this.subs.get(id)?.sub;
   }
 
   /** Creates a subscription (or replaces the one with its id, keeping its state). */
-  put(input: SubscriptionInput, now = new Date()): Subscription {
+  async put(input: SubscriptionInput, now = new Date()): Promise<Subscription> {
     const iso = now.toISOString();
-    const existing = this.get(input.id);
+    const existing = this.subs.get(input.id)?.sub;
     const filters = JSON.stringify(input.filters);
     const secrets = JSON.stringify(input.secrets);
     this.db.transaction(() => {
@@ -259,7 +192,7 @@ export class DeliveryDb {
   }
 
   /** Enables (clearing the reason and the failure streak; pending deliveries start a fresh schedule now) or disables. */
-  setEnabled(id: string, enabled: boolean, reason: string | undefined, now = new Date()): Subscription | undefined {
+  async setEnabled(id: string, enabled: boolean, reason: string | undefined, now = new Date()): Promise<Subscription | undefined> {
     const iso = now.toISOString();
     this.db.transaction(() => {
       this.s.setEnabled.run(enabled ? 1 : 0, enabled ? null : (reason ?? 'disabled'), enabled ? null : iso, iso, id);
@@ -268,13 +201,13 @@ export class DeliveryDb {
     return this.reload(id);
   }
 
-  setSecrets(id: string, secrets: readonly StoredSecret[], now = new Date()): Subscription | undefined {
+  async setSecrets(id: string, secrets: readonly StoredSecret[], now = new Date()): Promise<Subscription | undefined> {
     this.s.setSecrets.run(JSON.stringify(secrets), now.toISOString(), id);
     return this.reload(id);
   }
 
   /** Removes a subscription with its outbox and attempts. */
-  delete(id: string): boolean {
+  async delete(id: string): Promise<boolean> {
     const existed = this.subs.has(id);
     this.db.transaction(() => {
       this.s.deleteAttempts.run(id);
@@ -289,7 +222,8 @@ export class DeliveryDb {
    * The commit hook: one outbox row per inserted event and matching enabled subscription, in
    * the transaction that inserts the events. Answers the number of rows.
    */
-  enqueueInserted(inserted: readonly InsertedEvent[], firstDelayMs: number, now = Date.now()): number {
+  enqueueInserted(inserted: readonly InsertedEvent[], now = Date.now()): number {
+    const firstDelayMs = this.firstDelayMs;
     const targets = [...this.subs.values()].filter((s) => s.sub.enabled);
     if (targets.length === 0) return 0;
     const iso = new Date(now).toISOString();
@@ -303,21 +237,21 @@ export class DeliveryDb {
   }
 
   /** Pending rows of a subscription due by `now`; in ordered mode only the first pending row of each subject. */
-  due(sub: Subscription, now: number, limit: number): OutboxRow[] {
+  async due(sub: Subscription, now: number, limit: number): Promise<OutboxRow[]> {
     return (sub.ordered ? this.s.dueOrdered : this.s.due).all(sub.id, now, limit);
   }
 
   /** The earliest future attempt of an enabled subscription. */
-  nextDueAfter(now: number): number | undefined {
+  async nextDueAfter(now: number): Promise<number | undefined> {
     return this.s.nextDue.get(now)?.t ?? undefined;
   }
 
   /** The stored CloudEvent body of a sequence (without `sequence`). */
-  eventBody(seq: number): string | undefined {
+  async eventBody(seq: number): Promise<string | undefined> {
     return this.s.eventBody.get(seq)?.body;
   }
 
-  getRow(did: number): OutboxRow | undefined {
+  async getRow(did: number): Promise<OutboxRow | undefined> {
     return this.s.getRow.get(did);
   }
 
@@ -325,14 +259,14 @@ export class DeliveryDb {
    * Records attempts in one transaction: the attempt rows, the outbox rows, the failure streak
    * of each subscription. Answers the subscriptions to disable (410, or failing too long).
    */
-  recordAttempts(records: readonly AttemptRecord[], disableAfterMs: number, now = Date.now()): { id: string; reason: string; kind: 'gone' | 'failing' }[] {
+  async recordAttempts(records: readonly AttemptRecord[], disableAfterMs: number, now = Date.now()): Promise<{ id: string; reason: string; kind: 'gone' | 'failing' }[]> {
     const iso = new Date(now).toISOString();
     const toDisable = new Map<string, { id: string; reason: string; kind: 'gone' | 'failing' }>();
     const failing = new Map<string, string | null>();
     this.db.transaction(() => {
       for (const r of records) {
         this.s.insertAttempt.run(r.did, r.subscriptionId, r.round, r.attempt, new Date(r.startedAt).toISOString(), r.durationMs, r.status ?? null, r.error ?? null, r.result);
-        const sub = this.get(r.subscriptionId);
+        const sub = this.subs.get(r.subscriptionId)?.sub;
         if (r.result === 'delivered') {
           this.s.markDelivered.run(r.attempt, r.status ?? null, iso, iso, r.did);
           failing.set(r.subscriptionId, null);
@@ -359,7 +293,7 @@ export class DeliveryDb {
   }
 
   /** Pending and failed counts per subscription (delivered ones are not counted here: metrics). */
-  counts(): Map<string, Record<DeliveryStatus, number>> {
+  async counts(): Promise<Map<string, Record<DeliveryStatus, number>>> {
     const out = new Map<string, Record<DeliveryStatus, number>>();
     for (const sub of this.subs.keys()) out.set(sub, { pending: 0, delivered: 0, failed: 0 });
     for (const r of this.s.counts.all()) {
@@ -369,13 +303,13 @@ export class DeliveryDb {
     return out;
   }
 
-  countsOf(id: string): Record<DeliveryStatus, number> {
+  async countsOf(id: string): Promise<Record<DeliveryStatus, number>> {
     const c = { pending: 0, delivered: 0, failed: 0 };
     for (const r of this.s.countsOf.all(id)) if (r.status === 'pending' || r.status === 'delivered' || r.status === 'failed') c[r.status] = r.n;
     return c;
   }
 
-  listDeliveries(q: DeliveryListQuery): (OutboxRow & { type: string | null })[] {
+  async listDeliveries(q: DeliveryListQuery): Promise<(OutboxRow & { type: string | null })[]> {
     const where = ['o.subscription_id = ?'];
     const params: (string | number)[] = [q.subscriptionId];
     if (q.status) {
@@ -392,7 +326,7 @@ export class DeliveryDb {
       .all(...params);
   }
 
-  attemptsOf(did: number, limit: number): AttemptRow[] {
+  async attemptsOf(did: number, limit: number): Promise<AttemptRow[]> {
     return this.s.attemptsOf.all(did, limit).reverse();
   }
 
@@ -401,7 +335,8 @@ export class DeliveryDb {
    * in the outbox is added, a delivered or failed one set pending with a fresh schedule, a
    * pending one left as it is. Runs in transactions of `chunk` events.
    */
-  replay(sub: Subscription, range: ReplayRange, firstDelayMs: number, now = Date.now(), chunk = 2000): { enqueued: number; alreadyPending: number; matched: number } {
+  async replay(sub: Subscription, range: ReplayRange, now = Date.now(), chunk = 2000): Promise<{ enqueued: number; alreadyPending: number; matched: number }> {
+    const firstDelayMs = this.firstDelayMs;
     const match = filtersMatcher(sub.filters);
     const iso = new Date(now).toISOString();
     const where = ['seq > ?'];
@@ -446,7 +381,7 @@ export class DeliveryDb {
   }
 
   /** Removes finished outbox rows (and their attempts) last changed before `before`. */
-  prune(before: Date, batch = 5000): number {
+  async prune(before: Date, batch = 5000): Promise<number> {
     let removed = 0;
     for (;;) {
       const n = this.s.pruneOutbox.run(before.toISOString(), batch).changes;
@@ -458,18 +393,16 @@ export class DeliveryDb {
   }
 
   /** Stored events after a sequence, in order (the NATS sink's reading). */
-  eventsAfter(seq: number, limit: number): { seq: number; id: string; type: string; platform: string; body: string }[] {
+  async eventsAfter(seq: number, limit: number): Promise<{ seq: number; id: string; type: string; platform: string; body: string }[]> {
     return this.s.eventsAfter.all(seq, limit);
   }
 
   /** The position a sink has acknowledged. */
-  sinkCursor(name: string): number {
-    return this.db.prepare<[string], { seq: number }>('SELECT seq FROM sink_cursors WHERE name = ?').get(name)?.seq ?? 0;
+  async sinkCursor(name: string): Promise<number> {
+    return this.s.sinkCursor.get(name)?.seq ?? 0;
   }
 
-  saveSinkCursor(name: string, seq: number, now = new Date()): void {
-    this.db
-      .prepare<[string, number, string]>('INSERT INTO sink_cursors (name, seq, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at')
-      .run(name, seq, now.toISOString());
+  async saveSinkCursor(name: string, seq: number, now = new Date()): Promise<void> {
+    this.s.saveSinkCursor.run(name, seq, now.toISOString());
   }
 }

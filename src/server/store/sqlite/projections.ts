@@ -1,0 +1,306 @@
+/**
+ * The SQLite backend's projections: the calls, conversations and operators tables, recomputed
+ * with the shared pure folds inside the commit transaction of every new event that concerns
+ * them (`apply`), and the reads of `ProjectionStore`.
+ */
+import type Database from 'better-sqlite3';
+import type { Call, SwitchboardEvent } from '../../../core/index.js';
+import { foldCall, foldConversation, foldOperator, keyOf, mentionOf, type ConversationRow, type Mention, type MessageSummary, type OperatorRow } from '../../projections/fold.js';
+import type { CallListQuery, ConversationListQuery, OperatorListQuery, ProjectionPage, ProjectionStore } from '../types.js';
+import type { InsertedEvent } from './index.js';
+
+type Db = Database.Database;
+
+function parseEvents(rows: readonly { body: string; seq: number }[]): SwitchboardEvent[] {
+  return rows.map((r) => ({ ...(JSON.parse(r.body) as SwitchboardEvent), sequence: String(r.seq).padStart(16, '0') }));
+}
+
+/** How an event names a conversation: the conversation and what it adds to the summary. */
+/** Reads and writes the projection tables with one connection (the store's). */
+export class SqliteProjections implements ProjectionStore {
+  private readonly statements = new Map<string, Database.Statement>();
+  private conn: Db | undefined;
+
+  constructor(private readonly closed: () => never) {}
+
+  /** Uses the store's connection once it is open. */
+  attach(db: Db): void {
+    this.conn = db;
+    this.statements.clear();
+  }
+
+  detach(): void {
+    this.conn = undefined;
+    this.statements.clear();
+  }
+
+  private get db(): Db {
+    return this.conn ?? this.closed();
+  }
+
+  /** A prepared statement, prepared once per connection. */
+  private stmt<P extends unknown[] = unknown[], R = unknown>(sql: string): Database.Statement<P, R> {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st as unknown as Database.Statement<P, R>;
+  }
+
+  /**
+   * An entity's events. `+connector_id` keeps SQLite on the subject indexes: on the
+   * (connector_id, seq) index the query would scan the connector's whole log.
+   */
+  private events(connectorId: string, subject: string, filter = ''): SwitchboardEvent[] {
+    return parseEvents(this.stmt<[string, string], { body: string; seq: number }>(`SELECT body, seq FROM events WHERE +connector_id = ? AND subject = ? ${filter} ORDER BY seq`).all(connectorId, subject));
+  }
+
+  /** Latest caller names (contact.updated) of some parties, by platform time. */
+  private names(connectorId: string, ids: readonly (string | undefined)[]): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const id of new Set(ids.filter((x): x is string => x !== undefined))) {
+      const updates = this.events(connectorId, `client/${id}`, "AND type = 'contact.updated'").sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.id < b.id ? -1 : 1));
+      const name = (updates[updates.length - 1]?.data as { name?: string } | undefined)?.name;
+      if (name) out.set(id, name);
+    }
+    return out;
+  }
+
+  call(connectorId: string, callId: string): void {
+    const events = this.events(connectorId, `call/${callId}`);
+    const parties = events.flatMap((e) => {
+      const d = e.data as { from?: { id?: string }; to?: { id?: string } };
+      return [d.from?.id, d.to?.id];
+    });
+    const row = foldCall(connectorId, callId, events, this.names(connectorId, parties));
+    if (!row) return;
+    const partyText = ` ${[row.from, row.to, row.operator].flatMap((p) => [p?.id, p?.phone]).filter(Boolean).join(' ')} `;
+    this
+      .stmt(
+        `INSERT INTO calls (connector_id, call_id, platform, state, outcome, started_at, conversation_id, parties, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (connector_id, call_id) DO UPDATE SET platform = excluded.platform, state = excluded.state, outcome = excluded.outcome, started_at = excluded.started_at,
+           conversation_id = excluded.conversation_id, parties = excluded.parties, body = excluded.body`,
+      )
+      .run(connectorId, callId, row.platform, row.state, row.outcome ?? null, row.ringingAt ?? row.lastEventAt, row.conversationId ?? null, partyText, JSON.stringify(row));
+  }
+
+  conversation(connectorId: string, conversationId: string): void {
+    const subject = `conversation/${conversationId}`;
+    // Only the state events (conversation.*), through the (subject, type) index: messages are counted.
+    const stateEvents = this.events(connectorId, subject, "AND type GLOB 'conversation.*'");
+    const m = this
+      .stmt<[string, string], { inbound: number; outbound: number; first_at: string; last_at: string; platform: string; client: string | null }>(
+        'SELECT inbound, outbound, first_at, last_at, platform, client FROM conversation_counts WHERE connector_id = ? AND conversation_id = ?',
+      )
+      .get(connectorId, conversationId);
+    const summary: MessageSummary = {
+      inbound: m?.inbound ?? 0,
+      outbound: m?.outbound ?? 0,
+      firstAt: m?.first_at,
+      lastAt: m?.last_at,
+      platform: m?.platform,
+      client: m?.client ? (JSON.parse(m.client) as MessageSummary['client']) : undefined,
+    };
+    const clientIds = [...stateEvents.map((e) => (e.data as { client?: { id?: string } }).client?.id), summary.client?.id];
+    const row = foldConversation(connectorId, conversationId, stateEvents, summary, this.names(connectorId, clientIds));
+    if (!row) return;
+    this
+      .stmt(
+        `INSERT INTO conversations (connector_id, conversation_id, platform, state, client_id, last_activity_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (connector_id, conversation_id) DO UPDATE SET platform = excluded.platform, state = excluded.state, client_id = excluded.client_id,
+           last_activity_at = excluded.last_activity_at, body = excluded.body`,
+      )
+      .run(connectorId, conversationId, row.platform, row.state, row.client?.id ?? null, row.lastActivityAt, JSON.stringify(row));
+  }
+
+  operator(connectorId: string, operatorId: string): void {
+    const row = foldOperator(connectorId, operatorId, this.events(connectorId, `operator/${operatorId}`));
+    if (!row) return;
+    this
+      .stmt(
+        `INSERT INTO operators (connector_id, operator_id, platform, status, body) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (connector_id, operator_id) DO UPDATE SET platform = excluded.platform, status = excluded.status, body = excluded.body`,
+      )
+      .run(connectorId, operatorId, row.platform, row.status, JSON.stringify(row));
+  }
+
+  /** A new name for a client: the calls and conversations that show it. */
+  client(connectorId: string, clientId: string, calls: Set<string>, conversations: Set<string>): void {
+    for (const r of this.stmt<[string, string], { call_id: string }>("SELECT call_id FROM calls WHERE connector_id = ? AND instr(parties, ' ' || ? || ' ') > 0").all(connectorId, clientId)) calls.add(`${connectorId}\u0000${r.call_id}`);
+    for (const r of this.stmt<[string, string], { conversation_id: string }>('SELECT conversation_id FROM conversations WHERE connector_id = ? AND client_id = ?').all(connectorId, clientId)) conversations.add(`${connectorId}\u0000${r.conversation_id}`);
+  }
+
+  /**
+   * Adds an event that names a conversation to its summary: a message to the counts, anything else
+   * (a call, a ticket, a receipt) to its first and last activity, so that a conversation exists as
+   * soon as anything names it — a chat whose first contact is a call has its row and timeline.
+   */
+  private mention(connectorId: string, m: Mention, e: SwitchboardEvent): void {
+    this
+      .stmt(
+        `INSERT INTO conversation_counts (connector_id, conversation_id, inbound, outbound, first_at, last_at, platform, client) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (connector_id, conversation_id) DO UPDATE SET inbound = inbound + excluded.inbound, outbound = outbound + excluded.outbound,
+           first_at = min(first_at, excluded.first_at), last_at = max(last_at, excluded.last_at),
+           client = CASE WHEN client IS NULL THEN excluded.client WHEN excluded.client IS NULL THEN client ELSE min(client, excluded.client) END`,
+      )
+      .run(connectorId, m.conversationId, m.kind === 'inbound' ? 1 : 0, m.kind === 'outbound' ? 1 : 0, e.time, e.time, e.platform, m.client === undefined ? null : JSON.stringify(m.client));
+  }
+
+  /** Recomputes the projections of the entities these events concern. */
+  apply(inserted: readonly { connectorId: string; event: SwitchboardEvent }[]): void {
+    const calls = new Set<string>();
+    const conversations = new Set<string>();
+    const operators = new Set<string>();
+    const clients = new Set<string>();
+    for (const { connectorId, event } of inserted) {
+      const s = event.subject;
+      const k = (key: string) => `${connectorId}\u0000${key}`;
+      const call = keyOf(s, 'call/');
+      if (call !== undefined) calls.add(k(call));
+      const conv = keyOf(s, 'conversation/');
+      if (conv !== undefined) conversations.add(k(conv));
+      const m = mentionOf(event);
+      if (m) {
+        conversations.add(k(m.conversationId));
+        this.mention(connectorId, m, event);
+      }
+      const op = keyOf(s, 'operator/');
+      if (op !== undefined) operators.add(k(op));
+      const client = keyOf(s, 'client/');
+      if (client !== undefined && event.type === 'contact.updated') clients.add(k(client));
+    }
+    const split = (key: string) => key.split('\u0000') as [string, string];
+    for (const key of clients) this.client(...split(key), calls, conversations);
+    for (const key of calls) this.call(...split(key));
+    for (const key of conversations) this.conversation(...split(key));
+    for (const key of operators) this.operator(...split(key));
+  }
+
+  /** Drops and recomputes every projection from the event log, in one transaction. */
+  async rebuild(): Promise<{ calls: number; conversations: number; operators: number }> {
+    return this.db.transaction(() => this.rebuildNow()).immediate();
+  }
+
+  private rebuildNow(): { calls: number; conversations: number; operators: number } {
+    this.db.exec('DELETE FROM calls; DELETE FROM conversations; DELETE FROM operators; DELETE FROM conversation_counts;');
+    // The events that name a conversation (see mentionOf): messages, and anything else with a conversationId.
+    const mentions = this.stmt<[number], { seq: number; connector_id: string; body: string }>(
+      `SELECT seq, connector_id, body FROM events WHERE seq > ? AND ((subject LIKE 'conversation/%' AND type NOT GLOB 'conversation.*')
+         OR (subject NOT LIKE 'conversation/%' AND json_extract(body, '$.data.conversationId') IS NOT NULL)) ORDER BY seq LIMIT 5000`,
+    );
+    for (let after = 0, rows = mentions.all(after); rows.length > 0; rows = mentions.all(after)) {
+      for (const r of rows) {
+        const e = JSON.parse(r.body) as SwitchboardEvent;
+        const m = mentionOf(e);
+        if (m) this.mention(r.connector_id, m, e);
+      }
+      after = rows[rows.length - 1]?.seq ?? after;
+    }
+    const subjects = this
+      .stmt<[], { connector_id: string; subject: string }>(
+        "SELECT DISTINCT connector_id, subject FROM events WHERE subject LIKE 'call/%' OR subject LIKE 'conversation/%' OR subject LIKE 'operator/%' ORDER BY connector_id, subject",
+      )
+      .all();
+    const done = new Set<string>();
+    for (const { connector_id: c, subject } of subjects) {
+      const call = keyOf(subject, 'call/');
+      const conv = keyOf(subject, 'conversation/');
+      const op = keyOf(subject, 'operator/');
+      if (call !== undefined) this.call(c, call);
+      else if (conv !== undefined) {
+        this.conversation(c, conv);
+        done.add(`${c}\u0000${conv}`);
+      } else if (op !== undefined) this.operator(c, op);
+    }
+    // Conversations that only other entities name (a chat whose only contact was a call).
+    for (const r of this.stmt<[], { connector_id: string; conversation_id: string }>('SELECT connector_id, conversation_id FROM conversation_counts').all()) {
+      if (!done.has(`${r.connector_id}\u0000${r.conversation_id}`)) this.conversation(r.connector_id, r.conversation_id);
+    }
+    const count = (t: string) => (this.stmt<[], { n: number }>(`SELECT count(*) AS n FROM ${t}`).get()?.n ?? 0);
+    return { calls: count('calls'), conversations: count('conversations'), operators: count('operators') };
+  }
+
+  // ─── reads ──────────────────────────────────────────────────────────────────────────────────
+
+  async listCalls(q: CallListQuery): Promise<ProjectionPage<Call>> {
+    const f = filters();
+    f.add('platform = ?', q.platform);
+    f.add('connector_id = ?', q.connectorId ?? q.conversation?.connectorId);
+    f.add('conversation_id = ?', q.conversation?.conversationId);
+    f.add('outcome = ?', q.outcome);
+    f.add('state = ?', q.state);
+    f.add('started_at >= ?', q.from);
+    f.add('started_at < ?', q.to);
+    f.add("instr(parties, ' ' || ? || ' ') > 0", q.party);
+    return page<Call>(this.db, 'calls', f, q);
+  }
+
+  async getCall(connectorId: string, callId: string): Promise<{ call: Call; events: SwitchboardEvent[] } | undefined> {
+    const row = this.stmt<[string, string], { body: string }>('SELECT body FROM calls WHERE connector_id = ? AND call_id = ?').get(connectorId, callId);
+    if (!row) return undefined;
+    return { call: JSON.parse(row.body) as Call, events: this.events(connectorId, `call/${callId}`) };
+  }
+
+  async listConversations(q: ConversationListQuery): Promise<ProjectionPage<ConversationRow>> {
+    const f = filters();
+    f.add('platform = ?', q.platform);
+    f.add('connector_id = ?', q.connectorId);
+    f.add('state = ?', q.state);
+    f.add('client_id = ?', q.clientId);
+    return page<ConversationRow>(this.db, 'conversations', f, q);
+  }
+
+  async getConversation(connectorId: string, conversationId: string): Promise<ConversationRow | undefined> {
+    const row = this.stmt<[string, string], { body: string }>('SELECT body FROM conversations WHERE connector_id = ? AND conversation_id = ?').get(connectorId, conversationId);
+    return row ? (JSON.parse(row.body) as ConversationRow) : undefined;
+  }
+
+  async timelineEvents(connectorId: string, conversationId: string): Promise<{ own: SwitchboardEvent[]; calls: SwitchboardEvent[] } | undefined> {
+    const exists = this.stmt<[string, string], { n: number }>('SELECT count(*) AS n FROM conversations WHERE connector_id = ? AND conversation_id = ?').get(connectorId, conversationId);
+    if (!exists?.n) return undefined;
+    const calls = parseEvents(
+      this.stmt<[string, string], { body: string; seq: number }>(
+        "SELECT e.body, e.seq FROM events e JOIN calls c ON +e.connector_id = c.connector_id AND e.subject = 'call/' || c.call_id WHERE c.connector_id = ? AND c.conversation_id = ? ORDER BY e.seq",
+      ).all(connectorId, conversationId),
+    );
+    return { own: this.events(connectorId, `conversation/${conversationId}`), calls };
+  }
+
+  async listOperators(q: OperatorListQuery): Promise<ProjectionPage<OperatorRow>> {
+    const f = filters();
+    f.add('platform = ?', q.platform);
+    f.add('connector_id = ?', q.connectorId);
+    f.add('status = ?', q.status);
+    return page<OperatorRow>(this.db, 'operators', f, q);
+  }
+}
+
+/** WHERE clauses of a list query, with their parameters; an undefined value adds nothing. */
+function filters() {
+  const where: string[] = [];
+  const params: (string | number)[] = [];
+  return {
+    where,
+    params,
+    add(clause: string, v: string | undefined) {
+      if (v === undefined) return;
+      where.push(clause);
+      params.push(v);
+    },
+  };
+}
+
+/** Runs a filtered, rid-paged list query of a projection table. */
+function page<T>(db: Db, table: 'calls' | 'conversations' | 'operators', f: ReturnType<typeof filters>, q: { after?: string | undefined; limit: number }): ProjectionPage<T> {
+  const where = [...f.where];
+  const params = [...f.params];
+  if (q.after !== undefined) {
+    where.push('rid > ?');
+    params.push(Number(q.after));
+  }
+  params.push(q.limit);
+  const rows = db.prepare<(string | number)[], { rid: number; body: string }>(`SELECT rid, body FROM ${table} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY rid LIMIT ?`).all(...params);
+  const last = rows[rows.length - 1];
+  return { rows: rows.map((r) => JSON.parse(r.body) as T), next: rows.length === q.limit && last ? String(last.rid) : null };
+}

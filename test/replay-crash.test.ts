@@ -1,0 +1,110 @@
+/**
+ * SIGKILL during `switchboard replay`: the real CLI is killed twice part-way through a JSON-lines
+ * file (once early, once later, each time after some commits went through) and then run again to
+ * the end on the same data folder. Every payload of the file is then stored exactly once, in one
+ * increasing sequence, and the last run's summary accounts for every line: what the killed runs
+ * committed comes back as duplicates. The progress is watched through a read-only SQLite
+ * connection of this process, beside the replaying one.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertBuilt, greenApiMessage, killAllChildren, makeTempDir, removeTempDirs, runCli, sleep } from './helpers/process.js';
+
+const UNIQUE = 6_000;
+const REPEATED = 60;
+const MALFORMED = ['{"typeWebhook":"incomingMessageReceived"', '{not json}'];
+
+function counts(dbFile: string): { events: number; quarantined: number } {
+  if (!existsSync(dbFile)) return { events: 0, quarantined: 0 };
+  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
+  try {
+    db.pragma('busy_timeout = 1000');
+    const events = (db.prepare('SELECT count(*) AS n FROM events').get() as { n: number } | undefined)?.n ?? 0;
+    const quarantined = (db.prepare('SELECT count(*) AS n FROM quarantine').get() as { n: number } | undefined)?.n ?? 0;
+    return { events, quarantined };
+  } catch {
+    return { events: 0, quarantined: 0 }; // not migrated yet
+  } finally {
+    db.close();
+  }
+}
+
+describe('switchboard replay killed part-way', () => {
+  let work = '';
+  let dataDir = '';
+  let file = '';
+  const lines: string[] = [];
+
+  beforeAll(() => {
+    assertBuilt();
+    work = makeTempDir('switchboard-replay-crash-');
+    dataDir = join(work, 'data');
+    file = join(work, 'greenapi.jsonl');
+    for (let i = 0; i < UNIQUE; i++) {
+      lines.push(JSON.stringify(greenApiMessage(`RC-${i}`, i)));
+      if (i % (UNIQUE / REPEATED) === 7) lines.push(lines[lines.length - 1] as string); // a duplicate
+      if (i === 1234) lines.push(MALFORMED[0] as string);
+      if (i === 4_567) lines.push(MALFORMED[1] as string);
+    }
+    writeFileSync(file, `${lines.join('\n')}\n`);
+  });
+  afterAll(async () => {
+    await killAllChildren();
+    removeTempDirs();
+  });
+
+  /** Starts a replay and SIGKILLs it once at least `events` are committed; returns the count then. */
+  async function replayKilledAfter(events: number): Promise<number> {
+    const dbFile = join(dataDir, 'switchboard.db');
+    const child = runCli(['replay', file, '--connector', 'greenapi', '--data', dataDir, '--batch', '500', '--no-progress']);
+    for (;;) {
+      if (!child.running) throw new Error(`replay ended before ${events} events were committed: ${child.stdout}\n${child.stderr}`);
+      if (counts(dbFile).events >= events) break;
+      await sleep(5);
+    }
+    const exit = await child.kill('SIGKILL');
+    expect(exit.signal).toBe('SIGKILL');
+    return counts(dbFile).events;
+  }
+
+  it(
+    'stores every line exactly once after two SIGKILLs and a run to the end',
+    async () => {
+      const first = await replayKilledAfter(1_000);
+      const second = await replayKilledAfter(first + 2_000);
+      expect(second).toBeGreaterThan(first);
+      expect(second).toBeLessThan(UNIQUE); // killed part-way, not after the end
+
+      const last = runCli(['replay', file, '--connector', 'greenapi', '--data', dataDir, '--batch', '500', '--no-progress']);
+      const exit = await last.exited;
+      expect(exit, last.stderr).toEqual({ code: 0, signal: null });
+      const m = /^replayed (\d+) lines of .+: (\d+) accepted, (\d+) duplicate, (\d+) quarantined/m.exec(last.stdout);
+      expect(m, last.stdout).not.toBeNull();
+      const [lineCount, accepted, duplicates, quarantined] = (m as RegExpExecArray).slice(1).map(Number);
+      expect(lineCount).toBe(lines.length);
+      // What the killed runs committed comes back as duplicates; the rest is accepted now.
+      expect(accepted).toBe(UNIQUE - second);
+      expect(duplicates).toBe(second + REPEATED);
+      expect(quarantined).toBe(MALFORMED.length);
+
+      const db = new Database(join(dataDir, 'switchboard.db'), { readonly: true });
+      try {
+        const rows = db.prepare("SELECT seq, json_extract(body, '$.data.messageId') AS messageId FROM events ORDER BY seq").all() as { seq: number; messageId: string }[];
+        expect(rows).toHaveLength(UNIQUE);
+        const ids = new Set(rows.map((r) => r.messageId));
+        expect(ids.size).toBe(UNIQUE);
+        expect(Array.from({ length: UNIQUE }, (_, i) => `RC-${i}`).filter((id) => !ids.has(id))).toEqual([]);
+        const seqs = rows.map((r) => r.seq);
+        expect(seqs.every((s, i) => i === 0 || s > (seqs[i - 1] as number))).toBe(true);
+        // Each malformed line is kept at least once; a run restarted after a kill quarantines again what it reads again.
+        const raws = (db.prepare('SELECT raw FROM quarantine').all() as { raw: string }[]).map((r) => r.raw);
+        for (const bad of MALFORMED) expect(raws).toContain(bad);
+      } finally {
+        db.close();
+      }
+    },
+    120_000,
+  );
+});
