@@ -3,27 +3,39 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { expect, it } from 'vitest';
-import { SQLITE_MIGRATIONS, SqliteStore } from '../src/server/store/sqlite/index.js';
+import { SQLITE_MIGRATIONS, SqliteStore, type SqliteStoreOptions } from '../src/server/store/sqlite/index.js';
 import { ev, storeConformance } from './store-conformance.js';
 
-storeConformance('SQLite', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sb-store-'));
-  const path = join(dir, 'sb.db');
-  let current = new SqliteStore({ path });
-  return {
-    get store() {
-      return current;
-    },
-    async reopen() {
-      current = new SqliteStore({ path });
-      return current;
-    },
-    async cleanup() {
-      await current.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
+/**
+ * The writer thread's entry as compiled (`npm run build`, which `npm test` runs first): a worker
+ * thread cannot load the `.ts` sources vitest runs, so thread mode points at `dist/`.
+ */
+const WRITER_URL = new URL('../dist/server/store/sqlite/writer-thread.js', import.meta.url);
+const THREAD: Partial<SqliteStoreOptions> = { writer: 'thread', writerUrl: WRITER_URL };
+
+function harness(extra: Partial<SqliteStoreOptions>) {
+  return async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sb-store-'));
+    const path = join(dir, 'sb.db');
+    let current = new SqliteStore({ path, ...extra });
+    return {
+      get store() {
+        return current;
+      },
+      async reopen() {
+        current = new SqliteStore({ path, ...extra });
+        return current;
+      },
+      async cleanup() {
+        await current.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
   };
-});
+}
+
+storeConformance('SQLite', harness({}));
+storeConformance('SQLite (writer thread)', harness(THREAD));
 
 it('opens SQLite in WAL mode with synchronous=FULL by default and records migrations', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sb-store-'));
@@ -51,10 +63,13 @@ it('opens SQLite in WAL mode with synchronous=FULL by default and records migrat
   rmSync(dir, { recursive: true, force: true });
 });
 
-it('fails fast with a busy StoreError on a database another connection holds locked, and answers ping false until a write goes through', async () => {
+it.each([
+  ['inline', {}],
+  ['writer thread', THREAD],
+] as const)('fails fast with a busy StoreError on a database another connection holds locked, and answers ping false until a write goes through (%s)', async (_mode, extra: Partial<SqliteStoreOptions>) => {
   const dir = mkdtempSync(join(tmpdir(), 'sb-store-'));
   const path = join(dir, 'sb.db');
-  const store = new SqliteStore({ path });
+  const store = new SqliteStore({ path, ...extra });
   await store.open();
   const batch = { connectorId: 'c1', receivedAt: '2026-01-01T00:00:00.000Z', events: [ev()], quarantine: [] };
   expect(await store.ping()).toBe(true);
@@ -78,5 +93,50 @@ it('fails fast with a busy StoreError on a database another connection holds loc
   expect(await store.ping()).toBe(true);
   await store.close();
   expect(await store.ping()).toBe(false);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+it('runs the writer on a worker thread: commits land through it and are read on the main connection; a crash of the thread fails the pending commits (io) and ping answers false', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sb-store-'));
+  const path = join(dir, 'sb.db');
+  const store = new SqliteStore({ path, ...THREAD });
+  expect(store.writerMode).toBe('thread');
+  await store.open();
+  const batch = (e = ev()) => ({ connectorId: 'c1', receivedAt: '2026-01-01T00:00:00.000Z', events: [e], quarantine: [] });
+  const [r] = await store.commit([batch()]);
+  expect(r?.stored[0]?.seq).toBe(1);
+  expect(await store.latestSequence()).toBe(1);
+  // The writer has its own connection with synchronous=FULL; the main one only reads.
+  expect(await store.ping()).toBe(true);
+  // The thread dies (a test hook: process.exit in the worker) with a commit sent after it unanswered.
+  const link = (store as unknown as { link: { call(m: string, a: unknown[]): Promise<unknown> } }).link;
+  const crash = link.call('__crash', []).then(() => 'answered', (err: unknown) => err);
+  const pending = store.commit([batch()]);
+  await expect(pending).rejects.toMatchObject({ code: 'SB_ERR_STORE', kind: 'io', message: expect.stringMatching(/writer thread stopped/) });
+  expect(await crash).toMatchObject({ kind: 'io' });
+  expect(await store.ping()).toBe(false);
+  // Later writes fail the same way; reads go on.
+  await expect(store.commit([batch()])).rejects.toMatchObject({ kind: 'io' });
+  await expect(store.delivery.saveSinkCursor('nats:x', 1)).rejects.toMatchObject({ kind: 'io' });
+  expect(await store.latestSequence()).toBe(1);
+  await store.close();
+  expect(await store.ping()).toBe(false);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+it('runs :memory: databases and the .ts sources with the writer inline, and closes with the writes in flight answered', async () => {
+  expect(new SqliteStore({ path: ':memory:', writer: 'thread' }).writerMode).toBe('inline');
+  expect(new SqliteStore({ path: '/tmp/x.db' }).writerMode).toBe('inline'); // vitest runs src/*.ts
+  const dir = mkdtempSync(join(tmpdir(), 'sb-store-'));
+  const store = new SqliteStore({ path: join(dir, 'sb.db'), ...THREAD });
+  await store.open();
+  const commits = Array.from({ length: 20 }, () => store.commit([{ connectorId: 'c1', receivedAt: '2026-01-01T00:00:00.000Z', events: [ev()], quarantine: [] }]));
+  const closing = store.close();
+  const results = await Promise.all(commits);
+  await closing;
+  expect(results.map((r) => r[0]?.stored[0]?.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+  const db = new Database(join(dir, 'sb.db'));
+  expect((db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n).toBe(20);
+  db.close();
   rmSync(dir, { recursive: true, force: true });
 });

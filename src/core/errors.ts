@@ -1,43 +1,46 @@
 /**
  * Errors of Switchboard. One base class with a stable `code`; a subclass only where the
- * handling differs. The HTTP status of each code lives in the catalogue below and is applied
+ * handling differs. The HTTP status of each code lives in `ERROR_STATUS` below and is applied
  * in one place (`src/server/http/errors.ts`). `docs/errors.md` is kept in step by a test.
  */
 
-/** Every error code Switchboard raises, with the HTTP status it maps to and what it means. */
-export const ERROR_CODES = {
-  SB_ERR_CONFIG_INVALID: { status: 500, summary: 'The configuration has an error; the message names the key path, what was expected and what was found.' },
-  SB_ERR_CONFIG_READ: { status: 500, summary: 'The configuration file could not be read or parsed as YAML/JSON.' },
-  SB_ERR_AUTH_REQUIRED: { status: 401, summary: 'Missing or wrong credentials. The answer carries no detail on purpose.' },
-  SB_ERR_INGEST_UNKNOWN_CONNECTOR: { status: 404, summary: 'No connector with this id is configured for ingest.' },
-  SB_ERR_INGEST_MALFORMED: { status: 400, summary: 'The body could not be decoded or parsed (bytes invalid in its charset, bad JSON, NDJSON line or XML); it is kept in the quarantine.' },
-  SB_ERR_INGEST_INVALID_PAYLOAD: { status: 400, summary: 'A payload parsed but is not a valid native event of the platform; it is kept in the quarantine.' },
-  SB_ERR_INGEST_LIMIT: { status: 400, summary: 'A payload is over server.limits (nesting depth, keys and elements); it is kept in the quarantine.' },
-  SB_ERR_INGEST_EMPTY: { status: 400, summary: 'The body holds no payload (empty, `[]`, only blank NDJSON lines); not kept in the quarantine.' },
-  SB_ERR_INGEST_TOO_LARGE: { status: 413, summary: 'The body is over the configured size limit (server.bodyLimit).' },
-  SB_ERR_INGEST_CONTENT_TYPE: { status: 415, summary: 'The content type is not one the connector accepts.' },
-  SB_ERR_OVERLOADED: { status: 503, summary: 'The commit queue or the bytes in flight are full; retry after the number of seconds in Retry-After.' },
-  SB_ERR_RATE_LIMITED: { status: 429, summary: 'Too many requests; retry after the number of seconds in Retry-After.' },
-  SB_ERR_NOT_FOUND: { status: 404, summary: 'No such resource (event, route).' },
-  SB_ERR_QUERY_INVALID: { status: 400, summary: 'A query parameter is invalid; the message names it.' },
-  SB_ERR_REQUEST_INVALID: { status: 400, summary: 'The request could not be read (a malformed path, a /v1 body that is not valid JSON, …); the message names the problem.' },
-  SB_ERR_REQUEST_TOO_LARGE: { status: 413, summary: 'A /v1 request body is over the configured size limit (server.bodyLimit).' },
-  SB_ERR_REQUEST_CONTENT_TYPE: { status: 415, summary: 'The content type of a /v1 request body is not one the route takes.' },
-  SB_ERR_EVENT_INVALID: { status: 500, summary: 'A normalizer built an event that does not match its schema (a bug in the normalizer).' },
-  SB_ERR_STORE: { status: 500, summary: 'The store failed (I/O error, read-only or damaged file, …), or could not take what one request carried; nothing of that request was acknowledged.' },
-  SB_ERR_STORE_BUSY: { status: 503, summary: 'The database stayed locked by another connection or process longer than a commit waits; retry after the number of seconds in Retry-After.' },
-  SB_ERR_STORE_FULL: { status: 503, summary: 'The disk (or the database size limit) is full; nothing was acknowledged; retry after the number of seconds in Retry-After.' },
-  SB_ERR_STORE_CLOSED: { status: 503, summary: 'The store is closed: the server is shutting down.' },
-  SB_ERR_CONNECTOR_RETRYABLE: { status: 503, summary: 'A connector hit a transient error; the runtime backs off and retries.' },
-  SB_ERR_CONNECTOR_AUTH: { status: 502, summary: 'A connector was refused by its platform (bad credentials).' },
-  SB_ERR_SUBSCRIPTION_INVALID: { status: 400, summary: 'A subscription (or a replay or rotation request) is invalid; the message names the field.' },
-  SB_ERR_SUBSCRIPTION_TARGET_REFUSED: { status: 400, summary: 'The target URL resolves to a loopback, private or link-local address (allowed only with delivery.allowPrivateTargets), or does not resolve.' },
-  SB_ERR_SUBSCRIPTION_EXISTS: { status: 409, summary: 'A subscription with this id already exists.' },
-  SB_ERR_SUBSCRIPTION_READONLY: { status: 409, summary: 'The subscription comes from the config file: change it there (only enabled can be set through the API).' },
-  SB_ERR_INTERNAL: { status: 500, summary: 'An unexpected error; the log has the details.' },
-} as const satisfies Record<string, { status: number; summary: string }>;
+/**
+ * Every error code Switchboard raises, with the HTTP status it maps to. What each means is in
+ * `ERROR_CODES` (`error-catalogue.ts`), kept apart so that the browser module does not carry the texts.
+ */
+export const ERROR_STATUS = {
+  SB_ERR_CONFIG_INVALID: 500,
+  SB_ERR_CONFIG_READ: 500,
+  SB_ERR_AUTH_REQUIRED: 401,
+  SB_ERR_INGEST_UNKNOWN_CONNECTOR: 404,
+  SB_ERR_INGEST_MALFORMED: 400,
+  SB_ERR_INGEST_INVALID_PAYLOAD: 400,
+  SB_ERR_INGEST_LIMIT: 400,
+  SB_ERR_INGEST_EMPTY: 400,
+  SB_ERR_INGEST_TOO_LARGE: 413,
+  SB_ERR_INGEST_CONTENT_TYPE: 415,
+  SB_ERR_OVERLOADED: 503,
+  SB_ERR_RATE_LIMITED: 429,
+  SB_ERR_NOT_FOUND: 404,
+  SB_ERR_QUERY_INVALID: 400,
+  SB_ERR_REQUEST_INVALID: 400,
+  SB_ERR_REQUEST_TOO_LARGE: 413,
+  SB_ERR_REQUEST_CONTENT_TYPE: 415,
+  SB_ERR_EVENT_INVALID: 500,
+  SB_ERR_STORE: 500,
+  SB_ERR_STORE_BUSY: 503,
+  SB_ERR_STORE_FULL: 503,
+  SB_ERR_STORE_CLOSED: 503,
+  SB_ERR_CONNECTOR_RETRYABLE: 503,
+  SB_ERR_CONNECTOR_AUTH: 502,
+  SB_ERR_SUBSCRIPTION_INVALID: 400,
+  SB_ERR_SUBSCRIPTION_TARGET_REFUSED: 400,
+  SB_ERR_SUBSCRIPTION_EXISTS: 409,
+  SB_ERR_SUBSCRIPTION_READONLY: 409,
+  SB_ERR_INTERNAL: 500,
+} as const satisfies Record<string, number>;
 
-export type ErrorCode = keyof typeof ERROR_CODES;
+export type ErrorCode = keyof typeof ERROR_STATUS;
 
 /** Base class of every error Switchboard raises on purpose. */
 export class SwitchboardError extends Error {
@@ -53,7 +56,7 @@ export class SwitchboardError extends Error {
   }
 
   get status(): number {
-    return ERROR_CODES[this.code].status;
+    return ERROR_STATUS[this.code];
   }
 }
 

@@ -141,6 +141,13 @@ export class SqliteDelivery implements DeliveryStore {
     this.conn = undefined;
   }
 
+  /** Reads the subscriptions again from the table (a reader's copy, after the writer changed them). */
+  reloadSubscriptions(): void {
+    const rows = this.s.allSubs.all();
+    this.subs.clear();
+    for (const r of rows) this.remember(toSubscription(r));
+  }
+
   private get db(): Database.Database {
     return (this.conn ?? this.closed()).db;
   }

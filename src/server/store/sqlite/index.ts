@@ -3,9 +3,16 @@
  * committed transaction is on disk before `commit()` resolves. Group commit happens one level up
  * (`GroupCommitter`): many ingest calls share one transaction and one fsync.
  *
+ * Writes go to the writer (`writer.ts`): by default a worker thread with its own connection that
+ * runs every write transaction — the commit with its projections and outbox rows, kv, the
+ * subscription and outbox changes, rebuilds — so the main thread never waits on an fsync or a
+ * write lock; reads stay on the main thread's connection (WAL: readers do not wait for the
+ * writer). A `:memory:` database, and the `.ts` sources (vitest), run the same writer inline, on
+ * the main connection (`writer` option).
+ *
  * better-sqlite3 is synchronous: a statement waiting for a lock held by another connection waits
- * on the event loop. So while serving, the busy timeout is a few milliseconds and a locked
- * database fails fast with a `StoreError` of kind `busy`; the committer retries asynchronously.
+ * on its thread. While serving, the busy timeout is a few milliseconds and a locked database
+ * fails fast with a `StoreError` of kind `busy`; the committer retries asynchronously.
  * Failures are classified (`busy`, `full`, `io`, `batch`) so that callers can tell a store-wide
  * condition from a problem of one commit's data; `ping()` answers false after a store-wide
  * failure until a commit, or a small write probe, goes through again.
@@ -17,6 +24,8 @@ import Database from 'better-sqlite3';
 import { StoreError, type StoreFailureKind, type SwitchboardEvent } from '../../../core/index.js';
 import { SqliteDelivery } from './delivery.js';
 import { SqliteProjections } from './projections.js';
+import { InlineWriterLink, ThreadWriterLink, type WriterLink } from './writer-link.js';
+import { sqliteFailureKind, type WireBatch, type WireCommitResult } from './writer.js';
 import { withSequence, type CommitBatch, type CommitResult, type ConnectorStats, type EventQuery, type KvEntry, type QuarantineEntry, type Store, type StoredEvent, type DeliveryStore, type ProjectionStore } from '../types.js';
 
 export interface SqliteStoreOptions {
@@ -24,7 +33,19 @@ export interface SqliteStoreOptions {
   readonly path: string;
   /** `full` (default): fsync before every commit resolves. `normal`: WAL fsync only at checkpoints; a power loss may lose the last commits, a process crash loses nothing. */
   readonly durability?: 'full' | 'normal';
+  /**
+   * Where writes run. `thread` (the default for a file, from the compiled `dist/`): a worker
+   * thread with its own connection. `inline`: in this thread on the store's connection (always
+   * for `:memory:`, whose data no second connection sees; the default when running the `.ts`
+   * sources, which a worker thread cannot load).
+   */
+  readonly writer?: 'thread' | 'inline';
+  /** The worker entry (`writer-thread.js`); default: the one beside this module. Tests running the `.ts` sources point it at `dist/`. */
+  readonly writerUrl?: URL;
 }
+
+/** The compiled writer thread's entry, beside this module in `dist/`. */
+export const SQLITE_WRITER_URL = new URL('./writer-thread.js', import.meta.url);
 
 export interface SqliteOpenOptions {
   /**
@@ -43,20 +64,7 @@ export const SQLITE_OFFLINE_BUSY_TIMEOUT_MS = 5000;
 /** After a store-wide failure, `ping()` tries a write at most this often. */
 const PROBE_INTERVAL_MS = 1000;
 
-/**
- * The kind of a failure of a SQLite call, from its result code: a lock held elsewhere (`busy`),
- * a full disk or database size limit (`full`), a file that cannot be written or read (`io`), or,
- * for anything else (a constraint, a value that cannot be bound, an error in a commit hook), a
- * problem of what this call carried (`batch`).
- */
-export function sqliteFailureKind(err: unknown): StoreFailureKind {
-  if (err instanceof StoreError) return err.kind;
-  const code = typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : '';
-  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return 'busy';
-  if (code === 'SQLITE_FULL') return 'full';
-  if (/^SQLITE_(IOERR|CANTOPEN|CORRUPT|NOTADB|READONLY|PERM|NOMEM|PROTOCOL)/.test(code)) return 'io';
-  return 'batch';
-}
+export { sqliteFailureKind } from './writer.js';
 
 /**
  * The object's async methods with SQLite failures turned into `StoreError`s of their kind
@@ -106,51 +114,61 @@ export class SqliteStore implements Store {
   private readonly closedError = (): never => {
     throw new StoreError('the store is closed', { closed: true });
   };
-  /** The calls, conversations and operators tables, updated in every commit transaction. */
+  /** The projection tables, read on this thread's connection (the writer updates them in its commits). */
   private readonly projectionTables = new SqliteProjections(this.closedError);
-  readonly projections: ProjectionStore = storeErrors(this.projectionTables);
-  /** Subscriptions, outbox (written in every commit transaction), attempts, sink cursors. */
+  readonly projections: ProjectionStore = storeErrors(this.projectionView());
+  /** The delivery tables, read on this thread's connection; their writes go to the writer. */
   private readonly deliveryTables = new SqliteDelivery(this.closedError);
-  readonly delivery: DeliveryStore = storeErrors(this.deliveryTables);
+  readonly delivery: DeliveryStore = storeErrors(this.deliveryView());
   private db: Database.Database | undefined;
   private stmts: ReturnType<SqliteStore['prepare']> | undefined;
+  /** The writer: a worker thread, or inline on `db`. */
+  private link: WriterLink | undefined;
+  private firstDelayMs: number | undefined;
   /** The last store-wide failure of a write, until a write goes through again. */
   private failure: StoreFailureKind | undefined;
   private lastProbeAt = 0;
 
   constructor(private readonly options: SqliteStoreOptions) {}
 
+  /** Where writes run (see `SqliteStoreOptions.writer`). */
+  get writerMode(): 'thread' | 'inline' {
+    if (this.options.path === ':memory:') return 'inline';
+    if (this.options.writer) return this.options.writer;
+    return this.options.writerUrl !== undefined || import.meta.url.endsWith('.js') ? 'thread' : 'inline';
+  }
+
   async open(options: SqliteOpenOptions = {}): Promise<void> {
     if (this.db) return;
+    let db: Database.Database | undefined;
     try {
       if (this.options.path !== ':memory:') mkdirSync(dirname(this.options.path), { recursive: true });
-      const db = new Database(this.options.path);
+      db = new Database(this.options.path);
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${this.options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
       db.pragma(`busy_timeout = ${SQLITE_OFFLINE_BUSY_TIMEOUT_MS}`);
       migrate(db, SQLITE_MIGRATIONS);
+      const busyTimeoutMs = Math.max(0, Math.round(options.busyTimeoutMs ?? SQLITE_BUSY_TIMEOUT_MS));
+      db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+      this.link =
+        this.writerMode === 'inline'
+          ? new InlineWriterLink(db, this.firstDelayMs)
+          : await ThreadWriterLink.start(this.options.writerUrl ?? SQLITE_WRITER_URL, { path: this.options.path, durability: this.options.durability, busyTimeoutMs, firstDelayMs: this.firstDelayMs });
       this.db = db;
       this.stmts = this.prepare(db);
       this.projectionTables.attach(db);
       this.deliveryTables.attach(db);
-      db.pragma(`busy_timeout = ${Math.max(0, Math.round(options.busyTimeoutMs ?? SQLITE_BUSY_TIMEOUT_MS))}`);
+      if (this.firstDelayMs !== undefined) this.deliveryTables.configure({ firstDelayMs: this.firstDelayMs });
       this.failure = undefined;
     } catch (err) {
+      db?.close();
       throw new StoreError(`cannot open SQLite store at ${this.options.path}: ${(err as Error).message}`, { cause: err });
     }
   }
 
+  /** The reads of this thread's connection (writes are the writer's). */
   private prepare(db: Database.Database) {
     return {
-      insertEvent: db.prepare<[string, string, string, string, string, string, string, string]>(
-        'INSERT OR IGNORE INTO events (id, type, platform, connector_id, subject, time, received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      ),
-      insertQuarantine: db.prepare<[string, string, string, string, string | null, string, string | null]>(
-        'INSERT INTO quarantine (connector_id, received_at, code, reason, content_type, raw, raw_encoding) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      ),
-      upsertCursor: db.prepare<[string, string, string]>(
-        'INSERT INTO cursors (connector_id, cursor, updated_at) VALUES (?, ?, ?) ON CONFLICT (connector_id) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at',
-      ),
       getEvent: db.prepare<[string], Row>('SELECT seq, id, type, body FROM events WHERE id = ?'),
       latest: db.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM events'),
       getCursor: db.prepare<[string], { cursor: string }>('SELECT cursor FROM cursors WHERE connector_id = ?'),
@@ -158,9 +176,6 @@ export class SqliteStore implements Store {
         'SELECT connector_id, count(*) AS events, max(seq) AS last_seq, max(received_at) AS last_received FROM events GROUP BY connector_id',
       ),
       kvGet: db.prepare<[string, string, string], { value: string; updated_at: string }>('SELECT value, updated_at FROM connector_kv WHERE connector_id = ? AND namespace = ? AND key = ?'),
-      kvPut: db.prepare<[string, string, string, string, string]>(
-        'INSERT INTO connector_kv (connector_id, namespace, key, value, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (connector_id, namespace, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
-      ),
       quarantineCounts: db.prepare<[], { connector_id: string; n: number }>('SELECT connector_id, count(*) AS n FROM quarantine GROUP BY connector_id'),
     };
   }
@@ -170,47 +185,58 @@ export class SqliteStore implements Store {
     return { db: this.db, stmts: this.stmts };
   }
 
-  async commit(batches: readonly CommitBatch[]): Promise<CommitResult[]> {
-    const { db, stmts } = this.handle();
-    const run = db.transaction((): CommitResult[] => {
-      const inserted: InsertedEvent[] = [];
-      const results = batches.map((batch) => {
-        const stored = batch.events.map((e, j): StoredEvent | undefined => {
-          const body = batch.bodies?.[j] ?? JSON.stringify(e);
-          const info = stmts.insertEvent.run(e.id, e.type, e.platform, batch.connectorId, e.subject, e.time, batch.receivedAt, body);
-          if (info.changes === 0) return undefined;
-          const seq = Number(info.lastInsertRowid);
-          inserted.push({ seq, connectorId: batch.connectorId, event: e });
-          return { seq, id: e.id, type: e.type, json: withSequence(body, seq) };
-        });
-        const quarantineIds = batch.quarantine.map((q) =>
-          String(stmts.insertQuarantine.run(q.connectorId, q.receivedAt, q.code, q.reason, q.contentType ?? null, q.raw, q.rawEncoding ?? null).lastInsertRowid),
-        );
-        if (batch.cursor !== undefined) stmts.upsertCursor.run(batch.connectorId, batch.cursor, batch.receivedAt);
-        return { stored, quarantineIds };
-      });
-      // Projections and the delivery outbox change in the same transaction as the events.
-      if (inserted.length > 0) {
-        this.projectionTables.apply(inserted);
-        this.deliveryTables.enqueueInserted(inserted);
-      }
-      return results;
-    });
+  /** A call to the writer; `tracked`: a store-wide failure is remembered for `ping()`, a success clears it. */
+  private async write<T>(method: string, args: readonly unknown[], tracked = false): Promise<T> {
+    const link = this.link ?? this.closedError();
     try {
-      const results = run.immediate();
-      this.failure = undefined;
-      return results;
+      const out = (await link.call(method, args)) as T;
+      if (tracked) this.failure = undefined;
+      return out;
     } catch (err) {
-      throw this.failed('commit', err, true);
+      const e = err instanceof StoreError ? err : new StoreError(`SQLite ${method} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err, kind: sqliteFailureKind(err) });
+      if (tracked && e.kind !== 'batch' && e.kind !== 'closed') this.failure = e.kind;
+      throw e;
     }
   }
 
-  /** A StoreError for a failed call, its kind taken from the error; a store-wide failure of a write is remembered for `ping()`. */
-  private failed(what: string, err: unknown, write: boolean): StoreError {
+  /**
+   * Commits in the writer's transaction; resolves once the writer's COMMIT returned (durable with
+   * `synchronous=FULL`). The events cross as their JSON (each serialized once, by the committer).
+   */
+  async commit(batches: readonly CommitBatch[]): Promise<CommitResult[]> {
+    const link = this.link ?? this.closedError();
+    let wire: WireBatch[];
+    try {
+      wire = batches.map((b) => ({
+        connectorId: b.connectorId,
+        receivedAt: b.receivedAt,
+        bodies: b.bodies ?? b.events.map((e) => JSON.stringify(e)),
+        // Inline, the writer takes the objects as they are; a thread parses the JSON.
+        events: link.mode === 'inline' ? b.events : undefined,
+        quarantine: b.quarantine,
+        cursor: b.cursor,
+      }));
+    } catch (err) {
+      throw new StoreError(`SQLite commit failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err, kind: 'batch' });
+    }
+    const results = await this.write<WireCommitResult[]>('commit', [wire], true);
+    return results.map((r, i) => {
+      const b = batches[i] as CommitBatch;
+      const bodies = (wire[i] as WireBatch).bodies;
+      return {
+        stored: r.seqs.map((seq, j): StoredEvent | undefined => {
+          const e = b.events[j] as SwitchboardEvent;
+          return seq === 0 ? undefined : { seq, id: e.id, type: e.type, json: withSequence(bodies[j] as string, seq) };
+        }),
+        quarantineIds: r.quarantineIds,
+      };
+    });
+  }
+
+  /** A StoreError for a failed read, its kind taken from the error. */
+  private failed(what: string, err: unknown): StoreError {
     if (err instanceof StoreError) return err;
-    const kind = sqliteFailureKind(err);
-    if (write && kind !== 'batch') this.failure = kind;
-    return new StoreError(`SQLite ${what} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err, kind });
+    return new StoreError(`SQLite ${what} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err, kind: sqliteFailureKind(err) });
   }
 
   /** Runs a read: a store-wide failure (locked, I/O) becomes a StoreError; anything else (a bug) is thrown as it is. */
@@ -219,7 +245,7 @@ export class SqliteStore implements Store {
       return fn();
     } catch (err) {
       if (sqliteFailureKind(err) === 'batch') throw err;
-      throw this.failed(what, err, false);
+      throw this.failed(what, err);
     }
   }
 
@@ -335,45 +361,97 @@ export class SqliteStore implements Store {
   }
 
   async kvPut(connectorId: string, namespace: string, key: string, value: string, updatedAt: string): Promise<void> {
-    const { stmts } = this.handle();
-    try {
-      stmts.kvPut.run(connectorId, namespace, key, value, updatedAt);
-    } catch (err) {
-      throw this.failed('write', err, true);
-    }
-    this.failure = undefined;
+    await this.write('kvPut', [connectorId, namespace, key, value, updatedAt], true);
+  }
+
+  /** The projections: reads on this connection, `rebuild` in the writer. */
+  private projectionView(): ProjectionStore {
+    const t = this.projectionTables;
+    return {
+      listCalls: (q) => t.listCalls(q),
+      getCall: (c, id) => t.getCall(c, id),
+      listConversations: (q) => t.listConversations(q),
+      getConversation: (c, id) => t.getConversation(c, id),
+      timelineEvents: (c, id) => t.timelineEvents(c, id),
+      listOperators: (q) => t.listOperators(q),
+      rebuild: () => this.write('rebuild', []),
+    };
   }
 
   /**
-   * True when the store can take writes: open, and no store-wide failure (locked, disk full,
-   * I/O error) of a write since the last one that went through. After such a failure a small
-   * write (the header's `user_version`, rewritten with its own value) is tried, at most once a
-   * second, so that readiness comes back without waiting for traffic.
+   * The delivery tables: reads on this connection; every write in the writer, whose copy of the
+   * subscriptions matches the events of its commits. After a write that may change a
+   * subscription, this side's copy is read again from the tables (the writer has committed).
+   */
+  private deliveryView(): DeliveryStore {
+    const t = this.deliveryTables;
+    const write = async <T>(method: string, args: readonly unknown[], subscriptions: boolean): Promise<T> => {
+      const out = await this.write<T>(method, args);
+      if (subscriptions && this.db) t.reloadSubscriptions();
+      return out;
+    };
+    return {
+      configure: (options) => {
+        this.firstDelayMs = options.firstDelayMs;
+        t.configure(options);
+        // In order before any later commit; a failure shows on the next call.
+        this.link?.call('configure', [options]).catch(() => undefined);
+      },
+      list: () => t.list(),
+      get: (id) => t.get(id),
+      put: (input, now) => write('put', [input, now], true),
+      setEnabled: (id, enabled, reason, now) => write('setEnabled', [id, enabled, reason, now], true),
+      setSecrets: (id, secrets, now) => write('setSecrets', [id, secrets, now], true),
+      delete: (id) => write('delete', [id], true),
+      due: (sub, now, limit) => t.due(sub, now, limit),
+      nextDueAfter: (now) => t.nextDueAfter(now),
+      eventBody: (seq) => t.eventBody(seq),
+      getRow: (did) => t.getRow(did),
+      recordAttempts: (records, disableAfterMs, now) => write('recordAttempts', [records, disableAfterMs, now], true),
+      counts: () => t.counts(),
+      countsOf: (id) => t.countsOf(id),
+      listDeliveries: (q) => t.listDeliveries(q),
+      attemptsOf: (did, limit) => t.attemptsOf(did, limit),
+      replay: (sub, range, now) => write('replay', [sub, range, now], false),
+      prune: (before) => write('prune', [before], false),
+      eventsAfter: (seq, limit) => t.eventsAfter(seq, limit),
+      sinkCursor: (name) => t.sinkCursor(name),
+      saveSinkCursor: (name, seq, now) => write('saveSinkCursor', [name, seq, now], false),
+    };
+  }
+
+  /**
+   * True when the store can take writes: open, its writer alive, and no store-wide failure
+   * (locked, disk full, I/O error) of a write since the last one that went through. After such a
+   * failure a small write (the header's `user_version`, rewritten with its own value) is tried in
+   * the writer, at most once a second, so that readiness comes back without waiting for traffic.
    */
   async ping(): Promise<boolean> {
-    if (!this.db) return false;
+    const link = this.link;
+    if (!this.db || !link || link.dead) return false;
     if (this.failure === undefined) return true;
     const now = Date.now();
     if (now - this.lastProbeAt < PROBE_INTERVAL_MS) return false;
     this.lastProbeAt = now;
-    const db = this.db;
     try {
-      db.transaction(() => db.pragma(`user_version = ${Number(db.pragma('user_version', { simple: true }))}`)).immediate();
-      this.failure = undefined;
+      await this.write('probe', [], true);
       return true;
-    } catch (err) {
-      this.failed('write probe', err, true);
+    } catch {
       return false;
     }
   }
 
+  /** Waits for the writer's calls in flight, closes its connection (and thread), then this one. */
   async close(): Promise<void> {
+    const link = this.link;
     const db = this.db;
+    this.link = undefined;
     this.db = undefined;
     this.stmts = undefined;
     this.queryCache.clear();
     this.projectionTables.detach();
     this.deliveryTables.detach();
+    await link?.close();
     db?.close();
   }
 }
