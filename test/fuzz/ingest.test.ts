@@ -24,7 +24,7 @@ function jsonBodies(fixtures: readonly unknown[]): fc.Arbitrary<string> {
   const line = fc.oneof({ weight: 3, arbitrary: payload.map((p) => JSON.stringify(p) ?? '') }, { weight: 1, arbitrary: fc.oneof(fc.string(), trickyString) });
   return fc.oneof(
     payload.map((p) => JSON.stringify(p) ?? ''),
-    fc.array(payload, { maxLength: 5 }).map((ps) => JSON.stringify(ps)),
+    fc.record({ ps: fc.array(payload, { maxLength: 5 }), space: fc.constantFrom(0, 2, '\t', ' \r\n') }).map(({ ps, space }) => JSON.stringify(ps, null, space)),
     fc.record({ lines: fc.array(line, { maxLength: 6 }), eol: fc.constantFrom('\n', '\r\n', '\n\n') }).map(({ lines, eol }) => lines.join(eol)),
     deepNesting.map(({ depth, how }) => nestedJsonText(depth, how)),
     deepNesting.map(({ depth }) => '['.repeat(depth)),
