@@ -26,15 +26,20 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   return v;
 }
 
-/** A short description of a value for error messages; never more than 60 characters. */
+/** A text as an error message quotes it (a name or code from the payload): at most `max` characters, cut with "...". */
+export function abbreviate(text: string, max = 40): string {
+  return text.length > max ? `${text.slice(0, max - 3)}...` : text;
+}
+
+/** A short description of a value for error messages; never more than 60 characters, for any value. */
 export function describeValue(v: unknown): string {
   if (v === undefined) return 'nothing';
   if (v === null) return 'null';
   if (Array.isArray(v)) return `an array (${v.length} item${v.length === 1 ? '' : 's'})`;
   if (typeof v === 'object') return 'an object';
-  const json = JSON.stringify(v);
-  const shown = json.length > 40 ? `${json.slice(0, 37)}...` : json;
-  return `${typeof v} ${shown}`;
+  // A bigint, symbol or function: JSON has none of them.
+  if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') return `a ${typeof v}`;
+  return `${typeof v} ${abbreviate(JSON.stringify(typeof v === 'string' ? v.slice(0, 41) : v))}`;
 }
 
 /** `describeValue`, but a secret (by its key, or a password in a URL) is not shown. */

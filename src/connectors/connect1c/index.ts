@@ -4,7 +4,6 @@
  * `normalizeConnect1c`; commands (`send-message`, `raw`) written back to the pipe.
  */
 import * as z from 'zod/mini';
-import { ValidationError } from '../../core/index.js';
 import type { ConnectorDefinition, IngestItem, IngestSpec } from '../types.js';
 import { DEFAULT_TIME_ZONE, isTimeZone, normalizeConnect1c } from './normalize.js';
 import { CONNECT1C_INITIATORS, CONNECT1C_MODES, Connect1cPipeSource, MAX_FRAME_CHARS } from './pipe.js';
@@ -58,8 +57,10 @@ export type Connect1cSettings = z.infer<typeof connect1cSettings>;
 
 /**
  * The relay's bodies: `application/xml` or `text/xml` holding one `<Event>`, several, or several
- * inside one wrapper element. A body with a DTD or entity declaration, or without any `<Event>`,
- * is refused whole; an `<Event>` that is not well-formed is one bad item, the others are kept.
+ * inside wrapper elements; the XML parser finds them (`splitEvents`). A body with a DTD or entity
+ * declaration, one the parser cannot read, or one without any `<Event>` is refused whole, naming
+ * the problem; an `<Event>` that is not well-formed (or over the size limit) is one bad item, the
+ * others are kept.
  *
  * @example
  * connect1cIngest.split('<Events><Event ID="…" …>…</Event><Event …/></Events>', 'application/xml');
@@ -68,12 +69,9 @@ export type Connect1cSettings = z.infer<typeof connect1cSettings>;
 export const connect1cIngest: IngestSpec = {
   contentTypes: ['application/xml', 'text/xml'],
   split(body: string): IngestItem[] {
-    // Refused before splitting: a wrapper's DTD could otherwise define what its events mean.
-    if (/<!DOCTYPE/i.test(body)) throw new ValidationError('SB_ERR_INGEST_MALFORMED', 'XML with a DTD (<!DOCTYPE) is refused');
-    if (/<!ENTITY/i.test(body)) throw new ValidationError('SB_ERR_INGEST_MALFORMED', 'XML with an entity declaration (<!ENTITY) is refused');
-    const events = splitEvents(body);
-    if (events.length === 0) throw new ValidationError('SB_ERR_INGEST_MALFORMED', 'no <Event> element');
-    return events.map((xml): IngestItem => {
+    // Throws for a DTD or an entity declaration before anything else: a wrapper's DTD could
+    // otherwise define what its events mean.
+    return splitEvents(body).map((xml): IngestItem => {
       try {
         parseXml(xml);
         return { payload: xml, raw: xml };

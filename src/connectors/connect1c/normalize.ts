@@ -17,6 +17,7 @@
  */
 import {
   ConfigError,
+  abbreviate,
   collector,
   describeValue,
   invalidPayload,
@@ -162,7 +163,7 @@ function deepChildText(ev: Ev, name: string): string | undefined {
 }
 
 function what(ev: Ev, field: string): string {
-  return `connect1c ${ev.nativetype}: ${field}`;
+  return `connect1c ${abbreviate(ev.nativetype, 60)}: ${field}`;
 }
 
 const NUMBER = /^\d+(?:[.,]\d+)?$/;
@@ -678,7 +679,7 @@ function readEvent(xml: string, ctx: NormalizeContext): Ev {
     timeZone,
     nativetype,
     identity: `${id}|${state ?? ''}`,
-    time: rawTime === undefined ? undefined : localToUtc(rawTime, timeZone, `connect1c ${nativetype}: Event@Time`),
+    time: rawTime === undefined ? undefined : localToUtc(rawTime, timeZone, `connect1c ${abbreviate(nativetype, 60)}: Event@Time`),
   };
 }
 

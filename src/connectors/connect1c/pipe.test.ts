@@ -309,8 +309,6 @@ describe('1С-Коннект relay ingest', () => {
     expect(items.map((i) => ('payload' in i ? 'ok' : i.error))).toEqual(['ok', expect.stringMatching(/^malformed XML at line 1/), 'ok']);
   });
 
-  // Skipped until xml.ts `splitEvents` is fixed: its lazy match ends an <Event> at the first
-  // "/>" inside it, so an event with a self-closing child (<File …/>) is cut short.
   it('keeps events with self-closing children whole (RemoteAccessSession files)', () => {
     const remote = scenarioEvents('remote-session', { now: 0 });
     const items = connect1cIngest.split(`<Events>${remote.join('\n')}</Events>`, 'application/xml');

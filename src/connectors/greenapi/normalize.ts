@@ -11,9 +11,10 @@ import {
   collector,
   describeIssues,
   describeValue,
-  hashCanonical,
   invalidPayload,
   isRecord,
+  payloadHash,
+  refuseDeepNesting,
   unmapped,
   type Attachment,
   type CallOutcome,
@@ -66,6 +67,11 @@ function party(id: string, name?: string, role: Party['role'] = 'client'): Party
 
 function isGroup(chatId: string): boolean {
   return chatId.endsWith('@g.us');
+}
+
+/** A table's own entry for a native word: `constructor` or `toString` name no entry. */
+function own<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
 }
 
 /** `sleepMode` → `sleep-mode`. */
@@ -169,7 +175,7 @@ function incomingCall(payload: unknown, ctx: NormalizeContext): SwitchboardEvent
     out.emit('call.ended', subject, { ...call, outcome: 'answered', reason: 'answered' }, time);
     return out.events;
   }
-  const end = INCOMING_CALL_END[n.status];
+  const end = own(INCOMING_CALL_END, n.status);
   if (!end) return [unmapped(PLATFORM, ctx, payload, nativetype, `no mapping for incomingCall status "${n.status}"`, identity, time)];
   out.emit('call.ended', subject, { ...call, ...end }, time);
   return out.events;
@@ -185,7 +191,7 @@ const OUTGOING_CALL_END: Readonly<Record<string, CallEnd>> = {
 function outgoingCall(payload: unknown, ctx: NormalizeContext): SwitchboardEvent[] {
   const n = parse(outgoingCallSchema, payload, 'outgoingCall');
   // `idMessage` is documented but the type is beta: without it the call is keyed by the payload.
-  const callKey = n.idMessage ?? hashCanonical(payload);
+  const callKey = n.idMessage ?? payloadHash(payload, 'greenapi outgoingCall');
   const nativetype = `outgoingCall/${n.status}`;
   const identity = `${callKey}|outgoingCall|${n.status}`;
   const subject = `call/${callKey}`;
@@ -198,7 +204,7 @@ function outgoingCall(payload: unknown, ctx: NormalizeContext): SwitchboardEvent
     out.emit('call.ended', subject, compact({ ...call, outcome: 'answered' as const, reason: 'answered', durationSec: n.duration, talkSec: n.duration }), time);
     return out.events;
   }
-  const end = OUTGOING_CALL_END[n.status];
+  const end = own(OUTGOING_CALL_END, n.status);
   if (!end) return [unmapped(PLATFORM, ctx, payload, nativetype, `no mapping for outgoingCall status "${n.status}"`, identity, time)];
   out.emit('call.ended', subject, compact({ ...call, ...end, durationSec: n.duration }), time);
   return out.events;
@@ -379,7 +385,7 @@ function stateInstanceChanged(payload: unknown, ctx: NormalizeContext): Switchbo
   out.emit(
     'channel.state-changed',
     `channel/${channelId}`,
-    { channelId, state: INSTANCE_STATES[n.stateInstance] ?? kebab(n.stateInstance), nativeState: n.stateInstance },
+    { channelId, state: own(INSTANCE_STATES, n.stateInstance) ?? kebab(n.stateInstance), nativeState: n.stateInstance },
     unixMs(n.timestamp),
   );
   return out.events;
@@ -437,6 +443,7 @@ const HANDLERS: Readonly<Record<string, (payload: unknown, ctx: NormalizeContext
  */
 export const normalizeGreenApi: Normalizer = (payload, ctx) => {
   if (!isRecord(payload)) invalidPayload(`greenapi: expected a notification object, found ${describeValue(payload)}`);
+  refuseDeepNesting(payload, 'greenapi: the notification');
   if (payload.typeWebhook === undefined && 'receiptId' in payload && isRecord(payload.body)) return normalizeGreenApi(payload.body, ctx);
   const typeWebhook = payload.typeWebhook;
   if (typeof typeWebhook !== 'string' || typeWebhook === '') {

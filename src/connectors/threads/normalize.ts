@@ -11,9 +11,10 @@
 import {
   collector,
   describeValue,
-  hashCanonical,
   invalidPayload,
   isRecord,
+  payloadHash,
+  refuseDeepNesting,
   unmapped,
   toIsoUtc,
   type Attachment,
@@ -53,15 +54,6 @@ function num(v: unknown): number | undefined {
 
 function rec(v: unknown): Record<string, unknown> {
   return isRecord(v) ? v : {};
-}
-
-/** SHA-256 of the canonical JSON; a value canonical JSON refuses (a lone surrogate) is invalid input. */
-function hash(v: unknown): string {
-  try {
-    return hashCanonical(v);
-  } catch (err) {
-    return invalidPayload(`threads: the push cannot be identified: ${err instanceof Error ? err.message : String(err)}`);
-  }
 }
 
 const ZONED_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)$/i;
@@ -105,12 +97,16 @@ function jsonField(push: Push, key: string): unknown {
   if (isRecord(v) || Array.isArray(v)) return v;
   const where = `threads ${push.type}: at ${key}`;
   if (typeof v !== 'string') return invalidPayload(`${where}: expected a JSON string, found ${describeValue(v)}`);
+  let parsed: unknown;
   try {
-    return push.parseJson ? push.parseJson(v, where) : (JSON.parse(v) as unknown);
+    parsed = push.parseJson ? push.parseJson(v, where) : (JSON.parse(v) as unknown);
   } catch (err) {
     if (!(err instanceof SyntaxError)) throw err;
     return invalidPayload(`${where}: malformed JSON: ${err.message}`);
   }
+  // Without the server's parseJson (the library, the browser module), nothing else bounds it.
+  refuseDeepNesting(parsed, `${where}: the JSON`);
+  return parsed;
 }
 
 /** `readInMessageIds`: a comma-separated string, a bracketed string `"[a, b]"` or an array. */
@@ -230,6 +226,7 @@ export const THREADS_MAPPED_TYPES: readonly string[] = Object.keys(MAPPINGS);
  */
 export const normalizeThreads: Normalizer = (payload, ctx: NormalizeContext): SwitchboardEvent[] => {
   if (!isRecord(payload)) return invalidPayload(`threads: expected a push object, found ${describeValue(payload)}`);
+  refuseDeepNesting(payload, 'threads: the push');
   const origin = payload.origin;
   if (typeof origin !== 'string' || origin.toLowerCase() !== 'threads') {
     invalidPayload(`threads: not a Threads push: origin is ${describeValue(origin)}, expected "threads"`);
@@ -245,7 +242,7 @@ export const normalizeThreads: Normalizer = (payload, ctx: NormalizeContext): Sw
     p: payload,
     type,
     messageId,
-    identity: messageId !== undefined ? `${messageId}|${type}` : hash(payload),
+    identity: messageId !== undefined ? `${messageId}|${type}` : payloadHash(payload, 'threads: the push'),
     subject: `conversation/${threadId}`,
     time: isoTime(payload.receivedDate),
     base: compact({ conversationId: threadId, client: clientId === undefined ? undefined : { id: clientId, role: 'client' as const }, operator: operatorOf(payload.operator) }),

@@ -18,9 +18,10 @@ import {
   collector,
   describeIssues,
   describeValue,
-  hashCanonical,
   invalidPayload,
   isRecord,
+  payloadHash,
+  refuseDeepNesting,
   unmapped,
   type Attachment,
   type Direction,
@@ -512,6 +513,7 @@ function eventName(payload: Record<string, unknown>): string {
  */
 export const normalizeTwin: Normalizer = (payload, ctx) => {
   if (!isRecord(payload)) invalidPayload(`twin: expected a publication object { channel, offset?, data }, found ${describeValue(payload)}`);
+  refuseDeepNesting(payload, 'twin: the publication');
   const { channel, offset, data, epoch } = payload;
   if (typeof channel !== 'string' || channel === '') invalidPayload(`twin: at channel: expected a non-empty string, found ${describeValue(channel)}`);
   if (offset !== undefined && offset !== null && !(typeof offset === 'number' && Number.isSafeInteger(offset) && offset >= 0)) {
@@ -522,7 +524,7 @@ export const normalizeTwin: Normalizer = (payload, ctx) => {
   // Centrifugo offsets start at 1; 0 (or none) means the channel keeps no history. Offsets restart
   // with a new epoch, so the epoch is part of the key when the connection knows it.
   const position = typeof epoch === 'string' && epoch !== '' ? `${epoch}|${offset}` : `${offset}`;
-  const identity = typeof offset === 'number' && offset > 0 ? `${channel}|${position}` : hashCanonical(data);
+  const identity = typeof offset === 'number' && offset > 0 ? `${channel}|${position}` : payloadHash(data, 'twin: the publication');
 
   const handler = HANDLERS.get(name);
   if (!handler) return [unmapped(PLATFORM, ctx, payload, name, `no mapping for TWIN event "${name}"`, identity)];

@@ -12,11 +12,13 @@
  * The mapping table is in `docs/events.md` (Call widget).
  */
 import {
+  abbreviate,
   collector,
   describeValue,
-  hashCanonical,
   invalidPayload,
   isRecord,
+  payloadHash,
+  refuseDeepNesting,
   unmapped,
   type NormalizeContext,
   type Normalizer,
@@ -46,15 +48,6 @@ function idOf(v: unknown): string | undefined {
 function num(v: unknown): number | undefined {
   const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
   return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
-}
-
-/** SHA-256 of the canonical JSON; a value canonical JSON refuses (a lone surrogate) is invalid input. */
-function hash(v: unknown): string {
-  try {
-    return hashCanonical(v);
-  } catch (err) {
-    return invalidPayload(`widget: the message cannot be identified: ${err instanceof Error ? err.message : String(err)}`);
-  }
 }
 
 const ZONED_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)$/i;
@@ -128,7 +121,7 @@ function read(m: Record<string, unknown>): Message {
   let what: string;
   if (mobile) {
     const code = field(m.code, 'widget mobile code', 'code');
-    what = `widget mobile code ${code}`;
+    what = `widget mobile code ${abbreviate(code)}`;
     field(m.callId, what, 'callId', true);
     raw = m.data;
     if (raw !== undefined && raw !== null && !isRecord(raw)) invalidPayload(`${what}: at data: expected an object, found ${describeValue(raw)}`);
@@ -137,7 +130,7 @@ function read(m: Record<string, unknown>): Message {
     if (!('subject' in m) && !('payload' in m)) {
       const keys = Object.keys(m);
       invalidPayload(
-        `widget: expected a web message { subject, payload } or a mobile code { code, callId }, found an object with ${keys.length ? `keys ${keys.slice(0, 8).join(', ')}${keys.length > 8 ? ', …' : ''}` : 'no keys'}`,
+        `widget: expected a web message { subject, payload } or a mobile code { code, callId }, found an object with ${keys.length ? `keys ${keys.slice(0, 8).map((k) => abbreviate(k)).join(', ')}${keys.length > 8 ? ', …' : ''}` : 'no keys'}`,
       );
     }
     what = 'widget web message';
@@ -159,7 +152,7 @@ function read(m: Record<string, unknown>): Message {
   const data = isRecord(raw) ? raw : {};
   const stamp = m.timestamp ?? m.ts;
   const time = timeOf(stamp, m.timestamp === undefined || m.timestamp === null ? 'ts' : 'timestamp');
-  const identity = idOf(m.id) ?? idOf(m.eventId) ?? hash(stamp === undefined || stamp === null ? { payload: m } : { payload: m, timestamp: stamp });
+  const identity = idOf(m.id) ?? idOf(m.eventId) ?? payloadHash(stamp === undefined || stamp === null ? { payload: m } : { payload: m, timestamp: stamp }, 'widget: the message');
   const key = callKey(what, mobile, m, data);
   return { nativetype, name, kind, data, bare: raw, key, identity, time };
 }
@@ -297,6 +290,7 @@ const TABLES: Readonly<Record<Message['kind'], Readonly<Record<string, Mapping>>
  */
 export const normalizeWidget: Normalizer = (payload, ctx: NormalizeContext): SwitchboardEvent[] => {
   if (!isRecord(payload)) invalidPayload(`widget: expected a message object, found ${describeValue(payload)}`);
+  refuseDeepNesting(payload, 'widget: the message');
   const msg = read(payload);
   const table = TABLES[msg.kind];
   const mapping = Object.hasOwn(table, msg.name) ? table[msg.name] : undefined;
