@@ -381,7 +381,6 @@ export class Pipeline {
   }
 }
 
-/** A payload handed over as a value (the library, pulled sources) as JSON, or why it has none. */
 /** A payload handed over as a value (library, pulled sources) as JSON, or as much of it as can be shown. */
 function safeStringify(value: unknown): string {
   try {

@@ -155,6 +155,7 @@ export const CASES: readonly BadInputCase[] = [
   malformed('1c', '1С-Коннект: an unclosed Event', `<Event ${goodAttrs}><CallID>c-1</CallID>`, /XML|unclosed|Event/),
   malformed('1c', '1С-Коннект: a DTD', `<?xml version="1.0"?><!DOCTYPE Event [<!ENTITY x "y">]>${event1c(goodAttrs)}`, /DTD|DOCTYPE|entit/i),
   malformed('1c', '1С-Коннект: an entity bomb', `<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]><Event ${goodAttrs}><CallID>&lol2;</CallID></Event>`, /DTD|DOCTYPE|entit/i),
+  malformed('1c', '1С-Коннект: elements nested 5,000 deep inside an Event', `<Event ${goodAttrs}>${'<a>'.repeat(5000)}${'</a>'.repeat(5000)}</Event>`, /nest|deep/i),
   malformed('1c', '1С-Коннект: 40,000 unclosed <Event openings', '<Event "'.repeat(40_000), /XML|Event|unclosed|attribute/i),
   malformed('1c', '1С-Коннект: a root that is not <Event>', `<CommandResult ID="1"><Result>OK</Result></CommandResult>`, /Event/),
   { name: '1С-Коннект: an Event without ID', connector: '1c', contentType: XML_CT, body: event1c('Time="2026-03-02T12:00:00" Mode="ServicesClients" Object="Call" Initiator="Incoming"'), status: 400, code: 'SB_ERR_INGEST_INVALID_PAYLOAD', reason: /without an ID attribute/, quarantined: true },
