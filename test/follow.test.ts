@@ -104,6 +104,10 @@ describe('a subscriber that never reads', () => {
   afterEach(async () => t?.close());
 
   it('does not slow ingest or another subscriber, and costs the server only its socket', async () => {
+    // A reader that keeps the server waiting for 'drain' again and again must leave no listeners behind.
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => void warnings.push(w.name);
+    process.on('warning', onWarning);
     t = await startTestServer();
     const url = new URL(t.url);
     // Asks for the stream, then never reads a byte.
@@ -123,6 +127,7 @@ describe('a subscriber that never reads', () => {
       while (received < total) {
         const { value, done } = await body.read();
         if (done) break;
+        await new Promise((r) => setTimeout(r, 2));
         text += decoder.decode(value, { stream: true });
         const frames = text.split('\n\n');
         text = frames.pop() ?? '';
@@ -139,5 +144,7 @@ describe('a subscriber that never reads', () => {
     expect(received).toBe(total);
     await body.cancel();
     silent.destroy();
+    process.off('warning', onWarning);
+    expect(warnings.filter((w) => w === 'MaxListenersExceededWarning')).toEqual([]);
   });
 });

@@ -361,6 +361,19 @@ function frameOf(e: StoredEvent): Buffer {
   return frame;
 }
 
+/** Resolves when the response can take more, or on abort; leaves no listener behind either way. */
+function drained(res: NodeJS.WritableStream, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      res.removeListener('drain', done);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    res.once('drain', done);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
 async function streamEvents(ctx: AppContext, req: FastifyRequest, reply: FastifyReply): Promise<void> {
   const q = parseQuery(eventsQuery, req.query);
   if (q.before !== undefined || q.order !== undefined) throw new ValidationError('SB_ERR_QUERY_INVALID', 'invalid query: before and order are for GET /v1/events; the stream goes forward from after (or Last-Event-ID)');
@@ -383,7 +396,7 @@ async function streamEvents(ctx: AppContext, req: FastifyRequest, reply: Fastify
   try {
     for await (const e of follow(ctx.store, ctx.bus, filter, start, { signal: abort.signal })) {
       const ok = res.write(frameOf(e));
-      if (!ok) await new Promise<void>((r) => { res.once('drain', r); abort.signal.addEventListener('abort', () => r(), { once: true }); });
+      if (!ok) await drained(res, abort.signal);
     }
   } catch (err) {
     req.log.warn({ err }, 'stream ended by an error');
