@@ -19,7 +19,8 @@
  * SOAK_WARMUP_SECONDS (20% of the run, at least 60 s in runs of 5 min or more),
  * SOAK_SAMPLE_SECONDS (run / 100, within 1..5), SOAK_CHATS (10,000), SOAK_MIX
  * (greenapi:4,widget:2,threads:2,connect1c:2), SOAK_TOLERANCE (10, %), SOAK_MAX_INFLIGHT
- * (10 s of the rate), and the common BENCH_DURABILITY, BENCH_ROOT, BENCH_TMP, BENCH_KEEP.
+ * (10 s of the rate), SOAK_NODE_ARGS (node options of the server, e.g. `--heapsnapshot-signal=SIGUSR2`),
+ * and the common BENCH_DURABILITY, BENCH_ROOT, BENCH_TMP, BENCH_KEEP.
  */
 import { fork } from 'node:child_process';
 import { statSync } from 'node:fs';
@@ -225,7 +226,8 @@ export async function runSoak(opts = {}) {
   const m0 = machine();
   log(`soak: ${seconds} s at ${rate} payloads/s (${mixSpec}), ${subscribers} SSE subscribers, warm-up ${round(warmup, 0)} s, a sample every ${sampleSeconds} s; ${m0.cores} cores, load ${m0.loadavg.join(' ')}`);
 
-  const server = await startSwitchboard({ connectors: CONNECTORS });
+  const nodeArgs = (process.env.SOAK_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const server = await startSwitchboard({ connectors: CONNECTORS, nodeArgs });
   // Process warnings of the server (e.g. MaxListenersExceededWarning), counted over the whole run.
   const warnings = {};
   let stderrTail = '';
@@ -476,7 +478,9 @@ export async function runSoak(opts = {}) {
     verdict.flat = verdict.rss.flat && verdict.fds.flat && verdict.loopP99.flat;
 
     const windowAcked = win.reduce((a, s) => a + s.ackedPerSec, 0) / Math.max(1, win.length);
+    const env = Object.entries(process.env).filter(([k]) => (k.startsWith('SOAK_') || k.startsWith('BENCH_')) && k !== 'BENCH_ROOT').map(([k, val]) => `${k}=${val} `).join('');
     const out = {
+      command: opts.command ?? `${env}node bench/soak.mjs`,
       seconds,
       rate,
       subscribers,
@@ -490,7 +494,10 @@ export async function runSoak(opts = {}) {
       sendSeconds: round(sendSeconds, 1),
       runSeconds: round(runSeconds, 1),
       unanswered: drained ? 0 : inflight.size,
+      serverNodeArgs: nodeArgs,
       totals: { ...tot, stored, quarantined, achievedRate: round(tot.acked / sendSeconds, 1), windowAckedPerSec: round(windowAcked, 1) },
+      // The server fell behind the schedule: payloads shed at the in-flight bound, or fewer acks than offers.
+      overloaded: tot.shed > 0 || tot.acked + tot.refusedAsExpected < 0.98 * tot.offered,
       perPlatform,
       errorKinds,
       subscribersResult: {
@@ -523,6 +530,7 @@ export async function runSoak(opts = {}) {
       log(`soak: ${line('fds', v.fds, '')}`);
       log(`soak: ${line('loop delay p99', v.loopP99, 'ms')}`);
     }
+    if (out.overloaded) log(`soak: the server fell behind the offered ${rate}/s (${fmtInt(tot.shed)} shed at ${fmtInt(maxInflight)} in flight, ${out.totals.achievedRate} acked/s): the figures are those of an overloaded server`);
     log(`soak: verdict ${v.flat === undefined ? 'none (too few samples after the warm-up)' : v.flat ? `FLAT within ${round(100 * tolerance, 0)}%` : `NOT FLAT (tolerance ${round(100 * tolerance, 0)}%)`}`);
     log(`soak: wrote ${saveResult('soak', out)}`);
     return out;
