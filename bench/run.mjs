@@ -314,7 +314,7 @@ export function soakSection(soak) {
   L.push(`### Soak (run ${soak.at.slice(0, 16).replace('T', ' ')} UTC)`, '');
   L.push(
     `Command: \`${soak.command ?? 'node bench/soak.mjs'}\` — ${span(soak.seconds)} at ${fmtInt(soak.rate)} payloads/s offered ` +
-      `(paced open loop, one native payload per POST; mix ${soak.mix.replace(/,/g, ', ')}: GREEN-API webhooks from the bench generator over ${fmtInt(soak.chats)} chats, widget mobile SDK codes, Threads pushes and 1С-Коннект relay XML from the connectors' scenarios), ` +
+      `(paced open loop, one native payload per POST${soak.connections ? ` over ${soak.connections} connections taken in turn` : ''}; mix ${soak.mix.replace(/,/g, ', ')}: GREEN-API webhooks from the bench generator over ${fmtInt(soak.chats)} chats, widget mobile SDK codes, Threads pushes and 1С-Коннект relay XML from the connectors' scenarios), ` +
       `${soak.subscribers} SSE subscribers on \`/v1/stream\`, durability \`${soak.durability}\`; build ${m.commit || '?'}${m.dirty ? ' + uncommitted changes in src/' : ''}. ` +
       `A sample every ${soak.sampleSeconds} s; the verdict is taken over the ${span(soak.runSeconds - soak.warmupSeconds)} after a ${span(soak.warmupSeconds)} warm-up.`,
     '',

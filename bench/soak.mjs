@@ -17,7 +17,7 @@
  *
  * Knobs: SOAK_MINUTES (30) or SOAK_SECONDS, SOAK_RATE (300 payloads/s), SOAK_SUBSCRIBERS (4),
  * SOAK_WARMUP_SECONDS (20% of the run, at least 60 s in runs of 5 min or more),
- * SOAK_SAMPLE_SECONDS (run / 100, within 1..5), SOAK_CHATS (10,000), SOAK_MIX
+ * SOAK_SAMPLE_SECONDS (run / 100, within 1..5), SOAK_CONNECTIONS (16), SOAK_CHATS (10,000), SOAK_MIX
  * (greenapi:4,widget:2,threads:2,connect1c:2), SOAK_TOLERANCE (10, %), SOAK_MAX_INFLIGHT
  * (10 s of the rate), SOAK_NODE_ARGS (node options of the server, e.g. `--heapsnapshot-signal=SIGUSR2`),
  * and the common BENCH_DURABILITY, BENCH_ROOT, BENCH_TMP, BENCH_KEEP.
@@ -26,7 +26,7 @@ import { fork } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Pool } from 'undici';
+import { Client, Pool } from 'undici';
 import { BENCH_DIR, ROOT, cpuSecondsOf, envInt, fdCountOf, fdKindsOf, fmtInt, greenApiGenerator, isMain, liveChildren, loadNow, log, machine, memoryOf, mib, percentile, round, saveResult, sleep, startSwitchboard } from './lib.mjs';
 
 const dist = (p) => import(pathToFileURL(join(ROOT, 'dist', p)).href);
@@ -266,7 +266,11 @@ export async function runSoak(opts = {}) {
       subs.send({ sample: id });
     });
 
-  const pool = new Pool(server.url, { connections: 32, pipelining: 1, headersTimeout: 30_000, bodyTimeout: 30_000 });
+  // Ingest over a fixed set of connections, taken in turn: a pool would leave most of them idle at
+  // a rate it serves with a few, the server would close those after its keep-alive timeout, and
+  // the server's fd count would follow the load generator instead of the server.
+  const clients = Array.from({ length: envInt('SOAK_CONNECTIONS', 16) }, () => new Client(server.url, { pipelining: 1, headersTimeout: 30_000, bodyTimeout: 30_000 }));
+  let nextClient = 0;
   // The sampler's own connections, so that its requests never wait behind queued ingest.
   const probe = new Pool(server.url, { connections: 2, pipelining: 1, headersTimeout: 30_000, bodyTimeout: 30_000 });
   const apiHeaders = { authorization: `Bearer ${server.apiToken}` };
@@ -300,7 +304,7 @@ export async function runSoak(opts = {}) {
       return;
     }
     const start = process.hrtime.bigint();
-    const req = pool
+    const req = clients[nextClient++ % clients.length]
       .request({ path: `/ingest/${p.connector}`, method: 'POST', headers: { 'content-type': p.contentType, authorization: `Bearer ${server.tokens[p.connector]}` }, body: p.body })
       .then(async (res) => {
         const text = await res.body.text();
@@ -484,6 +488,7 @@ export async function runSoak(opts = {}) {
       seconds,
       rate,
       subscribers,
+      connections: clients.length,
       mix: mixSpec,
       chats,
       warmupSeconds: round(warmup, 1),
@@ -536,7 +541,7 @@ export async function runSoak(opts = {}) {
     return out;
   } finally {
     stopSampling = true;
-    await pool.destroy().catch(() => undefined);
+    await Promise.all(clients.map((c) => c.destroy().catch(() => undefined)));
     await probe.destroy().catch(() => undefined);
     subs.kill('SIGKILL');
     await server.cleanup();
