@@ -7,7 +7,7 @@
  */
 import { spawn, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, openSync, writeSync, fsyncSync, closeSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync, openSync, writeSync, fsyncSync, closeSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -134,18 +134,22 @@ export function runNode(args, { env = {}, cwd = ROOT } = {}) {
 
 /**
  * Starts the built Switchboard (`node dist/cli/main.js serve`) on a free loopback port with a
- * temp data folder and one GREEN-API ingest connector `wa`. `nodeArgs` e.g. `['--cpu-prof']`.
+ * temp data folder and, by default, one GREEN-API ingest connector `wa`. `nodeArgs` e.g.
+ * `['--cpu-prof']`; `connectors` other `connectors[]` entries (each given an ingest token, in
+ * `tokens` by id; `ingestToken`/`ingestPath` are the first one's).
  */
-export async function startSwitchboard({ nodeArgs = [], durability = process.env.BENCH_DURABILITY ?? 'full', logLevel = 'warn', dir = tempDir('sb') } = {}) {
+export async function startSwitchboard({ nodeArgs = [], durability = process.env.BENCH_DURABILITY ?? 'full', logLevel = 'warn', dir = tempDir('sb'), connectors = [{ id: 'wa', platform: 'greenapi' }] } = {}) {
   requireBuilt();
   const apiToken = `api-${randomBytes(12).toString('hex')}`;
-  const ingestToken = `ingest-${randomBytes(12).toString('hex')}`;
+  const entries = connectors.map((c) => ({ ...c, ingestToken: c.ingestToken ?? `ingest-${randomBytes(12).toString('hex')}` }));
+  const tokens = Object.fromEntries(entries.map((c) => [c.id, c.ingestToken]));
+  const ingestToken = entries[0]?.ingestToken;
   const db = join(dir, 'switchboard.db');
   const config = {
     server: { port: 0, host: '127.0.0.1', apiToken },
     store: { sqlite: db, durability },
     log: { level: logLevel },
-    connectors: [{ id: 'wa', platform: 'greenapi', ingestToken }],
+    connectors: entries,
   };
   const configFile = join(dir, 'switchboard.json');
   writeFileSync(configFile, JSON.stringify(config, null, 2));
@@ -159,7 +163,8 @@ export async function startSwitchboard({ nodeArgs = [], durability = process.env
     db,
     apiToken,
     ingestToken,
-    ingestPath: '/ingest/wa',
+    tokens,
+    ingestPath: `/ingest/${entries[0]?.id}`,
     async cleanup() {
       await proc.stop();
       removeDir(dir);
@@ -196,6 +201,38 @@ export function memoryOf(pid) {
   } catch {
     return undefined;
   }
+}
+
+/** Open file descriptors of a process (entries of /proc/<pid>/fd); undefined once it is gone. */
+export function fdCountOf(pid) {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What a process's file descriptors point at, by kind: socket, pipe, anon_inode, file (by path), … */
+export function fdKindsOf(pid) {
+  const kinds = {};
+  let names = [];
+  try {
+    names = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return undefined;
+  }
+  for (const n of names) {
+    let target;
+    try {
+      target = readlinkSync(`/proc/${pid}/fd/${n}`);
+    } catch {
+      continue; // closed meanwhile
+    }
+    // socket:[123] → socket; anon_inode:[eventpoll] as is; a file by its name (the temp folder differs per run)
+    const kind = /^(socket|pipe):/.exec(target)?.[1] ?? (target.startsWith('/') && !target.startsWith('/dev/') ? `file ${target.replace(/^.*\//, '')}` : target);
+    kinds[kind] = (kinds[kind] ?? 0) + 1;
+  }
+  return kinds;
 }
 
 /** CPU time (user+system, seconds) of a process. */
