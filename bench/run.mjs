@@ -348,7 +348,11 @@ export function soakSection(soak) {
       '',
     );
   }
-  L.push(`**Verdict: ${v.flat === undefined ? 'none (too few samples after the warm-up)' : v.flat ? `flat within ${tol}` : `NOT flat within ${tol}`}.** The loop delay is prom-client's \`switchboard_nodejs_eventloop_lag_p99_seconds\` (monitorEventLoopDelay, 10 ms resolution: an idle loop reads about 10 ms), scraped every sample, so each value covers one sample interval.`, '');
+  const judged = [['RSS', v.rss], ['open fds', v.fds], ['event-loop delay p99', v.loopP99]];
+  const off = judged.filter(([, f]) => f.flat === false).map(([name, f]) => `${name} ${f.direction === 'grows' ? 'grew' : 'fell'} ${pct(Math.abs(f.trend.change))}`);
+  const grew = judged.some(([, f]) => f.flat === false && f.direction === 'grows');
+  const verdictText = v.flat === undefined ? 'none (too few samples after the warm-up)' : v.flat ? `flat within ${tol}` : `NOT flat within ${tol}: ${off.join(', ')}${grew ? '' : ` — nothing grew by more than ${tol}`}`;
+  L.push(`**Verdict: ${verdictText}.** The loop delay is prom-client's \`switchboard_nodejs_eventloop_lag_p99_seconds\` (monitorEventLoopDelay, 10 ms resolution: an idle loop reads about 10 ms), scraped every sample, so each value covers one sample interval.`, '');
   const sr = soak.subscribersResult;
   const kinds = Object.entries(soak.errorKinds ?? {}).map(([k, n]) => `${k} ×${n}`).join(', ');
   L.push(
