@@ -7,6 +7,7 @@
  */
 import type { Logger } from 'pino';
 import type { StoreError, StoreFailureKind } from '../core/index.js';
+import { LogWindows } from './log-windows.js';
 import type { Metrics } from './metrics.js';
 
 export const DEFAULT_STORE_FAILURE_LOG_INTERVAL_MS = 60_000;
@@ -20,14 +21,8 @@ const MEANING: Record<StoreFailureKind, string> = {
   batch: 'what one request carried could not be stored; that request is answered 500, the others of its group are committed',
 };
 
-interface Window {
-  suppressed: number;
-  last: StoreError;
-  readonly timer: NodeJS.Timeout;
-}
-
 export class StoreFailures {
-  private readonly windows = new Map<StoreFailureKind, Window>();
+  private readonly log: LogWindows<StoreFailureKind, StoreError>;
   /** The store-wide failure since which no commit went through. */
   private down: StoreFailureKind | undefined;
   private downSince = 0;
@@ -36,8 +31,13 @@ export class StoreFailures {
   constructor(
     private readonly metrics: Metrics,
     private readonly logger: Logger | undefined,
-    private readonly intervalMs = DEFAULT_STORE_FAILURE_LOG_INTERVAL_MS,
+    intervalMs = DEFAULT_STORE_FAILURE_LOG_INTERVAL_MS,
   ) {
+    this.log = new LogWindows<StoreFailureKind, StoreError>(
+      intervalMs,
+      (kind, err) => logger?.error({ err, kind }, `store: commit failed (${kind}): ${err.message} — ${MEANING[kind]}`),
+      (kind, last, suppressed) => logger?.error({ err: last, kind, suppressed }, `store: ${suppressed} more commit failures (${kind}) not logged, the last: ${last.message}`),
+    );
     // Every series from the start, so that increase() sees the first failure.
     for (const kind of Object.keys(MEANING) as StoreFailureKind[]) metrics.storeErrors.inc({ kind }, 0);
   }
@@ -50,14 +50,7 @@ export class StoreFailures {
       this.down = err.kind;
       this.failedSince++;
     }
-    const open = this.windows.get(err.kind);
-    if (open) {
-      open.suppressed++;
-      open.last = err;
-      return;
-    }
-    this.logger?.error({ err, kind: err.kind }, `store: commit failed (${err.kind}): ${err.message} — ${MEANING[err.kind]}`);
-    this.open(err);
+    this.log.note(err.kind, err);
   }
 
   /** A commit went through. */
@@ -68,24 +61,8 @@ export class StoreFailures {
     this.failedSince = 0;
   }
 
-  private open(last: StoreError): void {
-    const timer = setTimeout(() => this.close(last.kind, true), this.intervalMs);
-    timer.unref();
-    this.windows.set(last.kind, { suppressed: 0, last, timer });
-  }
-
-  private close(kind: StoreFailureKind, reopen: boolean): void {
-    const w = this.windows.get(kind);
-    if (!w) return;
-    clearTimeout(w.timer);
-    this.windows.delete(kind);
-    if (w.suppressed === 0) return;
-    this.logger?.error({ err: w.last, kind, suppressed: w.suppressed }, `store: ${w.suppressed} more commit failures (${kind}) not logged, the last: ${w.last.message}`);
-    if (reopen) this.open(w.last);
-  }
-
   /** Logs what is still left out and stops the timers (shutdown). */
   stop(): void {
-    for (const kind of [...this.windows.keys()]) this.close(kind, false);
+    this.log.stop();
   }
 }

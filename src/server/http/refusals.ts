@@ -7,6 +7,7 @@
  */
 import type { Logger } from 'pino';
 import type { ErrorCode } from '../../core/index.js';
+import { LogWindows } from '../log-windows.js';
 import type { Metrics } from '../metrics.js';
 
 export type RefusalReason = 'auth' | 'unknown-connector' | 'content-type' | 'too-large';
@@ -35,54 +36,30 @@ export interface Refusal {
   readonly ip: string;
 }
 
-interface Window {
-  suppressed: number;
-  last: Refusal;
-  readonly timer: NodeJS.Timeout;
-}
-
 export const DEFAULT_REFUSAL_LOG_INTERVAL_MS = 60_000;
 
 export class IngestRefusals {
-  private readonly windows = new Map<string, Window>();
+  private readonly log: LogWindows<string, Refusal>;
 
   constructor(
     private readonly metrics: Metrics,
-    private readonly logger: Logger,
-    private readonly intervalMs = DEFAULT_REFUSAL_LOG_INTERVAL_MS,
-  ) {}
+    logger: Logger,
+    intervalMs = DEFAULT_REFUSAL_LOG_INTERVAL_MS,
+  ) {
+    this.log = new LogWindows<string, Refusal>(
+      intervalMs,
+      (connector, r) => logger.warn({ ...r }, `ingest refused for ${connector}: ${r.reason}`),
+      (connector, last, suppressed) => logger.warn({ ...last, suppressed }, `ingest refused for ${connector}: ${suppressed} more refusals not logged, the last: ${last.reason}`),
+    );
+  }
 
   note(r: Refusal): void {
     this.metrics.ingestRefused.inc({ connector: r.connector, reason: r.reason });
-    const open = this.windows.get(r.connector);
-    if (open) {
-      open.suppressed++;
-      open.last = r;
-      return;
-    }
-    this.logger.warn({ ...r }, `ingest refused for ${r.connector}: ${r.reason}`);
-    this.open(r);
-  }
-
-  private open(last: Refusal): void {
-    const timer = setTimeout(() => this.close(last.connector, true), this.intervalMs);
-    timer.unref();
-    this.windows.set(last.connector, { suppressed: 0, last, timer });
-  }
-
-  /** Ends a connector's interval: logs the refusals left out, if any, and opens the next one after that line. */
-  private close(connector: string, reopen: boolean): void {
-    const w = this.windows.get(connector);
-    if (!w) return;
-    clearTimeout(w.timer);
-    this.windows.delete(connector);
-    if (w.suppressed === 0) return;
-    this.logger.warn({ ...w.last, suppressed: w.suppressed }, `ingest refused for ${connector}: ${w.suppressed} more refusals not logged, the last: ${w.last.reason}`);
-    if (reopen) this.open(w.last);
+    this.log.note(r.connector, r);
   }
 
   /** Logs what is still left out and stops the timers (server shutdown). */
   stop(): void {
-    for (const connector of [...this.windows.keys()]) this.close(connector, false);
+    this.log.stop();
   }
 }
