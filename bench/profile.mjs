@@ -10,7 +10,7 @@
  */
 import { fork } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Pool } from 'undici';
 import { runOne } from './b1-webhook.mjs';
 import { timeReplay, writeLines } from './b2-replay.mjs';
@@ -157,16 +157,30 @@ export function printSummary(s, out = (l) => log(l)) {
 
 // ─── profiled runs ───────────────────────────────────────────────────────────────────────────
 
+/**
+ * The main thread's profile in `dir` (node names them CPU.<date>.<time>.<pid>.<thread id>.<n>;
+ * the main thread is thread 0). The SQLite writer thread's profile, when there is one, is kept
+ * beside it as `<name>-writer` by `keep`.
+ */
 function newestProfile(dir) {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort();
   if (files.length === 0) throw new Error(`no .cpuprofile in ${dir}`);
-  return join(dir, files.sort().at(-1));
+  const main = files.filter((f) => f.split('.')[4] === '0');
+  return join(dir, (main.length ? main : files).at(-1));
+}
+
+/** The newest profile of a worker thread in `dir`, if any. */
+function workerProfile(dir) {
+  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile') && f.split('.')[4] !== '0').sort();
+  return files.length ? join(dir, files.at(-1)) : undefined;
 }
 
 function keep(file, name) {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const dest = join(RESULTS_DIR, `${name}.cpuprofile`);
   copyFileSync(file, dest);
+  const writer = workerProfile(dirname(file));
+  if (writer) copyFileSync(writer, join(RESULTS_DIR, `${name}-writer.cpuprofile`));
   return dest;
 }
 

@@ -45,19 +45,46 @@ describe('the bus window', () => {
     return { store, bus, commit };
   }
 
-  it('keeps at most its limits in events and bytes, and answers below its floor with undefined', async () => {
+  it('keeps at most its limits in events and bytes for a follower that does not read, and answers below its floor with undefined', async () => {
     const { store, bus, commit } = await setup({ windowEvents: 50 });
+    const idle = bus.track(0);
     await commit(0, 120);
     expect(bus.windowSize.events).toBe(50);
     expect(bus.readAfter(0, 10)).toBeUndefined();
     expect(bus.readAfter(70, 10)?.map((c) => c.stored.seq)).toEqual([71, 72, 73, 74, 75, 76, 77, 78, 79, 80]);
     expect(bus.readAfter(120, 10)).toEqual([]);
+    idle.release();
     await store.close();
     const small = await setup({ windowBytes: 3000 });
+    small.bus.track(0);
     await small.commit(0, 40);
     expect(small.bus.windowSize.bytes).toBeLessThanOrEqual(3000);
     expect(small.bus.windowSize.events).toBeGreaterThan(0);
     await small.store.close();
+  });
+
+  it('holds only what some follower has yet to read: nothing without followers, and events leave once every follower passed them', async () => {
+    const { store, bus, commit } = await setup({ windowEvents: 1000 });
+    await commit(0, 30);
+    expect(bus.windowSize.events).toBe(0);
+    expect(bus.readAfter(30, 10)).toEqual([]);
+    expect(bus.readAfter(10, 10)).toBeUndefined();
+    const a = bus.track(30);
+    const b = bus.track(30);
+    await commit(30, 20);
+    expect(bus.windowSize.events).toBe(20);
+    a.mark.position = 50;
+    b.mark.position = 40;
+    await commit(50, 5);
+    // b has not read 41..50: kept; 31..40 are read by both: gone.
+    expect(bus.readAfter(40, 100)?.map((c) => c.stored.seq)).toEqual([41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55]);
+    expect(bus.readAfter(39, 100)).toBeUndefined();
+    b.release();
+    a.mark.position = 55;
+    await commit(55, 1);
+    expect(bus.windowSize.events).toBe(1);
+    a.release();
+    await store.close();
   });
 
   it('a follower far behind pages from the store, then reads the window: every matching event once, in order', async () => {

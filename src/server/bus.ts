@@ -13,6 +13,20 @@ export interface Committed {
   readonly event: SwitchboardEvent;
 }
 
+/** What a follower's filter looks at; the window keeps only this of each event (not its data). */
+export interface EventHeader {
+  readonly type: string;
+  readonly platform: string;
+  readonly subject: string;
+  readonly source: string;
+}
+
+/** An event in the window: its stored form (the JSON every follower writes) and its header. */
+export interface WindowEntry {
+  readonly stored: StoredEvent;
+  readonly header: EventHeader;
+}
+
 export type BusListener = (events: readonly Committed[]) => void;
 
 export interface BusOptions {
@@ -22,19 +36,33 @@ export interface BusOptions {
   readonly windowBytes?: number;
 }
 
-export const DEFAULT_BUS_OPTIONS: Required<BusOptions> = { windowEvents: 20_000, windowBytes: 32 * 1024 * 1024 };
+/**
+ * The most the window holds for a follower that lags: about a second of the heaviest live load
+ * measured (bench/b3-live.mjs, 2,000 events/s). A follower further behind pages from the store.
+ */
+export const DEFAULT_BUS_OPTIONS: Required<BusOptions> = { windowEvents: 2_000, windowBytes: 4 * 1024 * 1024 };
+
+/** A follower's place: the sequence up to which it has read. */
+export interface FollowerMark {
+  position: number;
+}
+
+/** Bytes an entry costs beside its JSON: the objects, the header's strings, the SSE frame. */
+const ENTRY_OVERHEAD = 256;
 
 export class EventBus {
   private readonly listeners = new Set<BusListener>();
   private waiters: (() => void)[] = [];
   private latest = 0;
   /** Recent commits in sequence order: `window[head..]` is live, the prefix is evicted. */
-  private window: Committed[] = [];
+  private window: WindowEntry[] = [];
   private head = 0;
   private bytes = 0;
   /** Every committed event with a greater sequence is in the window. */
   private floor = 0;
   private readonly limits: Required<BusOptions>;
+  /** The followers reading from the window; an event all of them have read leaves it. */
+  private readonly followers = new Set<FollowerMark>();
 
   constructor(options: BusOptions = {}) {
     this.limits = { ...DEFAULT_BUS_OPTIONS, ...options };
@@ -62,8 +90,9 @@ export class EventBus {
   publish(events: readonly Committed[]): void {
     if (events.length === 0) return;
     for (const c of events) {
-      this.window.push(c);
-      this.bytes += c.stored.json.length;
+      const { type, platform, subject, source } = c.event;
+      this.window.push({ stored: c.stored, header: { type, platform, subject, source } });
+      this.bytes += c.stored.json.length + ENTRY_OVERHEAD;
       this.latest = Math.max(this.latest, c.stored.seq);
     }
     this.evict();
@@ -79,16 +108,37 @@ export class EventBus {
     for (const w of waiters) w();
   }
 
+  /**
+   * Registers a follower at `position`; it moves `mark.position` as it reads and calls `release`
+   * when done. The window keeps only what some follower has yet to read (within its limits):
+   * with no follower it holds nothing, so that events do not outlive their commit in memory —
+   * kept, every event's JSON would survive into V8's old generation and grow the heap between
+   * full collections.
+   */
+  track(position: number): { mark: FollowerMark; release: () => void } {
+    const mark: FollowerMark = { position };
+    this.followers.add(mark);
+    return { mark, release: () => this.followers.delete(mark) };
+  }
+
   private evict(): void {
     const { windowEvents, windowBytes } = this.limits;
-    while (this.window.length - this.head > windowEvents || (this.bytes > windowBytes && this.window.length - this.head > 1)) {
-      const old = this.window[this.head] as Committed;
-      this.bytes -= old.stored.json.length;
+    let needed = Infinity;
+    for (const f of this.followers) needed = Math.min(needed, f.position);
+    for (;;) {
+      const live = this.window.length - this.head;
+      if (live === 0) break;
+      const old = this.window[this.head] as WindowEntry;
+      if (!(live > windowEvents || (this.bytes > windowBytes && live > 1) || old.stored.seq <= needed)) break;
+      this.bytes -= old.stored.json.length + ENTRY_OVERHEAD;
       this.floor = old.stored.seq;
       this.head++;
     }
     // Compact the array once the evicted prefix is as long as what is kept.
-    if (this.head > 1024 && this.head * 2 > this.window.length) {
+    if (this.head === this.window.length) {
+      this.window = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.window.length) {
       this.window = this.window.slice(this.head);
       this.head = 0;
     }
@@ -99,14 +149,14 @@ export class EventBus {
    * no longer holds all of them (the caller reads the store instead). An empty list means
    * nothing newer than `after` has been committed.
    */
-  readAfter(after: number, max: number): readonly Committed[] | undefined {
+  readAfter(after: number, max: number): readonly WindowEntry[] | undefined {
     if (after < this.floor) return undefined;
     // Binary search for the first event with a greater sequence.
     let lo = this.head;
     let hi = this.window.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if ((this.window[mid] as Committed).stored.seq <= after) lo = mid + 1;
+      if ((this.window[mid] as WindowEntry).stored.seq <= after) lo = mid + 1;
       else hi = mid;
     }
     return this.window.slice(lo, lo + max);

@@ -39,10 +39,61 @@ export function matcher(filter: FollowFilter): (e: { type: string; platform: str
 
 /**
  * The stored events after `after` that match `filter`, then — unless `follow: false` — every
- * new one as it is committed. Live events come from the bus's window in memory (the same objects
- * for every follower); a follower behind the window pages from the store until it catches up. The
- * follower holds only its position, so one that does not read costs nothing and slows no one.
+ * new one as it is committed, in pages (arrays in sequence order, never empty). Live events come
+ * from the bus's window in memory (the same objects for every follower); a follower behind the
+ * window pages from the store until it catches up. The follower holds only its position, so one
+ * that does not read costs nothing and slows no one.
  */
+export async function* followPages(
+  store: Store,
+  bus: EventBus,
+  filter: FollowFilter,
+  after: number,
+  options: { signal?: AbortSignal; follow?: boolean; pageSize?: number } = {},
+): AsyncGenerator<readonly StoredEvent[]> {
+  const pageSize = options.pageSize ?? 500;
+  const matches = matcher(filter);
+  let scanned = after;
+  // The window keeps what this follower has yet to read (within its limits).
+  const { mark, release } = bus.track(after);
+  try {
+    while (!options.signal?.aborted) {
+      // Everything committed up to `head` is visible to the reads below.
+      const head = bus.latestSequence;
+      const recent = bus.readAfter(scanned, pageSize);
+      if (recent) {
+        const last = recent[recent.length - 1];
+        if (last) {
+          scanned = last.stored.seq;
+          mark.position = scanned;
+          const out: StoredEvent[] = [];
+          for (const c of recent) if (matches(c.header)) out.push(c.stored);
+          if (out.length > 0) yield out;
+          if (options.signal?.aborted) return;
+        }
+        if (recent.length === pageSize) continue;
+      } else {
+        const page = await store.queryEvents(toQuery(filter, scanned, pageSize));
+        const last = page[page.length - 1];
+        if (last) {
+          scanned = last.seq;
+          mark.position = scanned;
+          yield page;
+          if (options.signal?.aborted) return;
+        }
+        if (page.length === pageSize) continue;
+      }
+      scanned = Math.max(scanned, head);
+      mark.position = scanned;
+      if (options.follow === false) return;
+      await bus.waitBeyond(scanned, options.signal);
+    }
+  } finally {
+    release();
+  }
+}
+
+/** `followPages`, one event at a time (`on()` handlers, `events()`). */
 export async function* follow(
   store: Store,
   bus: EventBus,
@@ -50,31 +101,10 @@ export async function* follow(
   after: number,
   options: { signal?: AbortSignal; follow?: boolean; pageSize?: number } = {},
 ): AsyncGenerator<StoredEvent> {
-  const pageSize = options.pageSize ?? 500;
-  const matches = matcher(filter);
-  let scanned = after;
-  while (!options.signal?.aborted) {
-    // Everything committed up to `head` is visible to the reads below.
-    const head = bus.latestSequence;
-    const recent = bus.readAfter(scanned, pageSize);
-    if (recent) {
-      for (const c of recent) {
-        if (options.signal?.aborted) return;
-        scanned = c.stored.seq;
-        if (matches(c.event)) yield c.stored;
-      }
-      if (recent.length === pageSize) continue;
-    } else {
-      const page = await store.queryEvents(toQuery(filter, scanned, pageSize));
-      for (const e of page) {
-        if (options.signal?.aborted) return;
-        scanned = e.seq;
-        yield e;
-      }
-      if (page.length === pageSize) continue;
+  for await (const page of followPages(store, bus, filter, after, options)) {
+    for (const e of page) {
+      if (options.signal?.aborted) return;
+      yield e;
     }
-    scanned = Math.max(scanned, head);
-    if (options.follow === false) return;
-    await bus.waitBeyond(scanned, options.signal);
   }
 }

@@ -11,7 +11,7 @@ import { OverloadedError, SwitchboardError, ValidationError, dataJsonSchema, des
 import type { EventBus } from '../bus.js';
 import { charsetRefusal, parseContentType } from '../decode.js';
 import type { Feature } from '../feature.js';
-import { follow, toQuery, type FollowFilter } from '../follow.js';
+import { followPages, toQuery, type FollowFilter } from '../follow.js';
 import { UNMATCHED_ROUTE, type Metrics } from '../metrics.js';
 import type { ConnectorInstance, GroupCommitter, IngestResult, Pipeline } from '../pipeline.js';
 import type { Store, StoredEvent } from '../store/types.js';
@@ -361,6 +361,22 @@ function frameOf(e: StoredEvent): Buffer {
   return frame;
 }
 
+/**
+ * A page of events as one buffer, written with one call. Subscribers without filters read the
+ * same pages from the bus's window (the events one commit published), so the last few pages'
+ * buffers are kept by first event and length and shared: one copy per page, not per subscriber.
+ */
+const pageBuffers = new WeakMap<StoredEvent, { items: readonly StoredEvent[]; buf: Buffer }>();
+function pageOf(page: readonly StoredEvent[]): Buffer {
+  const first = page[0] as StoredEvent;
+  if (page.length === 1) return frameOf(first);
+  const hit = pageBuffers.get(first);
+  if (hit && hit.items.length === page.length && hit.items.every((e, i) => e === page[i])) return hit.buf;
+  const buf = Buffer.concat(page.map(frameOf));
+  pageBuffers.set(first, { items: page, buf });
+  return buf;
+}
+
 /** Resolves when the response can take more, or on abort; leaves no listener behind either way. */
 function drained(res: NodeJS.WritableStream, signal: AbortSignal): Promise<void> {
   return new Promise<void>((resolve) => {
@@ -394,8 +410,8 @@ async function streamEvents(ctx: AppContext, req: FastifyRequest, reply: Fastify
   const heartbeat = setInterval(() => res.write(': ping\n\n'), 15_000);
   ctx.metrics.streamClients.inc();
   try {
-    for await (const e of follow(ctx.store, ctx.bus, filter, start, { signal: abort.signal })) {
-      const ok = res.write(frameOf(e));
+    for await (const page of followPages(ctx.store, ctx.bus, filter, start, { signal: abort.signal })) {
+      const ok = res.write(pageOf(page));
       if (!ok) await drained(res, abort.signal);
     }
   } catch (err) {
