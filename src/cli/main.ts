@@ -119,25 +119,42 @@ async function replay(file: string, opts: ConfigOptions & { connector: string; b
   if (showBar) bar.start(Math.max(size, 1), 0, totals);
   let bytes = 0;
   let pending: IngestItem[] = [];
-  const flush = async () => {
-    if (pending.length === 0) return;
-    const r = await sb.ingestItems(opts.connector, pending);
+  // Two batches in flight: the next one is read and normalized here while the writer thread
+  // commits the one before (the committer keeps their order).
+  const inflight: Promise<void>[] = [];
+  const flush = async (items: IngestItem[], upTo: number) => {
+    const r = await sb.ingestItems(opts.connector, items);
     totals.accepted += r.accepted;
     totals.duplicates += r.duplicates;
     totals.quarantined += r.rejected.length;
+    if (showBar) bar.update(upTo, totals);
+  };
+  const send = async () => {
+    if (pending.length === 0) return;
+    const done = flush(pending, bytes);
+    // Handled here so that a failure while the next batch is read is not "unhandled"; awaited below.
+    done.catch(() => undefined);
+    inflight.push(done);
     pending = [];
-    if (showBar) bar.update(bytes, totals);
+    if (inflight.length >= 2) await inflight.shift();
   };
   try {
-    const rl = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
-    for await (const line of rl) {
-      totals.lines++;
-      bytes += Buffer.byteLength(line, 'utf8') + 1;
-      const item = parseJsonLine(line, totals.lines);
-      if (item) pending.push(item);
-      if (pending.length >= opts.batch) await flush();
+    try {
+      const rl = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
+      for await (const line of rl) {
+        totals.lines++;
+        bytes += Buffer.byteLength(line, 'utf8') + 1;
+        const item = parseJsonLine(line, totals.lines);
+        if (item) pending.push(item);
+        if (pending.length >= opts.batch) await send();
+      }
+      await send();
+    } finally {
+      // Every batch handed over is finished (or failed) before the store closes.
+      const outcomes = await Promise.allSettled(inflight.splice(0));
+      const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+      if (failed) throw failed.reason;
     }
-    await flush();
   } finally {
     if (showBar) {
       bar.update(size, totals);

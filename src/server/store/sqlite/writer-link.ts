@@ -53,6 +53,9 @@ export class InlineWriterLink implements WriterLink {
   }
 }
 
+/** The writer thread's young generation, in MiB (V8's `maxYoungGenerationSizeMb`). */
+export const WRITER_YOUNG_GENERATION_MB = 4;
+
 /** The writer on a worker thread with its own connection. */
 export class ThreadWriterLink implements WriterLink {
   readonly mode = 'thread';
@@ -64,7 +67,10 @@ export class ThreadWriterLink implements WriterLink {
   private exited: Promise<void>;
 
   private constructor(url: URL) {
-    this.worker = new Worker(url);
+    // A small young generation: the writer's garbage is short-lived (one commit's parsed events
+    // and rows), and V8's default (up to 3 × 16 MiB per isolate) added ~50 MB to the peak RSS
+    // under load without making commits faster (bench/README.md, "Memory").
+    this.worker = new Worker(url, { resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_GENERATION_MB } });
     this.worker.unref();
     this.worker.on('message', (m: WriterAnswer) => this.answer(m));
     let lastError: unknown;
