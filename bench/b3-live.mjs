@@ -19,16 +19,22 @@ import { Pool } from 'undici';
 import { BENCH_DIR, SCALE, envInt, fmtInt, greenApiGenerator, isMain, liveChildren, loadNow, log, percentile, round, sampleMemory, saveResult, sleep, startSwitchboard, cpuSecondsOf, mib } from './lib.mjs';
 
 /**
- * Sends `rate` requests/s for `seconds` (open loop: the schedule does not wait for answers), each
- * with a fresh payload. Waits at most `drainMs` after the last send for the answers; a server
- * that cannot keep up is reported, not waited for. Counts the requests sent and the 200 answers
- * received in each second since the first send (`stats.sentPerSecond`, `stats.okPerSecond`).
+ * Sends `rate` requests/s (open loop: the schedule does not wait for answers), each with a fresh
+ * payload: `warmup` s of warm-up (phase `w`, counted in `warm`), then without a pause `seconds` s
+ * measured (phase `m`, counted in `stats`), so that the measured phase starts with the server in
+ * its steady state, requests in flight. `onMeasure()` is called as the measured phase starts.
+ * Waits at most `drainMs` after the last send for the answers; a server that cannot keep up is
+ * reported, not waited for. Counts, by the second of the measured phase, the measured requests
+ * sent (`stats.sentPerSecond`) and every 200 answer received (`stats.okPerSecond`, the warm-up's
+ * last answers included: in the steady state each second holds `rate` answers).
  */
-async function pace(pool, server, gen, rate, seconds, phase, stats, drainMs = 30_000) {
+async function pace(pool, server, gen, rate, { warmup, seconds }, warm, stats, onMeasure = () => undefined, drainMs = 30_000) {
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${server.ingestToken}` };
-  const total = Math.round(rate * seconds);
+  const warmTotal = Math.round(rate * warmup);
+  const total = warmTotal + Math.round(rate * seconds);
   const t0 = process.hrtime.bigint();
-  const secondOf = (t) => Math.floor(Number(t - t0) / 1e9);
+  let tm; // start of the measured phase
+  const secondOf = (t) => Math.floor(Number(t - tm) / 1e9);
   const bump = (a, i) => (a[i] = (a[i] ?? 0) + 1);
   stats.sentPerSecond = [];
   stats.okPerSecond = [];
@@ -37,32 +43,38 @@ async function pace(pool, server, gen, rate, seconds, phase, stats, drainMs = 30
   while (sent < total) {
     const due = Math.min(total, Math.floor((Number(process.hrtime.bigint() - t0) / 1e9) * rate) + 1);
     while (sent < due) {
+      const measured = sent >= warmTotal;
       sent++;
       const start = process.hrtime.bigint();
-      bump(stats.sentPerSecond, secondOf(start));
-      const body = JSON.stringify(gen.message(`${'bench-ts:'}${start}:${phase}`));
+      if (measured && tm === undefined) {
+        tm = start;
+        onMeasure();
+      }
+      if (measured) bump(stats.sentPerSecond, secondOf(start));
+      const s = measured ? stats : warm;
+      const body = JSON.stringify(gen.message(`${'bench-ts:'}${start}:${measured ? 'm' : 'w'}`));
       const p = pool
         .request({ path: server.ingestPath, method: 'POST', headers, body })
         .then(async (res) => {
           await res.body.dump();
           const now = process.hrtime.bigint();
           if (res.statusCode === 200) {
-            stats.ok++;
-            bump(stats.okPerSecond, secondOf(now));
-          } else stats.bad++;
-          stats.ingestMs.push(Number(now - start) / 1e6);
+            s.ok++;
+            if (tm !== undefined && now >= tm) bump(stats.okPerSecond, secondOf(now));
+          } else s.bad++;
+          s.ingestMs.push(Number(now - start) / 1e6);
         })
-        .catch(() => stats.errors++);
+        .catch(() => s.errors++);
       inflight.add(p);
       void p.finally(() => inflight.delete(p));
     }
     await sleep(1);
   }
-  const sendSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const sendSeconds = Number(process.hrtime.bigint() - tm) / 1e9;
   let timer;
   const drained = await Promise.race([Promise.all(inflight).then(() => true), new Promise((r) => (timer = setTimeout(() => r(false), drainMs)))]);
   clearTimeout(timer);
-  return { sent, sendSeconds, seconds: Number(process.hrtime.bigint() - t0) / 1e9, unanswered: drained ? 0 : inflight.size };
+  return { sent: total - warmTotal, sendSeconds, seconds: Number(process.hrtime.bigint() - tm) / 1e9, unanswered: drained ? 0 : inflight.size };
 }
 
 /** The run length of B3 and the live runs: BENCH_DURATION (10 s) × BENCH_SCALE, at least 3 s. */
@@ -70,8 +82,8 @@ const defaultDuration = () => Math.max(3, Math.round(envInt('BENCH_DURATION', 10
 
 /**
  * One measured run against a fresh server: `subscribers` SSE streams (none: no child is forked
- * and `delivery` is null), a 2 s warm-up at `rate`, then `duration` s at `rate`. Answers the
- * result (not saved).
+ * and `delivery` is null), a 2 s warm-up at `rate`, then at once `duration` s at `rate`. Answers
+ * the result (not saved).
  */
 export async function liveRun({ rate, subscribers, duration = defaultDuration(), warmup = 2, label = 'B3' }) {
   const server = await startSwitchboard();
@@ -101,13 +113,14 @@ export async function liveRun({ rate, subscribers, duration = defaultDuration(),
     if (subs) await nextMessage((m) => m.ready);
     const gen = greenApiGenerator({ chats: 1000 });
     const warm = { ok: 0, bad: 0, errors: 0, ingestMs: [] };
-    await pace(pool, server, gen, rate, warmup, 'w', warm);
-    await sleep(500);
-    if (warm.ok < 0.9 * rate * warmup) log(`${label} warm-up: only ${warm.ok} of ${rate * warmup} requests answered 200 in time — the server cannot keep up`);
     const stats = { ok: 0, bad: 0, errors: 0, ingestMs: [] };
-    const load0 = loadNow();
-    const cpu0 = cpuSecondsOf(server.pid);
-    const sent = await pace(pool, server, gen, rate, duration, 'm', stats);
+    let load0;
+    let cpu0;
+    const sent = await pace(pool, server, gen, rate, { warmup, seconds: duration }, warm, stats, () => {
+      load0 = loadNow();
+      cpu0 = cpuSecondsOf(server.pid);
+    });
+    if (warm.ok < 0.9 * rate * warmup) log(`${label} warm-up: only ${warm.ok} of ${rate * warmup} requests answered 200 — the server cannot keep up`);
     const serverCpu = (cpuSecondsOf(server.pid) - cpu0) / sent.seconds;
     let r;
     if (subs) {
