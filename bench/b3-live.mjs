@@ -150,6 +150,9 @@ export async function liveRun({ rate, subscribers, duration = defaultDuration(),
         sent: seconds.map((i) => stats.sentPerSecond[i] ?? 0),
         answered,
         answeredAfter: stats.okPerSecond.slice(duration).reduce((a, n) => a + (n ?? 0), 0),
+        // requests the generator sent after the send phase's last second: it fell behind its schedule
+        sentAfter: stats.sentPerSecond.slice(duration).reduce((a, n) => a + (n ?? 0), 0),
+        minSentShare: round(Math.min(...seconds.map((i) => (stats.sentPerSecond[i] ?? 0) / rate)), 4),
         minShare: round(minShare, 4),
         minSecond: shares.indexOf(minShare),
         // 200 answers (drain included) of the requests offered

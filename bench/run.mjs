@@ -196,7 +196,7 @@ export function report({ meta, b1, b2, b3, live, profile, soak, keptSoak }) {
       `Live, ${fmtInt(fan.rate)} events/s offered, ${fan.subscribers} subscribers`,
       'answered 200 per second of the send phase: the lowest second (overall for information)',
       '≥ 95% of offered',
-      `lowest ${pct(ps.minShare)} (${fmtInt(ps.answered[ps.minSecond])} in ${ps.minSecond}–${ps.minSecond + 1} s); overall ${pct(ps.overallShare)} (${fmtInt(fan.ingest.ok)} of ${fmtInt(fan.sent)})`,
+      `lowest ${pct(ps.minShare)} (${fmtInt(ps.answered[ps.minSecond])} in ${ps.minSecond}–${ps.minSecond + 1} s${ps.sent[ps.minSecond] < 0.95 * fan.rate ? `, when the load generator sent only ${fmtInt(ps.sent[ps.minSecond])}` : ''}); overall ${pct(ps.overallShare)} (${fmtInt(fan.ingest.ok)} of ${fmtInt(fan.sent)})`,
       pass(ps.minShare >= 0.95),
     ]);
     const ratio = base ? fan.ingest.p99 / base.ingest.p99 : NaN;
@@ -329,17 +329,25 @@ export function report({ meta, b1, b2, b3, live, profile, soak, keptSoak }) {
       '',
     );
     const secs = runs[0]?.perSecond.answered.map((_, i) => `${i}–${i + 1} s`) ?? [];
-    L.push('Requests sent and 200 answers received per second of the send phase ("after": answers that came after it):', '');
+    L.push('Requests sent and 200 answers received per second of the send phase ("after": sent or answered after its last second):', '');
     L.push(
       table(
         ['run', ...secs, 'after'],
         runs.flatMap((r) => [
-          [`${r.subscribers} subscribers: sent`, ...r.perSecond.sent.map(fmtInt), '–'],
+          [`${r.subscribers} subscribers: sent`, ...r.perSecond.sent.map(fmtInt), r.perSecond.sentAfter === undefined ? '–' : fmtInt(r.perSecond.sentAfter)],
           [`${r.subscribers} subscribers: answered 200`, ...r.perSecond.answered.map(fmtInt), fmtInt(r.perSecond.answeredAfter)],
         ]),
       ),
       '',
     );
+    const behind = runs.filter((r) => r.perSecond.minSentShare < 0.95);
+    if (behind.length) {
+      L.push(
+        `**The load generator fell behind its schedule** (it sent fewer than 95% of the offered rate in a second) in the run${behind.length > 1 ? 's' : ''} with ${behind.map((r) => r.subscribers).join(' and ')} subscribers: ` +
+          'it shares the cores with the server and the subscribers, so in those seconds the machine, not only the server, was short of CPU; the answers can only follow the requests sent.',
+        '',
+      );
+    }
   }
 
   if (b1 || b2 || b3 || live) {
