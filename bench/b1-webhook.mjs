@@ -134,7 +134,7 @@ export async function runOne(target, connections, { duration, warmup, nodeArgs =
       commits,
       serverCpuCores: round(serverCpu, 2),
       loadgenCpuCores: round((self.user + self.system) / 1e6 / duration, 2),
-      memory: { peakRssMiB: round(mib(memory.peakRss)), vmHwmMiB: round(mib(memory.hwm)) },
+      memory: { peakRssMiB: round(mib(memory.peakRss)), vmHwmMiB: round(mib(memory.hwm)), vmHwmBytes: memory.hwm },
       disk: disk && {
         events: disk.events,
         dbBytes: disk.dbBytes,
@@ -183,6 +183,7 @@ export async function runB1(opts = {}) {
     runs,
     ratios,
     peakRssMiB: sbRuns.length ? Math.max(...sbRuns.map((r) => r.memory.vmHwmMiB)) : undefined,
+    peakRssBytes: sbRuns.length ? Math.max(...sbRuns.map((r) => r.memory.vmHwmBytes)) : undefined,
   };
   saveResult('b1', result);
   return result;

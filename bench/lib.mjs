@@ -23,11 +23,12 @@ export const TMP = resolve(process.env.BENCH_TMP ?? tmpdir());
 export const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 if (!(SCALE > 0)) throw new Error(`BENCH_SCALE: expected a positive number, found ${process.env.BENCH_SCALE}`);
 
-export function envInt(name, fallback) {
+/** A numeric knob: positive, or with `{ zero: true }` also 0 (e.g. `BENCH_SUBSCRIBERS=0`). */
+export function envInt(name, fallback, { zero = false } = {}) {
   const v = process.env[name];
   if (v === undefined || v === '') return fallback;
   const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name}: expected a positive number, found ${v}`);
+  if (!Number.isFinite(n) || n < 0 || (n === 0 && !zero)) throw new Error(`${name}: expected a ${zero ? 'non-negative' : 'positive'} number, found ${v}`);
   return n;
 }
 

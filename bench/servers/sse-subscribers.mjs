@@ -1,12 +1,13 @@
 /**
- * B3's subscribers (a forked child, so that reading the streams does not share the ingester's
- * event loop): `SUBSCRIBERS` SSE connections to `URL`/v1/stream. Each event's payload text holds
+ * The subscribers of B3 and of the live run (a forked child, so that reading the streams does not
+ * share the ingester's event loop): `SUBSCRIBERS` SSE connections to `URL`/v1/stream (at least
+ * one: with none, b3-live.mjs does not fork this). Each event's payload text holds
  * `bench-ts:<hrtime ns>:<phase>`, the send time of its ingest request (process.hrtime is
  * CLOCK_MONOTONIC, common to the processes of this machine); the latency is the arrival time of
  * the chunk holding the event minus that. Talks to its parent over IPC:
  *   → { ready }                      once every stream answered
  *   ← { expect: n }                  n measured events were sent; finish when each has them (or 15 s)
- *   → { latenciesMs summary, ... }
+ *   → { latenciesMs summary, fewest and most events received by one subscriber, ... }
  */
 import { request } from 'node:http';
 
@@ -82,6 +83,7 @@ process.on('message', (m) => {
       samples: lat.length,
       expected: expect * subscribers,
       minReceived: Math.min(...received),
+      maxReceived: Math.max(...received),
       p50: pct(50),
       p90: pct(90),
       p99: pct(99),
