@@ -139,7 +139,7 @@ export function runNode(args, { env = {}, cwd = ROOT } = {}) {
  * `['--cpu-prof']`; `connectors` other `connectors[]` entries (each given an ingest token, in
  * `tokens` by id; `ingestToken`/`ingestPath` are the first one's).
  */
-export async function startSwitchboard({ nodeArgs = [], durability = process.env.BENCH_DURABILITY ?? 'full', logLevel = 'warn', dir = tempDir('sb'), connectors = [{ id: 'wa', platform: 'greenapi' }] } = {}) {
+export async function startSwitchboard({ nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), durability = process.env.BENCH_DURABILITY ?? 'full', logLevel = 'warn', dir = tempDir('sb'), connectors = [{ id: 'wa', platform: 'greenapi' }] } = {}) {
   requireBuilt();
   const apiToken = `api-${randomBytes(12).toString('hex')}`;
   const entries = connectors.map((c) => ({ ...c, ingestToken: c.ingestToken ?? `ingest-${randomBytes(12).toString('hex')}` }));

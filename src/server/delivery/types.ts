@@ -3,7 +3,10 @@
  * `../store/types.ts`) speaks it, and the pure matching of events against a subscription's
  * filters shared by every backend.
  */
-import { compileTypePattern, type SwitchboardEvent } from '../../core/index.js';
+// Direct module imports (not core/index.js): the SQLite writer thread loads this file, and the
+// index would bring every data schema (zod) into its isolate.
+import type { SwitchboardEvent } from '../../core/index.js';
+import { compileTypePattern } from '../../core/pattern.js';
 import type { SubscriptionFilters, SubscriptionMode } from './config.js';
 
 export interface StoredSecret {

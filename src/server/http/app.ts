@@ -347,35 +347,29 @@ export async function buildApp(ctx: AppContext) {
   return app;
 }
 
-/**
- * An event's SSE frame, encoded once and shared by every subscriber that gets the same stored
- * event from the bus's window (held as long as the event is).
- */
-const frames = new WeakMap<StoredEvent, Buffer>();
-function frameOf(e: StoredEvent): Buffer {
-  let frame = frames.get(e);
-  if (!frame) {
-    frame = Buffer.from(`id: ${formatSequence(e.seq)}\nevent: ${e.type}\ndata: ${e.json}\n\n`);
-    frames.set(e, frame);
-  }
-  return frame;
+/** An event's SSE frame. */
+function frameText(e: StoredEvent): string {
+  return `id: ${formatSequence(e.seq)}\nevent: ${e.type}\ndata: ${e.json}\n\n`;
 }
 
 /**
- * A page of events as one buffer, written with one call. Subscribers without filters read the
- * same pages from the bus's window (the events one commit published), so the last few pages'
- * buffers are kept by first event and length and shared: one copy per page, not per subscriber.
+ * A page of events as one buffer, written with one call. Subscribers with the same filters read
+ * the same pages from the bus's window (the events one commit published), so a page's buffer is
+ * kept with its first event (as long as the window holds that) and shared: one copy per page,
+ * not one per subscriber.
  */
 const pageBuffers = new WeakMap<StoredEvent, { items: readonly StoredEvent[]; buf: Buffer }>();
 function pageOf(page: readonly StoredEvent[]): Buffer {
   const first = page[0] as StoredEvent;
-  if (page.length === 1) return frameOf(first);
   const hit = pageBuffers.get(first);
   if (hit && hit.items.length === page.length && hit.items.every((e, i) => e === page[i])) return hit.buf;
-  const buf = Buffer.concat(page.map(frameOf));
+  const buf = Buffer.from(page.length === 1 ? frameText(first) : page.map(frameText).join(''));
   pageBuffers.set(first, { items: page, buf });
   return buf;
 }
+
+/** Events per SSE write: bounds what one subscriber that lags holds in its socket's buffer. */
+const STREAM_PAGE_EVENTS = 100;
 
 /** Resolves when the response can take more, or on abort; leaves no listener behind either way. */
 function drained(res: NodeJS.WritableStream, signal: AbortSignal): Promise<void> {
@@ -410,7 +404,7 @@ async function streamEvents(ctx: AppContext, req: FastifyRequest, reply: Fastify
   const heartbeat = setInterval(() => res.write(': ping\n\n'), 15_000);
   ctx.metrics.streamClients.inc();
   try {
-    for await (const page of followPages(ctx.store, ctx.bus, filter, start, { signal: abort.signal })) {
+    for await (const page of followPages(ctx.store, ctx.bus, filter, start, { signal: abort.signal, pageSize: STREAM_PAGE_EVENTS })) {
       const ok = res.write(pageOf(page));
       if (!ok) await drained(res, abort.signal);
     }

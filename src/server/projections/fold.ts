@@ -4,7 +4,11 @@
  * arrival) before folding, so the result depends only on which events exist, never on the number
  * of their deliveries. The call fold is the core's `foldCall`, shared with the browser module.
  */
-import { canonicalOrder, foldCall, namedParty as named, type Call, type Party, type SwitchboardEvent } from '../../core/index.js';
+// Direct module imports (not core/index.js): the SQLite writer thread loads this file, and the
+// index would bring every data schema (zod) into its isolate.
+import type { Call, Party, SwitchboardEvent } from '../../core/index.js';
+import { foldCall, namedParty as named } from '../../core/calls.js';
+import { canonicalOrder } from '../../core/order.js';
 
 export { foldCall };
 /** A row of `GET /v1/calls`: the core's call model. */

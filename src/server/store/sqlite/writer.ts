@@ -12,7 +12,9 @@
  * `StoreError` of the same kind again on the other side (`fromWireError`).
  */
 import Database from 'better-sqlite3';
-import { StoreError, type StoreFailureKind, type SwitchboardEvent } from '../../../core/index.js';
+import type { StoreFailureKind, SwitchboardEvent } from '../../../core/index.js';
+// Not core/index.js: that would load every data schema (zod) into the writer thread.
+import { StoreError } from '../../../core/errors.js';
 import type { QuarantineInput } from '../types.js';
 import { SqliteDelivery } from './delivery.js';
 import { SqliteProjections } from './projections.js';
