@@ -117,6 +117,22 @@ describe('createSwitchboard (library)', () => {
     }
   });
 
+  it('a bulk load left without its catch-up (a killed replay) is caught up by the next start, in the background', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sb-lib-'));
+    const config = { store: { sqlite: join(dir, 'sb.db') }, server: { apiToken: 'library-token-123', port: 0, host: '127.0.0.1' }, connectors: [{ id: 'wa', platform: 'greenapi' as const }] };
+    const bulk = createSwitchboard(config, { logger: pino({ level: 'silent' }), processMetrics: false, env: {}, bulk: true });
+    await bulk.start({ listen: false, background: false });
+    await bulk.ingest('wa', [waCall('B1', 'offer'), waCall('B1', 'hungUp'), waMessage('bulk-1')]);
+    await bulk.close(); // no catchUpProjections(): as if killed before it
+    sb = createSwitchboard(config, { logger: pino({ level: 'silent' }), processMetrics: false, env: {} });
+    await sb.start();
+    const calls = async () => {
+      const res = await fetch(`${(sb as Switchboard).url}/v1/calls`, { headers: { authorization: 'Bearer library-token-123' } });
+      return ((await res.json()) as { calls: { callId: string; outcome?: string }[] }).calls.map((c) => [c.callId, c.outcome]);
+    };
+    await expect.poll(calls).toEqual([['B1', 'rejected']]);
+  });
+
   it('refuses an unknown connector with a clear error', async () => {
     const s = await make();
     await expect(s.ingest('nope', {})).rejects.toMatchObject({ code: 'SB_ERR_INGEST_UNKNOWN_CONNECTOR', message: expect.stringContaining('configured: wa') });

@@ -104,6 +104,26 @@ describe('switchboard replay killed part-way', () => {
       } finally {
         db.close();
       }
+
+      // The projections deferred by the killed runs were caught up by the last one: equal to a rebuild.
+      const projected = () => {
+        const d = new Database(join(dataDir, 'switchboard.db'), { readonly: true });
+        try {
+          return {
+            pending: (d.prepare('SELECT count(*) AS n FROM projection_pending').get() as { n: number }).n,
+            conversations: d.prepare('SELECT connector_id, conversation_id, body FROM conversations ORDER BY connector_id, conversation_id').all(),
+            counts: d.prepare('SELECT * FROM conversation_counts ORDER BY connector_id, conversation_id').all(),
+          };
+        } finally {
+          d.close();
+        }
+      };
+      const caughtUp = projected();
+      expect(caughtUp.pending).toBe(0);
+      expect(caughtUp.conversations.length).toBeGreaterThan(0);
+      const rebuild = runCli(['rebuild', '--data', dataDir]);
+      expect(await rebuild.exited, rebuild.stderr).toEqual({ code: 0, signal: null });
+      expect(projected()).toEqual(caughtUp);
     },
     120_000,
   );

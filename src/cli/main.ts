@@ -101,9 +101,11 @@ async function replay(file: string, opts: ConfigOptions & { connector: string; b
   } catch {
     throw new SwitchboardError('SB_ERR_CONFIG_READ', `cannot read ${file}`);
   }
-  const sb = new Switchboard({ ...config, log: { level: 'warn' } }, { processMetrics: false });
+  // A bulk load: the projections are brought up to date once at the end (each call and
+  // conversation once), not in every commit.
+  const sb = new Switchboard({ ...config, log: { level: 'warn' } }, { processMetrics: false, bulk: true });
   await sb.start({ listen: false, background: false });
-  const totals = { lines: 0, accepted: 0, duplicates: 0, quarantined: 0 };
+  const totals = { lines: 0, accepted: 0, duplicates: 0, quarantined: 0, entities: 0 };
   const started = Date.now();
   const showBar = opts.progress !== false;
   const bar = new SingleBar(
@@ -155,19 +157,44 @@ async function replay(file: string, opts: ConfigOptions & { connector: string; b
       const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
       if (failed) throw failed.reason;
     }
-  } finally {
     if (showBar) {
       bar.update(size, totals);
       bar.stop();
     }
+    totals.entities = await catchUp(sb, showBar);
+  } finally {
+    if (showBar) bar.stop();
     await sb.close();
   }
   const secs = (Date.now() - started) / 1000;
   process.stdout.write(
     `replayed ${totals.lines} lines of ${file} into ${opts.connector}: ${totals.accepted} accepted, ${totals.duplicates} duplicate, ${totals.quarantined} quarantined` +
-      ` in ${secs.toFixed(1)} s (${Math.round(totals.lines / Math.max(secs, 0.001))} lines/s)\n`,
+      ` in ${secs.toFixed(1)} s (${Math.round(totals.lines / Math.max(secs, 0.001))} lines/s)\n` +
+      `projections of ${totals.entities} calls, conversations and operators brought up to date\n`,
   );
   if (totals.quarantined > 0) process.stdout.write('quarantined payloads are listed by GET /v1/quarantine, each with its reason\n');
+}
+
+/** The projections' catch-up after a bulk load, with its own progress bar; answers the entities recomputed. */
+async function catchUp(sb: Switchboard, showBar: boolean): Promise<number> {
+  const bar = new SingleBar(
+    { format: 'projections |{bar}| {percentage}% | {value} of {total} calls, conversations and operators | {eta_formatted} left', noTTYOutput: true, notTTYSchedule: 2000, stream: process.stderr, hideCursor: true },
+    Presets.shades_classic,
+  );
+  let started = false;
+  try {
+    return await sb.catchUpProjections((done, left) => {
+      if (!showBar) return;
+      if (!started) {
+        started = true;
+        bar.start(done + left, done);
+      }
+      bar.setTotal(done + left);
+      bar.update(done);
+    });
+  } finally {
+    if (started) bar.stop();
+  }
 }
 
 /** `config check`: exits 0 printing the effective config, or (through `fail`) 1 listing every problem. */

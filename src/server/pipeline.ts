@@ -33,6 +33,8 @@ export interface CommitterOptions {
   readonly logger?: Logger;
   /** At most one log line per kind of store failure in this time (default 60 s). */
   readonly failureLogIntervalMs?: number;
+  /** Commit with `deferProjections` (a bulk load; see `Store.commit`). */
+  readonly deferProjections?: boolean;
 }
 
 export const DEFAULT_BUSY_WAIT_MS = 5_000;
@@ -139,7 +141,7 @@ export class GroupCommitter {
       const stop = this.metrics.commitSeconds.startTimer();
       let outcome: { results: CommitResult[] } | { failure: StoreError };
       try {
-        outcome = { results: await this.store.commit(group.map((p) => p.batch)) };
+        outcome = { results: await this.store.commit(group.map((p) => p.batch), this.options.deferProjections ? { deferProjections: true } : undefined) };
       } catch (err) {
         outcome = { failure: asStoreError(err) };
       }

@@ -45,6 +45,12 @@ export interface CreateOptions {
   readonly now?: () => Date;
   /** At most one log line per connector about refused ingest in this time, in ms (default 60 000). */
   readonly refusalLogIntervalMs?: number;
+  /**
+   * A bulk load (`switchboard replay`): commits record the entities their events concern and the
+   * projections are brought up to date by `catchUpProjections()` — each entity once, not once per
+   * commit. Until then, the calls, conversations and operators lag behind the event log.
+   */
+  readonly bulk?: boolean;
 }
 
 function parseAfter(after: EventsFilter['after'], latest: number): number {
@@ -111,7 +117,12 @@ export class Switchboard {
       this.apiTokenGenerated = t.generated;
     }
     this.store = new SqliteStore({ path: config.store.sqlite ?? join(config.dataDir, 'switchboard.db'), durability: config.store.durability });
-    this.committer = new GroupCommitter(this.store, this.bus, this.metrics, { maxPendingEvents: config.server.maxPendingEvents, maxBatchEvents: config.server.maxBatchEvents, logger: this.logger });
+    this.committer = new GroupCommitter(this.store, this.bus, this.metrics, {
+      maxPendingEvents: config.server.maxPendingEvents,
+      maxBatchEvents: config.server.maxBatchEvents,
+      logger: this.logger,
+      deferProjections: options.bulk === true,
+    });
     this.pipeline = new Pipeline(this.committer, this.metrics, options.now, config.server.limits);
     const featureConnectors = new Map<string, FeatureConnector>();
 
@@ -192,6 +203,7 @@ export class Switchboard {
     this.started = true;
     for (const launch of this.pendingHandlers.splice(0)) launch();
     if (background) {
+      if (this.options.bulk !== true) this.catchUpInBackground();
       for (const r of this.runtimes) r.start();
       for (const startService of this.serviceStarters) startService();
     }
@@ -219,6 +231,35 @@ export class Switchboard {
       this.setPushConnectorsUp(true);
     }
     return this;
+  }
+
+  /**
+   * Brings the projections up to date with the events of bulk loads (`bulk`, or a replay that
+   * was interrupted), a chunk at a time; resolves with the entities recomputed.
+   */
+  async catchUpProjections(onProgress?: (done: number, left: number) => void): Promise<number> {
+    this.requireStarted();
+    return this.store.projections.catchUp(onProgress ? { onProgress } : {});
+  }
+
+  /** At start: projections left behind by an interrupted bulk load are caught up in the background, with progress in the log. */
+  private catchUpInBackground(): void {
+    void (async () => {
+      const left = await this.store.projections.pendingCount();
+      if (left === 0) return;
+      this.logger.warn({ entities: left }, 'projections: catching up with an interrupted bulk load (replay); calls, conversations and operators lag until done');
+      let logged = Date.now();
+      const done = await this.store.projections.catchUp({
+        onProgress: (n, rest) => {
+          if (Date.now() - logged < 5000) return;
+          logged = Date.now();
+          this.logger.info({ done: n, left: rest }, 'projections: catching up');
+        },
+      });
+      this.logger.info({ entities: done }, 'projections: caught up');
+    })().catch((err: unknown) => {
+      if (!this.shutdown.signal.aborted) this.logger.error({ err }, 'projections: the catch-up failed; `switchboard rebuild` recomputes them');
+    });
   }
 
   /** A push-only connector is up while the HTTP server takes its ingest: listening, with its ingestToken set. */

@@ -155,6 +155,15 @@ export interface ProjectionStore {
   listOperators(q: OperatorListQuery): Promise<ProjectionPage<OperatorRow>>;
   /** Drops and recomputes every projection from the event log. */
   rebuild(): Promise<{ calls: number; conversations: number; operators: number }>;
+  /**
+   * Brings the projections up to date with events committed with `deferProjections` (bulk
+   * loads): recomputes the entities they concern, a chunk of at most `chunk` entities per
+   * transaction, so that other commits go on between chunks. Resumable: what is left after a crash
+   * is done by the next call. Resolves with the entities recomputed.
+   */
+  catchUp(options?: { chunk?: number; onProgress?: (done: number, left: number) => void }): Promise<number>;
+  /** Entities whose projections wait for `catchUp`. */
+  pendingCount(): Promise<number>;
 }
 
 /**
@@ -197,6 +206,11 @@ export interface DeliveryStore {
   saveSinkCursor(name: string, seq: number, now?: Date): Promise<void>;
 }
 
+export interface CommitOptions {
+  /** Record the entities the events concern for `projections.catchUp()` instead of recomputing them now. */
+  readonly deferProjections?: boolean;
+}
+
 export interface Store {
   readonly kind: string;
   /** The projections (calls, conversations, operators, timelines); usable once open. */
@@ -205,8 +219,14 @@ export interface Store {
   readonly delivery: DeliveryStore;
   /** Opens the connection and applies pending migrations. */
   open(): Promise<void>;
-  /** Commits several batches in one durable transaction, in order. Duplicate ids are skipped. */
-  commit(batches: readonly CommitBatch[]): Promise<CommitResult[]>;
+  /**
+   * Commits several batches in one durable transaction, in order. Duplicate ids are skipped. The
+   * projections of the new events change in the same transaction — or, with `deferProjections`
+   * (bulk loads: `switchboard replay`), the entities they concern are recorded in that
+   * transaction and recomputed later by `projections.catchUp()`, once per entity instead of once
+   * per commit.
+   */
+  commit(batches: readonly CommitBatch[], options?: CommitOptions): Promise<CommitResult[]>;
   getEvent(id: string): Promise<StoredEvent | undefined>;
   queryEvents(query: EventQuery): Promise<StoredEvent[]>;
   latestSequence(): Promise<number>;

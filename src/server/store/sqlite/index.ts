@@ -26,7 +26,7 @@ import { SqliteDelivery } from './delivery.js';
 import { SqliteProjections } from './projections.js';
 import { InlineWriterLink, ThreadWriterLink, type WriterLink } from './writer-link.js';
 import { sqliteFailureKind, type WireBatch, type WireCommitResult } from './writer.js';
-import { withSequence, type CommitBatch, type CommitResult, type ConnectorStats, type EventQuery, type KvEntry, type QuarantineEntry, type Store, type StoredEvent, type DeliveryStore, type ProjectionStore } from '../types.js';
+import { withSequence, type CommitBatch, type CommitOptions, type CommitResult, type ConnectorStats, type EventQuery, type KvEntry, type QuarantineEntry, type Store, type StoredEvent, type DeliveryStore, type ProjectionStore } from '../types.js';
 
 export interface SqliteStoreOptions {
   /** Path of the database file; `:memory:` for tests that need no durability. */
@@ -61,6 +61,8 @@ export interface SqliteOpenOptions {
 export const SQLITE_BUSY_TIMEOUT_MS = 5;
 /** The busy timeout while opening (migrations) and in offline commands: nothing is served, so a blocking wait is harmless. */
 export const SQLITE_OFFLINE_BUSY_TIMEOUT_MS = 5000;
+/** Entities per transaction of `projections.catchUp()`: a few tens of milliseconds of the writer's time. */
+const CATCH_UP_CHUNK = 500;
 /** After a store-wide failure, `ping()` tries a write at most this often. */
 const PROBE_INTERVAL_MS = 1000;
 
@@ -203,7 +205,7 @@ export class SqliteStore implements Store {
    * Commits in the writer's transaction; resolves once the writer's COMMIT returned (durable with
    * `synchronous=FULL`). The events cross as their JSON (each serialized once, by the committer).
    */
-  async commit(batches: readonly CommitBatch[]): Promise<CommitResult[]> {
+  async commit(batches: readonly CommitBatch[], options: CommitOptions = {}): Promise<CommitResult[]> {
     const link = this.link ?? this.closedError();
     let wire: WireBatch[];
     try {
@@ -219,7 +221,7 @@ export class SqliteStore implements Store {
     } catch (err) {
       throw new StoreError(`SQLite commit failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err, kind: 'batch' });
     }
-    const results = await this.write<WireCommitResult[]>('commit', [wire], true);
+    const results = await this.write<WireCommitResult[]>('commit', options.deferProjections ? [wire, { deferProjections: true }] : [wire], true);
     return results.map((r, i) => {
       const b = batches[i] as CommitBatch;
       const bodies = (wire[i] as WireBatch).bodies;
@@ -375,6 +377,16 @@ export class SqliteStore implements Store {
       timelineEvents: (c, id) => t.timelineEvents(c, id),
       listOperators: (q) => t.listOperators(q),
       rebuild: () => this.write('rebuild', []),
+      catchUp: async (options = {}) => {
+        let done = 0;
+        for (;;) {
+          const r = await this.write<{ done: number; left: number }>('catchUp', [options.chunk ?? CATCH_UP_CHUNK]);
+          done += r.done;
+          options.onProgress?.(done, r.left);
+          if (r.left === 0 || r.done === 0) return done;
+        }
+      },
+      pendingCount: async () => t.countPending(),
     };
   }
 

@@ -17,7 +17,7 @@ function parseEvents(rows: readonly { body: string; seq: number }[]): Switchboar
 
 /** How an event names a conversation: the conversation and what it adds to the summary. */
 /** Reads and writes the projection tables with one connection (the store's). */
-export class SqliteProjections implements ProjectionStore {
+export class SqliteProjections implements Omit<ProjectionStore, 'catchUp' | 'pendingCount'> {
   private readonly statements = new Map<string, Database.Statement>();
   private conn: Db | undefined;
 
@@ -147,34 +147,75 @@ export class SqliteProjections implements ProjectionStore {
       .run(connectorId, m.conversationId, m.kind === 'inbound' ? 1 : 0, m.kind === 'outbound' ? 1 : 0, e.time, e.time, e.platform, m.client === undefined ? null : JSON.stringify(m.client));
   }
 
-  /** Recomputes the projections of the entities these events concern. */
-  apply(inserted: readonly { connectorId: string; event: SwitchboardEvent }[]): void {
-    const calls = new Set<string>();
-    const conversations = new Set<string>();
-    const operators = new Set<string>();
-    const clients = new Set<string>();
+  /**
+   * Recomputes the projections of the entities these events concern — or, with `defer`, records
+   * them in `projection_pending` for `catchUpChunk`. Message counts are increments and are kept
+   * either way.
+   */
+  apply(inserted: readonly { connectorId: string; event: SwitchboardEvent }[], options: { defer?: boolean } = {}): void {
+    const touched = emptyTouched();
     for (const { connectorId, event } of inserted) {
       const s = event.subject;
       const k = (key: string) => `${connectorId}\u0000${key}`;
       const call = keyOf(s, 'call/');
-      if (call !== undefined) calls.add(k(call));
+      if (call !== undefined) touched.calls.add(k(call));
       const conv = keyOf(s, 'conversation/');
-      if (conv !== undefined) conversations.add(k(conv));
+      if (conv !== undefined) touched.conversations.add(k(conv));
       const m = mentionOf(event);
       if (m) {
-        conversations.add(k(m.conversationId));
+        touched.conversations.add(k(m.conversationId));
         this.mention(connectorId, m, event);
       }
       const op = keyOf(s, 'operator/');
-      if (op !== undefined) operators.add(k(op));
+      if (op !== undefined) touched.operators.add(k(op));
       const client = keyOf(s, 'client/');
-      if (client !== undefined && event.type === 'contact.updated') clients.add(k(client));
+      if (client !== undefined && event.type === 'contact.updated') touched.clients.add(k(client));
     }
-    const split = (key: string) => key.split('\u0000') as [string, string];
-    for (const key of clients) this.client(...split(key), calls, conversations);
-    for (const key of calls) this.call(...split(key));
-    for (const key of conversations) this.conversation(...split(key));
-    for (const key of operators) this.operator(...split(key));
+    if (options.defer) this.defer(touched);
+    else this.recompute(touched);
+  }
+
+  /** Recomputes the touched entities; a client's new name first adds the calls and conversations that show it. */
+  private recompute(t: Touched): void {
+    for (const key of t.clients) this.client(...split(key), t.calls, t.conversations);
+    for (const key of t.calls) this.call(...split(key));
+    for (const key of t.conversations) this.conversation(...split(key));
+    for (const key of t.operators) this.operator(...split(key));
+  }
+
+  private defer(t: Touched): void {
+    const add = this.stmt<[string, string, string]>('INSERT OR IGNORE INTO projection_pending (connector_id, kind, entity) VALUES (?, ?, ?)');
+    for (const [kind, keys] of [['client', t.clients], ['call', t.calls], ['conversation', t.conversations], ['operator', t.operators]] as const) {
+      for (const key of keys) {
+        const [connectorId, entity] = split(key);
+        add.run(connectorId, kind, entity);
+      }
+    }
+  }
+
+  /**
+   * One chunk of the catch-up: at most `limit` pending entities recomputed and removed from
+   * `projection_pending` (the caller's transaction). Answers how many were done and how many are left.
+   */
+  catchUpChunk(limit: number): { done: number; left: number } {
+    const rows = this.stmt<[number], { connector_id: string; kind: string; entity: string }>('SELECT connector_id, kind, entity FROM projection_pending LIMIT ?').all(limit);
+    const t = emptyTouched();
+    const remove = this.stmt<[string, string, string]>('DELETE FROM projection_pending WHERE connector_id = ? AND kind = ? AND entity = ?');
+    for (const r of rows) {
+      const key = `${r.connector_id}\u0000${r.entity}`;
+      if (r.kind === 'call') t.calls.add(key);
+      else if (r.kind === 'conversation') t.conversations.add(key);
+      else if (r.kind === 'operator') t.operators.add(key);
+      else if (r.kind === 'client') t.clients.add(key);
+      remove.run(r.connector_id, r.kind, r.entity);
+    }
+    this.recompute(t);
+    return { done: rows.length, left: this.countPending() };
+  }
+
+  /** Entities waiting in `projection_pending`. */
+  countPending(): number {
+    return this.stmt<[], { n: number }>('SELECT count(*) AS n FROM projection_pending').get()?.n ?? 0;
   }
 
   /** Drops and recomputes every projection from the event log, in one transaction. */
@@ -183,7 +224,7 @@ export class SqliteProjections implements ProjectionStore {
   }
 
   private rebuildNow(): { calls: number; conversations: number; operators: number } {
-    this.db.exec('DELETE FROM calls; DELETE FROM conversations; DELETE FROM operators; DELETE FROM conversation_counts;');
+    this.db.exec('DELETE FROM calls; DELETE FROM conversations; DELETE FROM operators; DELETE FROM conversation_counts; DELETE FROM projection_pending;');
     // The events that name a conversation (see mentionOf): messages, and anything else with a conversationId.
     const mentions = this.stmt<[number], { seq: number; connector_id: string; body: string }>(
       `SELECT seq, connector_id, body FROM events WHERE seq > ? AND ((subject LIKE 'conversation/%' AND type NOT GLOB 'conversation.*')
@@ -274,6 +315,23 @@ export class SqliteProjections implements ProjectionStore {
     f.add('status = ?', q.status);
     return page<OperatorRow>(this.db, 'operators', f, q);
   }
+}
+
+/** The entities a set of events concerns, each as `<connectorId>\0<entity id>`. */
+interface Touched {
+  readonly calls: Set<string>;
+  readonly conversations: Set<string>;
+  readonly operators: Set<string>;
+  /** Clients with a new name (`contact.updated`). */
+  readonly clients: Set<string>;
+}
+
+function emptyTouched(): Touched {
+  return { calls: new Set(), conversations: new Set(), operators: new Set(), clients: new Set() };
+}
+
+function split(key: string): [string, string] {
+  return key.split('\u0000') as [string, string];
 }
 
 /** WHERE clauses of a list query, with their parameters; an undefined value adds nothing. */

@@ -15,7 +15,7 @@ import Database from 'better-sqlite3';
 import type { StoreFailureKind, SwitchboardEvent } from '../../../core/index.js';
 // Not core/index.js: that would load every data schema (zod) into the writer thread.
 import { StoreError } from '../../../core/errors.js';
-import type { QuarantineInput } from '../types.js';
+import type { CommitOptions, QuarantineInput } from '../types.js';
 import { SqliteDelivery } from './delivery.js';
 import { SqliteProjections } from './projections.js';
 
@@ -129,7 +129,9 @@ export class SqliteWriter {
       case 'open':
         return this.open(a[0]);
       case 'commit':
-        return this.commit(a[0]);
+        return this.commit(a[0], a[1]);
+      case 'catchUp':
+        return this.catchUp(a[0]);
       case 'kvPut':
         return this.kvPut(a[0], a[1], a[2], a[3], a[4]);
       case 'probe':
@@ -166,7 +168,7 @@ export class SqliteWriter {
    * projections of the entities they concern and their outbox rows, in one IMMEDIATE transaction
    * (durable when it returns, with `synchronous=FULL`).
    */
-  commit(batches: readonly WireBatch[]): WireCommitResult[] {
+  commit(batches: readonly WireBatch[], options: CommitOptions = {}): WireCommitResult[] {
     const { db, stmts } = this.handle();
     const run = db.transaction((): WireCommitResult[] => {
       const inserted: { seq: number; connectorId: string; event: SwitchboardEvent }[] = [];
@@ -187,12 +189,18 @@ export class SqliteWriter {
       });
       // Projections and the delivery outbox change in the same transaction as the events.
       if (inserted.length > 0) {
-        this.projections.apply(inserted);
+        this.projections.apply(inserted, { defer: options.deferProjections === true });
         this.delivery.enqueueInserted(inserted);
       }
       return results;
     });
     return run.immediate();
+  }
+
+  /** One chunk of the projections' catch-up, in its own transaction. */
+  catchUp(limit: number): { done: number; left: number } {
+    const { db } = this.handle();
+    return db.transaction(() => this.projections.catchUpChunk(limit)).immediate();
   }
 
   kvPut(connectorId: string, namespace: string, key: string, value: string, updatedAt: string): void {
