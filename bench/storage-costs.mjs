@@ -28,6 +28,8 @@ export const VARIANTS = [
   { name: 'without the conversations projection (rows)', drop: [], off: ['conversation'] },
   { name: 'without the conversation counts', drop: [], off: ['mention'] },
   { name: 'without projections (calls, conversations, counts)', drop: [], off: ['projections'] },
+  { name: 'projections deferred (bulk load), without their catch-up', drop: [], off: ['defer'] },
+  { name: 'projections deferred, without events_platform and events_connector', drop: ['events_platform', 'events_connector'], off: ['defer'] },
   { name: 'events and the id index only', drop: ['events_type', 'events_subject', 'events_subject_type', 'events_platform', 'events_connector'], off: ['projections'] },
 ];
 
@@ -61,7 +63,7 @@ async function runVariant(variant, batches, dir) {
   let events = 0;
   const t0 = process.hrtime.bigint();
   for (const b of batches) {
-    writer.commit([b]);
+    writer.commit([b], { deferProjections: variant.off.includes('defer') });
     events += b.bodies.length;
   }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;

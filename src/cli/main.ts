@@ -106,6 +106,7 @@ async function replay(file: string, opts: ConfigOptions & { connector: string; b
   const sb = new Switchboard({ ...config, log: { level: 'warn' } }, { processMetrics: false, bulk: true });
   await sb.start({ listen: false, background: false });
   const totals = { lines: 0, accepted: 0, duplicates: 0, quarantined: 0, entities: 0 };
+  let catchUpSeconds = 0;
   const started = Date.now();
   const showBar = opts.progress !== false;
   const bar = new SingleBar(
@@ -161,7 +162,9 @@ async function replay(file: string, opts: ConfigOptions & { connector: string; b
       bar.update(size, totals);
       bar.stop();
     }
+    const catchUpStarted = Date.now();
     totals.entities = await catchUp(sb, showBar);
+    catchUpSeconds = (Date.now() - catchUpStarted) / 1000;
   } finally {
     if (showBar) bar.stop();
     await sb.close();
@@ -170,7 +173,7 @@ async function replay(file: string, opts: ConfigOptions & { connector: string; b
   process.stdout.write(
     `replayed ${totals.lines} lines of ${file} into ${opts.connector}: ${totals.accepted} accepted, ${totals.duplicates} duplicate, ${totals.quarantined} quarantined` +
       ` in ${secs.toFixed(1)} s (${Math.round(totals.lines / Math.max(secs, 0.001))} lines/s)\n` +
-      `projections of ${totals.entities} calls, conversations and operators brought up to date\n`,
+      `projections of ${totals.entities} calls, conversations and operators brought up to date in ${catchUpSeconds.toFixed(1)} s\n`,
   );
   if (totals.quarantined > 0) process.stdout.write('quarantined payloads are listed by GET /v1/quarantine, each with its reason\n');
 }

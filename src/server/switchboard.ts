@@ -116,7 +116,7 @@ export class Switchboard {
       this.apiToken = t.token;
       this.apiTokenGenerated = t.generated;
     }
-    this.store = new SqliteStore({ path: config.store.sqlite ?? join(config.dataDir, 'switchboard.db'), durability: config.store.durability });
+    this.store = new SqliteStore({ path: config.store.sqlite ?? join(config.dataDir, 'switchboard.db'), durability: config.store.durability, bulk: options.bulk === true });
     this.committer = new GroupCommitter(this.store, this.bus, this.metrics, {
       maxPendingEvents: config.server.maxPendingEvents,
       maxBatchEvents: config.server.maxBatchEvents,

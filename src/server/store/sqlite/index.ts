@@ -24,7 +24,7 @@ import Database from 'better-sqlite3';
 import { StoreError, type StoreFailureKind, type SwitchboardEvent } from '../../../core/index.js';
 import { SqliteDelivery } from './delivery.js';
 import { SqliteProjections } from './projections.js';
-import { InlineWriterLink, ThreadWriterLink, type WriterLink } from './writer-link.js';
+import { BULK_WRITER_YOUNG_GENERATION_MB, InlineWriterLink, ThreadWriterLink, WRITER_YOUNG_GENERATION_MB, type WriterLink } from './writer-link.js';
 import { sqliteFailureKind, type WireBatch, type WireCommitResult } from './writer.js';
 import { withSequence, type CommitBatch, type CommitOptions, type CommitResult, type ConnectorStats, type EventQuery, type KvEntry, type QuarantineEntry, type Store, type StoredEvent, type DeliveryStore, type ProjectionStore } from '../types.js';
 
@@ -40,6 +40,8 @@ export interface SqliteStoreOptions {
    * sources, which a worker thread cannot load).
    */
   readonly writer?: 'thread' | 'inline';
+  /** Tuned for a bulk load (`switchboard replay`): a larger young generation for the writer thread. */
+  readonly bulk?: boolean;
   /** The worker entry (`writer-thread.js`); default: the one beside this module. Tests running the `.ts` sources point it at `dist/`. */
   readonly writerUrl?: URL;
 }
@@ -155,7 +157,11 @@ export class SqliteStore implements Store {
       this.link =
         this.writerMode === 'inline'
           ? new InlineWriterLink(db, this.firstDelayMs)
-          : await ThreadWriterLink.start(this.options.writerUrl ?? SQLITE_WRITER_URL, { path: this.options.path, durability: this.options.durability, busyTimeoutMs, firstDelayMs: this.firstDelayMs });
+          : await ThreadWriterLink.start(
+              this.options.writerUrl ?? SQLITE_WRITER_URL,
+              { path: this.options.path, durability: this.options.durability, busyTimeoutMs, firstDelayMs: this.firstDelayMs },
+              this.options.bulk ? BULK_WRITER_YOUNG_GENERATION_MB : WRITER_YOUNG_GENERATION_MB,
+            );
       this.db = db;
       this.stmts = this.prepare(db);
       this.projectionTables.attach(db);
@@ -378,12 +384,17 @@ export class SqliteStore implements Store {
       listOperators: (q) => t.listOperators(q),
       rebuild: () => this.write('rebuild', []),
       catchUp: async (options = {}) => {
+        const chunk = options.chunk ?? CATCH_UP_CHUNK;
+        // Counted once (a count per chunk would scan the table each time); `left` is an estimate
+        // when other bulk commits add entities meanwhile.
+        let total = t.countPending();
         let done = 0;
         for (;;) {
-          const r = await this.write<{ done: number; left: number }>('catchUp', [options.chunk ?? CATCH_UP_CHUNK]);
-          done += r.done;
-          options.onProgress?.(done, r.left);
-          if (r.left === 0 || r.done === 0) return done;
+          const n = await this.write<number>('catchUp', [chunk]);
+          done += n;
+          total = Math.max(total, done);
+          options.onProgress?.(done, total - done);
+          if (n < chunk) return done;
         }
       },
       pendingCount: async () => t.countPending(),

@@ -195,9 +195,9 @@ export class SqliteProjections implements Omit<ProjectionStore, 'catchUp' | 'pen
 
   /**
    * One chunk of the catch-up: at most `limit` pending entities recomputed and removed from
-   * `projection_pending` (the caller's transaction). Answers how many were done and how many are left.
+   * `projection_pending` (the caller's transaction). Answers how many were done.
    */
-  catchUpChunk(limit: number): { done: number; left: number } {
+  catchUpChunk(limit: number): number {
     const rows = this.stmt<[number], { connector_id: string; kind: string; entity: string }>('SELECT connector_id, kind, entity FROM projection_pending LIMIT ?').all(limit);
     const t = emptyTouched();
     const remove = this.stmt<[string, string, string]>('DELETE FROM projection_pending WHERE connector_id = ? AND kind = ? AND entity = ?');
@@ -210,7 +210,7 @@ export class SqliteProjections implements Omit<ProjectionStore, 'catchUp' | 'pen
       remove.run(r.connector_id, r.kind, r.entity);
     }
     this.recompute(t);
-    return { done: rows.length, left: this.countPending() };
+    return rows.length;
   }
 
   /** Entities waiting in `projection_pending`. */

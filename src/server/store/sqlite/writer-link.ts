@@ -53,8 +53,13 @@ export class InlineWriterLink implements WriterLink {
   }
 }
 
-/** The writer thread's young generation, in MiB (V8's `maxYoungGenerationSizeMb`). */
+/** The writer thread's young generation, in MiB (V8's `maxYoungGenerationSizeMb`), while serving. */
 export const WRITER_YOUNG_GENERATION_MB = 4;
+/**
+ * … and in a bulk load, whose commits of thousands of events each would otherwise spend ~15% of
+ * the writer's time in garbage collection (bench/profile.mjs b2); memory is no target there.
+ */
+export const BULK_WRITER_YOUNG_GENERATION_MB = 48;
 
 /** The writer on a worker thread with its own connection. */
 export class ThreadWriterLink implements WriterLink {
@@ -66,11 +71,11 @@ export class ThreadWriterLink implements WriterLink {
   private stopped: StoreError | undefined;
   private exited: Promise<void>;
 
-  private constructor(url: URL) {
+  private constructor(url: URL, youngGenerationMb: number) {
     // A small young generation: the writer's garbage is short-lived (one commit's parsed events
     // and rows), and V8's default (up to 3 × 16 MiB per isolate) added ~50 MB to the peak RSS
     // under load without making commits faster (bench/README.md, "Memory").
-    this.worker = new Worker(url, { resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_GENERATION_MB } });
+    this.worker = new Worker(url, { resourceLimits: { maxYoungGenerationSizeMb: youngGenerationMb } });
     this.worker.unref();
     this.worker.on('message', (m: WriterAnswer) => this.answer(m));
     let lastError: unknown;
@@ -92,8 +97,8 @@ export class ThreadWriterLink implements WriterLink {
   }
 
   /** Starts the thread and opens its connection. */
-  static async start(url: URL, options: WriterOpenOptions): Promise<ThreadWriterLink> {
-    const link = new ThreadWriterLink(url);
+  static async start(url: URL, options: WriterOpenOptions, youngGenerationMb = WRITER_YOUNG_GENERATION_MB): Promise<ThreadWriterLink> {
+    const link = new ThreadWriterLink(url, youngGenerationMb);
     try {
       await link.call('open', [options]);
     } catch (err) {

@@ -198,7 +198,7 @@ export class SqliteWriter {
   }
 
   /** One chunk of the projections' catch-up, in its own transaction. */
-  catchUp(limit: number): { done: number; left: number } {
+  catchUp(limit: number): number {
     const { db } = this.handle();
     return db.transaction(() => this.projections.catchUpChunk(limit)).immediate();
   }
