@@ -40,7 +40,7 @@ export interface BusOptions {
  * The most the window holds for a follower that lags: about a second of the heaviest live load
  * measured (bench/b3-live.mjs, 2,000 events/s). A follower further behind pages from the store.
  */
-export const DEFAULT_BUS_OPTIONS: Required<BusOptions> = { windowEvents: 2_000, windowBytes: 4 * 1024 * 1024 };
+export const DEFAULT_BUS_OPTIONS: Required<BusOptions> = { windowEvents: 10_000, windowBytes: 16 * 1024 * 1024 };
 
 /** A follower's place: the sequence up to which it has read. */
 export interface FollowerMark {

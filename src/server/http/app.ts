@@ -347,9 +347,18 @@ export async function buildApp(ctx: AppContext) {
   return app;
 }
 
-/** An event's SSE frame. */
-function frameText(e: StoredEvent): string {
-  return `id: ${formatSequence(e.seq)}\nevent: ${e.type}\ndata: ${e.json}\n\n`;
+/**
+ * An event's SSE frame, encoded once and shared by every subscriber that gets the same stored
+ * event from the bus's window (held as long as the event is).
+ */
+const frames = new WeakMap<StoredEvent, Buffer>();
+function frameOf(e: StoredEvent): Buffer {
+  let frame = frames.get(e);
+  if (!frame) {
+    frame = Buffer.from(`id: ${formatSequence(e.seq)}\nevent: ${e.type}\ndata: ${e.json}\n\n`);
+    frames.set(e, frame);
+  }
+  return frame;
 }
 
 /**
@@ -361,15 +370,16 @@ function frameText(e: StoredEvent): string {
 const pageBuffers = new WeakMap<StoredEvent, { items: readonly StoredEvent[]; buf: Buffer }>();
 function pageOf(page: readonly StoredEvent[]): Buffer {
   const first = page[0] as StoredEvent;
+  if (page.length === 1) return frameOf(first);
   const hit = pageBuffers.get(first);
   if (hit && hit.items.length === page.length && hit.items.every((e, i) => e === page[i])) return hit.buf;
-  const buf = Buffer.from(page.length === 1 ? frameText(first) : page.map(frameText).join(''));
+  const buf = Buffer.concat(page.map(frameOf));
   pageBuffers.set(first, { items: page, buf });
   return buf;
 }
 
 /** Events per SSE write: bounds what one subscriber that lags holds in its socket's buffer. */
-const STREAM_PAGE_EVENTS = 100;
+const STREAM_PAGE_EVENTS = 500;
 
 /** Resolves when the response can take more, or on abort; leaves no listener behind either way. */
 function drained(res: NodeJS.WritableStream, signal: AbortSignal): Promise<void> {
