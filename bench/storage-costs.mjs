@@ -30,6 +30,8 @@ export const VARIANTS = [
   { name: 'without projections (calls, conversations, counts)', drop: [], off: ['projections'] },
   { name: 'projections deferred (bulk load), without their catch-up', drop: [], off: ['defer'] },
   { name: 'projections deferred, without events_platform and events_connector', drop: ['events_platform', 'events_connector'], off: ['defer'] },
+  { name: 'projections deferred, no checkpoints in the writer (wal_autocheckpoint=0)', drop: [], off: ['defer', 'checkpoint'] },
+  { name: 'no checkpoints in the writer (wal_autocheckpoint=0)', drop: [], off: ['checkpoint'] },
   { name: 'events and the id index only', drop: ['events_type', 'events_subject', 'events_subject_type', 'events_platform', 'events_connector'], off: ['projections'] },
 ];
 
@@ -56,6 +58,7 @@ async function runVariant(variant, batches, dir) {
   db.pragma('synchronous = FULL');
   migrate(db, SQLITE_MIGRATIONS);
   for (const index of variant.drop) db.exec(`DROP INDEX ${index}`);
+  if (variant.off.includes('checkpoint')) db.pragma('wal_autocheckpoint = 0');
   const writer = new SqliteWriter();
   writer.attach(db);
   if (variant.off.includes('projections')) writer.projections.apply = () => undefined;

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -138,5 +138,21 @@ it('runs :memory: databases and the .ts sources with the writer inline, and clos
   const db = new Database(join(dir, 'sb.db'));
   expect((db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n).toBe(20);
   db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+it('with the writer on its thread, the WAL is copied into the database file while it writes (the checkpointer thread), and emptied at close', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sb-store-'));
+  const path = join(dir, 'sb.db');
+  const store = new SqliteStore({ path, ...THREAD });
+  await store.open();
+  const fileSize = () => statSync(path).size;
+  const before = fileSize();
+  // Well past the 1,000 pages at which a writer with automatic checkpoints would copy them itself.
+  for (let i = 0; i < 20; i++) await store.commit([{ connectorId: 'c1', receivedAt: '2026-01-01T00:00:00.000Z', events: Array.from({ length: 200 }, () => ev()), quarantine: [] }]);
+  await expect.poll(fileSize, { timeout: 5000 }).toBeGreaterThan(before + 1_000_000);
+  await store.close();
+  // Closed: the last checkpoint emptied the WAL.
+  expect(statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0).toBe(0);
   rmSync(dir, { recursive: true, force: true });
 });

@@ -18,6 +18,7 @@
  * failure until a commit, or a small write probe, goes through again.
  */
 import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -128,6 +129,8 @@ export class SqliteStore implements Store {
   private stmts: ReturnType<SqliteStore['prepare']> | undefined;
   /** The writer: a worker thread, or inline on `db`. */
   private link: WriterLink | undefined;
+  /** The checkpointer thread (thread mode only). */
+  private checkpointer: Worker | undefined;
   private firstDelayMs: number | undefined;
   /** The last store-wide failure of a write, until a write goes through again. */
   private failure: StoreFailureKind | undefined;
@@ -159,9 +162,11 @@ export class SqliteStore implements Store {
           ? new InlineWriterLink(db, this.firstDelayMs)
           : await ThreadWriterLink.start(
               this.options.writerUrl ?? SQLITE_WRITER_URL,
-              { path: this.options.path, durability: this.options.durability, busyTimeoutMs, firstDelayMs: this.firstDelayMs },
+              { path: this.options.path, durability: this.options.durability, busyTimeoutMs, firstDelayMs: this.firstDelayMs, autocheckpoint: false },
               this.options.bulk ? BULK_WRITER_YOUNG_GENERATION_MB : WRITER_YOUNG_GENERATION_MB,
             );
+      // With the writer on its thread, checkpoints run on a third one (the writer's are off).
+      if (this.link.mode === 'thread') this.checkpointer = startCheckpointer(new URL('./checkpoint-thread.js', this.options.writerUrl ?? SQLITE_WRITER_URL), this.options.path);
       this.db = db;
       this.stmts = this.prepare(db);
       this.projectionTables.attach(db);
@@ -475,8 +480,31 @@ export class SqliteStore implements Store {
     this.projectionTables.detach();
     this.deliveryTables.detach();
     await link?.close();
+    const checkpointer = this.checkpointer;
+    this.checkpointer = undefined;
+    if (checkpointer) await stopCheckpointer(checkpointer);
     db?.close();
   }
+}
+
+/** How often the checkpointer copies the WAL back into the database file. */
+const CHECKPOINT_INTERVAL_MS = 250;
+
+function startCheckpointer(url: URL, path: string): Worker {
+  const worker = new Worker(url, { workerData: { path, intervalMs: CHECKPOINT_INTERVAL_MS }, resourceLimits: { maxYoungGenerationSizeMb: 1 } });
+  worker.unref();
+  // A checkpointer that dies costs only WAL growth until the next start; the commits go on.
+  worker.on('error', () => undefined);
+  return worker;
+}
+
+/** A last checkpoint, then the thread ends (or is ended after a second). */
+async function stopCheckpointer(worker: Worker): Promise<void> {
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  worker.postMessage('close');
+  const timer = setTimeout(() => void worker.terminate(), 1000);
+  await exited;
+  clearTimeout(timer);
 }
 
 function toStored(row: Row): StoredEvent {

@@ -64,6 +64,8 @@ export interface WriterOpenOptions {
   readonly durability?: 'full' | 'normal' | undefined;
   readonly busyTimeoutMs: number;
   readonly firstDelayMs?: number | undefined;
+  /** False when a checkpointer thread copies the WAL back (the writer's automatic checkpoints off). */
+  readonly autocheckpoint?: boolean | undefined;
 }
 
 /** A failure of a writer call as a `WireError` (its kind from the SQLite code). */
@@ -98,6 +100,7 @@ export class SqliteWriter {
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
       db.pragma(`busy_timeout = ${Math.max(0, Math.round(options.busyTimeoutMs))}`);
+      if (options.autocheckpoint === false) db.pragma('wal_autocheckpoint = 0');
       this.attach(db, options.firstDelayMs);
       this.owned = true;
     } catch (err) {
