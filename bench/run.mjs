@@ -28,6 +28,7 @@ import { runB1, TARGETS } from './b1-webhook.mjs';
 import { runB2 } from './b2-replay.mjs';
 import { runB3, runLive } from './b3-live.mjs';
 import { runSoak } from './soak.mjs';
+import { runStorageCosts } from './storage-costs.mjs';
 import { analyzeProfile, runProfiles } from './profile.mjs';
 import { REPO, RESULTS_DIR, ROOT, SCALE, fmtInt, fsyncLatency, loadResult, log, machine, requireBuilt, round, saveResult } from './lib.mjs';
 
@@ -130,7 +131,7 @@ const times = (x) => (Number.isFinite(x) ? `${round(x, 2)}×` : '–');
 /** The live pair: the run without subscribers (baseline) and the one with. */
 const liveRuns = (live) => ({ base: live?.runs.find((r) => r.subscribers === 0), fan: live?.runs.find((r) => r.subscribers > 0) });
 
-export function report({ meta, b1, b2, b3, live, profile, soak, keptSoak }) {
+export function report({ meta, b1, b2, b3, live, costs, profile, soak, keptSoak }) {
   const L = [];
   reportDate = meta.at ?? '';
   const headline = 64;
@@ -368,6 +369,15 @@ export function report({ meta, b1, b2, b3, live, profile, soak, keptSoak }) {
     }
   }
 
+  if (costs) {
+    L.push(`### What each part of the commit costs${when(costs)}`, '');
+    L.push(
+      `\`node bench/storage-costs.mjs\`: the SQLite writer alone (no HTTP, no normalization, inline on this thread) commits the same pre-normalized B1/B2 GREEN-API mix — ${fmtInt(costs.payloads)} payloads, ${fmtInt(costs.events)} events — in transactions of ${fmtInt(costs.batch)} payloads (WAL, \`synchronous=FULL\`), on a fresh database per variant; the variants interleaved over ${costs.rounds} rounds, the median shown. "Saves" is against the first row.`,
+      '',
+    );
+    L.push(table(['variant', 'µs / event', 'events / s', 'saves'], costs.rows.map((r) => [r.variant, r.usPerEvent, fmtInt(r.eventsPerSec), `${r.savedPct}%`])), '');
+  }
+
   if (profile) {
     L.push(`### Profiles (\`node --cpu-prof\`)${when(profile)}`, '');
     L.push(
@@ -545,9 +555,9 @@ function envPrefix() {
 
 async function main() {
   const args = process.argv.slice(2);
-  const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : ['b1', 'b2', 'b3', 'live', 'profile', ...(process.env.BENCH_SOAK === '1' ? ['soak'] : [])];
-  const unknown = only.filter((x) => !['b1', 'b2', 'b3', 'live', 'profile', 'soak'].includes(x));
-  if (unknown.length) throw new Error(`--only: unknown ${unknown.join(', ')} (b1 b2 b3 live profile soak)`);
+  const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : ['b1', 'b2', 'b3', 'live', 'costs', 'profile', ...(process.env.BENCH_SOAK === '1' ? ['soak'] : [])];
+  const unknown = only.filter((x) => !['b1', 'b2', 'b3', 'live', 'costs', 'profile', 'soak'].includes(x));
+  if (unknown.length) throw new Error(`--only: unknown ${unknown.join(', ')} (b1 b2 b3 live costs profile soak)`);
   if (process.env.BENCH_PROFILE === '0' && only.includes('profile')) only.splice(only.indexOf('profile'), 1);
   const soakOnly = only.length > 0 && only.every((x) => x === 'soak');
   if (soakOnly) {
@@ -573,6 +583,7 @@ async function main() {
     if (only.includes('b2')) await runB2();
     if (only.includes('b3')) await runB3();
     if (only.includes('live')) await runLive();
+    if (only.includes('costs')) await runStorageCosts();
     if (only.includes('profile')) await runProfiles(['b1', 'b2', 'b3']);
     if (only.includes('soak')) await runSoak({ command: `${envPrefix()}npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}` });
     const env = envPrefix();
@@ -588,7 +599,7 @@ async function main() {
       scaleNote: SCALE !== 1 ? `BENCH_SCALE=${SCALE}: replay lines and run lengths scaled down.` : '',
     });
   }
-  const results = { meta: loadResult('meta'), b1: loadResult('b1'), b2: loadResult('b2'), b3: loadResult('b3'), live: loadResult('live'), profile: loadResult('profile'), soak: loadResult('soak'), keptSoak: docSoak() };
+  const results = { meta: loadResult('meta'), b1: loadResult('b1'), b2: loadResult('b2'), b3: loadResult('b3'), live: loadResult('live'), costs: loadResult('costs'), profile: loadResult('profile'), soak: loadResult('soak'), keptSoak: docSoak() };
   // Re-read the kept profiles, so that a change of the summary (categories, stages) shows in --report.
   for (const key of ['b1', 'b2', 'b3']) {
     const file = join(RESULTS_DIR, `profile-${key}.cpuprofile`);
