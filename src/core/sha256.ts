@@ -74,12 +74,31 @@ function ror(x: number, n: number): number {
   return (x >>> n) | (x << (32 - n));
 }
 
+/** A native implementation put in place by the host (the server: `node:crypto`), or none. */
+let native: ((s: string) => string) | undefined;
+
+/**
+ * Lets a host with a native SHA-256 (Node's `createHash`) compute `sha256Hex` with it: the same
+ * digest of the same UTF-8 bytes (lone surrogates as U+FFFD, as here), several times faster. The
+ * core stays free of Node built-ins; the browser build keeps the JS implementation below.
+ * `undefined` goes back to it.
+ */
+export function useNativeSha256(impl: ((s: string) => string) | undefined): void {
+  native = impl;
+}
+
 /**
  * Hex SHA-256 of the UTF-8 bytes of `s`.
  *
  * @example sha256Hex('abc') // 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'
  */
 export function sha256Hex(s: string): string {
+  if (native) return native(s);
+  return sha256Js(s);
+}
+
+/** The JS implementation (browsers, and the reference the native one is tested against). */
+export function sha256Js(s: string): string {
   const length = message(s);
   const b = buf;
   const h = INITIAL.slice();

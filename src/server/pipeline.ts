@@ -13,6 +13,8 @@
  * before the waiting callers fail with `SB_ERR_STORE_BUSY` (503 + Retry-After).
  */
 import type { Logger } from 'pino';
+// Event ids hashed with node:crypto on the server (the core's JS SHA-256 stays for browsers).
+import './native-hash.js';
 import { DEFAULT_PAYLOAD_LIMITS, OverloadedError, StoreError, SwitchboardError, ValidationError, parseJsonWithin, payloadLimitBreach, type NormalizeContext, type PayloadLimits, type SwitchboardEvent } from '../core/index.js';
 import type { ConnectorDefinition, IngestItem } from '../connectors/types.js';
 import type { EventBus, Committed } from './bus.js';

@@ -62,16 +62,29 @@ function digest(s: string): Buffer {
 /** Digests of the configured secrets, computed once (they are compared on every request). */
 const expectedDigests = new Map<string, Buffer>();
 
+/**
+ * Presented secrets already found to match, with the secret they matched. A lookup keyed by the
+ * presented text tells nothing about a secret no one has presented; only a value that matched
+ * before skips the hashing (a webhook sender presents the same token on every request).
+ */
+const verified = new Map<string, string>();
+
 /** Timing-safe comparison of a presented secret with the expected one. */
 export function secretMatches(presented: string | undefined, expected: string | undefined): boolean {
   if (presented === undefined || expected === undefined || expected === '') return false;
+  if (verified.get(presented) === expected) return true;
   let want = expectedDigests.get(expected);
   if (!want) {
     want = digest(expected);
     if (expectedDigests.size > 1000) expectedDigests.clear();
     expectedDigests.set(expected, want);
   }
-  return timingSafeEqual(digest(presented), want);
+  const ok = timingSafeEqual(digest(presented), want);
+  if (ok) {
+    if (verified.size > 1000) verified.clear();
+    verified.set(presented, expected);
+  }
+  return ok;
 }
 
 /** The credential of an `Authorization: <scheme> <token>` header (GREEN-API picks its own scheme). */

@@ -152,24 +152,27 @@ export class SqliteProjections implements Omit<ProjectionStore, 'catchUp' | 'pen
    * them in `projection_pending` for `catchUpChunk`. Message counts are increments and are kept
    * either way.
    */
-  apply(inserted: readonly { connectorId: string; event: SwitchboardEvent }[], options: { defer?: boolean } = {}): void {
+  apply(inserted: readonly { seq?: number; connectorId: string; event: SwitchboardEvent }[], options: { defer?: boolean } = {}): void {
     const touched = emptyTouched();
-    for (const { connectorId, event } of inserted) {
+    const add = (set: Map<string, number>, key: string, seq: number) => {
+      if (!set.has(key)) set.set(key, seq);
+    };
+    for (const { seq = 0, connectorId, event } of inserted) {
       const s = event.subject;
       const k = (key: string) => `${connectorId}\u0000${key}`;
       const call = keyOf(s, 'call/');
-      if (call !== undefined) touched.calls.add(k(call));
+      if (call !== undefined) add(touched.calls, k(call), seq);
       const conv = keyOf(s, 'conversation/');
-      if (conv !== undefined) touched.conversations.add(k(conv));
+      if (conv !== undefined) add(touched.conversations, k(conv), seq);
       const m = mentionOf(event);
       if (m) {
-        touched.conversations.add(k(m.conversationId));
+        add(touched.conversations, k(m.conversationId), seq);
         this.mention(connectorId, m, event);
       }
       const op = keyOf(s, 'operator/');
-      if (op !== undefined) touched.operators.add(k(op));
+      if (op !== undefined) add(touched.operators, k(op), seq);
       const client = keyOf(s, 'client/');
-      if (client !== undefined && event.type === 'contact.updated') touched.clients.add(k(client));
+      if (client !== undefined && event.type === 'contact.updated') add(touched.clients, k(client), seq);
     }
     if (options.defer) this.defer(touched);
     else this.recompute(touched);
@@ -177,18 +180,21 @@ export class SqliteProjections implements Omit<ProjectionStore, 'catchUp' | 'pen
 
   /** Recomputes the touched entities; a client's new name first adds the calls and conversations that show it. */
   private recompute(t: Touched): void {
-    for (const key of t.clients) this.client(...split(key), t.calls, t.conversations);
-    for (const key of t.calls) this.call(...split(key));
-    for (const key of t.conversations) this.conversation(...split(key));
-    for (const key of t.operators) this.operator(...split(key));
+    const calls = new Set(t.calls.keys());
+    const conversations = new Set(t.conversations.keys());
+    for (const key of t.clients.keys()) this.client(...split(key), calls, conversations);
+    for (const key of calls) this.call(...split(key));
+    for (const key of conversations) this.conversation(...split(key));
+    for (const key of t.operators.keys()) this.operator(...split(key));
   }
 
   private defer(t: Touched): void {
-    const add = this.stmt<[string, string, string]>('INSERT OR IGNORE INTO projection_pending (connector_id, kind, entity) VALUES (?, ?, ?)');
+    // The first event's sequence stays (INSERT OR IGNORE): the catch-up follows the log.
+    const add = this.stmt<[string, string, string, number]>('INSERT OR IGNORE INTO projection_pending (connector_id, kind, entity, seq) VALUES (?, ?, ?, ?)');
     for (const [kind, keys] of [['client', t.clients], ['call', t.calls], ['conversation', t.conversations], ['operator', t.operators]] as const) {
-      for (const key of keys) {
+      for (const [key, seq] of keys) {
         const [connectorId, entity] = split(key);
-        add.run(connectorId, kind, entity);
+        add.run(connectorId, kind, entity, seq);
       }
     }
   }
@@ -198,15 +204,15 @@ export class SqliteProjections implements Omit<ProjectionStore, 'catchUp' | 'pen
    * `projection_pending` (the caller's transaction). Answers how many were done.
    */
   catchUpChunk(limit: number): number {
-    const rows = this.stmt<[number], { connector_id: string; kind: string; entity: string }>('SELECT connector_id, kind, entity FROM projection_pending LIMIT ?').all(limit);
+    const rows = this.stmt<[number], { connector_id: string; kind: string; entity: string; seq: number }>('SELECT connector_id, kind, entity, seq FROM projection_pending ORDER BY seq LIMIT ?').all(limit);
     const t = emptyTouched();
     const remove = this.stmt<[string, string, string]>('DELETE FROM projection_pending WHERE connector_id = ? AND kind = ? AND entity = ?');
     for (const r of rows) {
       const key = `${r.connector_id}\u0000${r.entity}`;
-      if (r.kind === 'call') t.calls.add(key);
-      else if (r.kind === 'conversation') t.conversations.add(key);
-      else if (r.kind === 'operator') t.operators.add(key);
-      else if (r.kind === 'client') t.clients.add(key);
+      if (r.kind === 'call') t.calls.set(key, r.seq);
+      else if (r.kind === 'conversation') t.conversations.set(key, r.seq);
+      else if (r.kind === 'operator') t.operators.set(key, r.seq);
+      else if (r.kind === 'client') t.clients.set(key, r.seq);
       remove.run(r.connector_id, r.kind, r.entity);
     }
     this.recompute(t);
@@ -317,17 +323,17 @@ export class SqliteProjections implements Omit<ProjectionStore, 'catchUp' | 'pen
   }
 }
 
-/** The entities a set of events concerns, each as `<connectorId>\0<entity id>`. */
+/** The entities a set of events concerns, each as `<connectorId>\0<entity id>` → the sequence of its first event among them. */
 interface Touched {
-  readonly calls: Set<string>;
-  readonly conversations: Set<string>;
-  readonly operators: Set<string>;
+  readonly calls: Map<string, number>;
+  readonly conversations: Map<string, number>;
+  readonly operators: Map<string, number>;
   /** Clients with a new name (`contact.updated`). */
-  readonly clients: Set<string>;
+  readonly clients: Map<string, number>;
 }
 
 function emptyTouched(): Touched {
-  return { calls: new Set(), conversations: new Set(), operators: new Set(), clients: new Set() };
+  return { calls: new Map(), conversations: new Map(), operators: new Map(), clients: new Map() };
 }
 
 function split(key: string): [string, string] {
