@@ -28,17 +28,12 @@ export function ev(type: EventType = 'native.unmapped', subject = `native/x${++n
   });
 }
 
-function typed(type: EventType, subject: string): SwitchboardEvent {
-  return createEvent({
-    type: 'call.ringing',
-    platform: 'greenapi',
-    connectorId: 'c1',
-    identity: `typed-${++n}`,
-    subject,
-    time: '2026-01-01T00:00:00Z',
-    nativetype: type,
-    data: { callId: subject, native: null },
-  });
+/** A `call.ringing` event, or with `ended` a `call.ended` one, of the call `subject`. */
+function callEvent(subject: string, ended = false): SwitchboardEvent {
+  const base = { platform: 'greenapi', connectorId: 'c1', identity: `call-${++n}`, subject, time: '2026-01-01T00:00:00Z', nativetype: 'incomingCall' } as const;
+  return ended
+    ? createEvent({ ...base, type: 'call.ended', data: { callId: subject, outcome: 'missed', reason: 'timeout', native: null } })
+    : createEvent({ ...base, type: 'call.ringing', data: { callId: subject, native: null } });
 }
 
 function batch(events: SwitchboardEvent[], extra: Partial<CommitBatch> = {}): CommitBatch {
@@ -91,11 +86,13 @@ export function storeConformance(name: string, factory: () => Promise<StoreHarne
 
     it('queries by type (exact and glob), platform, subject (exact and prefix), after and limit, in order', async () => {
       const store = await open();
-      await store.commit([batch([typed('call.ringing', 'call/1'), ev('native.unmapped', 'native/a'), typed('call.ringing', 'call/2'), ev('native.unmapped', 'native/b')])]);
+      await store.commit([batch([callEvent('call/1'), ev('native.unmapped', 'native/a'), callEvent('call/2', true), ev('native.unmapped', 'native/b')])]);
       const all = await store.queryEvents({ limit: 100 });
       expect(all.map((e) => e.seq)).toEqual([...all.map((e) => e.seq)].sort((x, y) => x - y));
-      expect((await store.queryEvents({ types: ['call.ringing'], limit: 100 })).length).toBe(2);
+      expect((await store.queryEvents({ types: ['call.ringing'], limit: 100 })).map((e) => JSON.parse(e.json).subject)).toEqual(['call/1']);
+      expect((await store.queryEvents({ types: ['call.ended'], limit: 100 })).map((e) => JSON.parse(e.json).subject)).toEqual(['call/2']);
       expect((await store.queryEvents({ types: ['call.*'], limit: 100 })).length).toBe(2);
+      expect((await store.queryEvents({ types: ['call.ringing', 'native.unmapped'], limit: 100 })).length).toBe(3);
       expect((await store.queryEvents({ types: ['call.*', 'native.unmapped'], limit: 100 })).length).toBe(4);
       expect((await store.queryEvents({ types: ['message.*'], limit: 100 })).length).toBe(0);
       expect((await store.queryEvents({ platform: 'greenapi', limit: 100 })).length).toBe(4);
@@ -112,7 +109,7 @@ export function storeConformance(name: string, factory: () => Promise<StoreHarne
 
     it('queries newest first and before a sequence, with the same filters', async () => {
       const store = await open();
-      await store.commit([batch([typed('call.ringing', 'call/1'), ev('native.unmapped', 'native/a'), typed('call.ringing', 'call/2'), ev('native.unmapped', 'native/b'), typed('call.ringing', 'call/3')])]);
+      await store.commit([batch([callEvent('call/1'), ev('native.unmapped', 'native/a'), callEvent('call/2'), ev('native.unmapped', 'native/b'), callEvent('call/3', true)])]);
       const all = (await store.queryEvents({ limit: 100 })).map((e) => e.seq);
       expect((await store.queryEvents({ newestFirst: true, limit: 2 })).map((e) => e.seq)).toEqual([all[4], all[3]]);
       expect((await store.queryEvents({ newestFirst: true, before: all[3], limit: 2 })).map((e) => e.seq)).toEqual([all[2], all[1]]);
