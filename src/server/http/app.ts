@@ -20,6 +20,7 @@ import { ByteBudget, type BudgetHold } from './budget.js';
 import { toHttpAnswer, type HttpAnswer } from './errors.js';
 import { DASHBOARD_HTML } from './dashboard.js';
 import { IngestRefusals, UNKNOWN_CONNECTOR, refusalReason } from './refusals.js';
+import { lazyChildLogger } from './lazy-logger.js';
 import { StreamTickets, queryCredential, redactCredentials } from './stream-auth.js';
 
 export interface HttpConnector extends ConnectorInstance {
@@ -159,9 +160,12 @@ export async function buildApp(ctx: AppContext) {
   };
 
   const requestTimeout = ctx.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const logger = redactCredentials(ctx.logger);
   const app = Fastify({
     // Its request lines never carry a query-string credential.
-    loggerInstance: redactCredentials(ctx.logger),
+    loggerInstance: logger,
+    // A request's child logger is made when it first logs (most never do).
+    childLoggerFactory: lazyChildLogger(logger),
     bodyLimit: ctx.bodyLimit,
     // A client that sends its headers or body slowly, or not at all, is answered 408 and
     // disconnected once the request has taken this long; Node checks on an interval (30 s by
@@ -219,11 +223,29 @@ export async function buildApp(ctx: AppContext) {
     ingest.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
     // Browsers (the client module's forwarder) may post from the origins a connector allows.
+    // The options of each connector are made once (they were a few KiB of garbage per request).
+    const corsOptions = new Map<string, { origin: string | string[]; methods: string[]; allowedHeaders: string[]; exposedHeaders: string[]; maxAge: number }>();
+    const corsOf = (id: string | undefined) => {
+      const key = id ?? '';
+      let o = corsOptions.get(key);
+      if (!o) {
+        const allowed = id === undefined ? [] : (ctx.connectors.get(id)?.corsOrigins ?? []);
+        o = { origin: allowed.includes('*') ? '*' : [...allowed], methods: ['POST'], allowedHeaders: ['authorization', 'content-type'], exposedHeaders: ['retry-after'], maxAge: 600 };
+        // Only connectors' ids are kept: a path naming none shares the empty entry.
+        corsOptions.set(id !== undefined && ctx.connectors.has(id) ? key : '', o);
+      }
+      return o;
+    };
     await ingest.register(cors, {
       delegator: (req, cb) => {
-        const id = /^\/ingest\/([^/?#]+)/.exec(req.url ?? '')?.[1];
-        const allowed = id === undefined ? [] : (ctx.connectors.get(decodeURIComponent(id))?.corsOrigins ?? []);
-        cb(null, { origin: allowed.includes('*') ? '*' : [...allowed], methods: ['POST'], allowedHeaders: ['authorization', 'content-type'], exposedHeaders: ['retry-after'], maxAge: 600 });
+        const raw = /^\/ingest\/([^/?#]+)/.exec(req.url ?? '')?.[1];
+        let id: string | undefined;
+        try {
+          id = raw === undefined ? undefined : decodeURIComponent(raw);
+        } catch {
+          id = undefined;
+        }
+        cb(null, corsOf(id !== undefined && ctx.connectors.has(id) ? id : undefined));
       },
     });
 
