@@ -15,18 +15,7 @@ export interface StoredSecret {
   readonly expiresAt: string | null;
 }
 
-export interface Subscription {
-  readonly id: string;
-  readonly origin: 'config' | 'api';
-  readonly url: string;
-  readonly filters: SubscriptionFilters;
-  readonly mode: SubscriptionMode;
-  readonly ordered: boolean;
-  /** The signing secret first, then older ones still valid. */
-  readonly secrets: readonly StoredSecret[];
-  readonly description: string | undefined;
-  readonly enabled: boolean;
-  readonly disabledReason: string | undefined;
+export interface Subscription extends SubscriptionInput {
   readonly disabledAt: string | undefined;
   readonly failingSince: string | undefined;
   readonly createdAt: string;
@@ -99,6 +88,7 @@ export interface SubscriptionInput {
   readonly filters: SubscriptionFilters;
   readonly mode: SubscriptionMode;
   readonly ordered: boolean;
+  /** The signing secret first, then older ones still valid. */
   readonly secrets: readonly StoredSecret[];
   readonly description: string | undefined;
   readonly enabled: boolean;

@@ -229,10 +229,9 @@ export async function buildApp(ctx: AppContext) {
       const key = id ?? '';
       let o = corsOptions.get(key);
       if (!o) {
-        const allowed = id === undefined ? [] : (ctx.connectors.get(id)?.corsOrigins ?? []);
+        const allowed = (id === undefined ? undefined : ctx.connectors.get(id)?.corsOrigins) ?? [];
         o = { origin: allowed.includes('*') ? '*' : [...allowed], methods: ['POST'], allowedHeaders: ['authorization', 'content-type'], exposedHeaders: ['retry-after'], maxAge: 600 };
-        // Only connectors' ids are kept: a path naming none shares the empty entry.
-        corsOptions.set(id !== undefined && ctx.connectors.has(id) ? key : '', o);
+        corsOptions.set(key, o);
       }
       return o;
     };
@@ -245,6 +244,7 @@ export async function buildApp(ctx: AppContext) {
         } catch {
           id = undefined;
         }
+        // Only connectors' ids are kept: a path naming none shares the empty entry.
         cb(null, corsOf(id !== undefined && ctx.connectors.has(id) ? id : undefined));
       },
     });

@@ -22,6 +22,7 @@ import {
 } from '../../delivery/types.js';
 import type { DeliveryStore } from '../types.js';
 import type { InsertedEvent } from './index.js';
+import { filters } from './where.js';
 
 interface SubscriptionRow {
   id: string;
@@ -346,20 +347,12 @@ export class SqliteDelivery implements DeliveryStore {
     const firstDelayMs = this.firstDelayMs;
     const match = filtersMatcher(sub.filters);
     const iso = new Date(now).toISOString();
-    const where = ['seq > ?'];
-    const base: (string | number)[] = [];
-    if (range.toSequence !== undefined) {
-      where.push('seq <= ?');
-      base.push(range.toSequence);
-    }
-    if (range.fromTime !== undefined) {
-      where.push('time >= ?');
-      base.push(range.fromTime);
-    }
-    if (range.toTime !== undefined) {
-      where.push('time <= ?');
-      base.push(range.toTime);
-    }
+    const f = filters();
+    f.where.push('seq > ?');
+    f.add('seq <= ?', range.toSequence);
+    f.add('time >= ?', range.fromTime);
+    f.add('time <= ?', range.toTime);
+    const { where, params: base } = f;
     if (range.onlyFailed) where.push("seq IN (SELECT seq FROM delivery_outbox WHERE subscription_id = ? AND status = 'failed')");
     const page = this.db.prepare<(string | number)[], { seq: number; id: string; subject: string; body: string }>(
       `SELECT seq, id, subject, body FROM events WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`,

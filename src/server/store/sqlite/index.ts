@@ -25,6 +25,7 @@ import Database from 'better-sqlite3';
 import { StoreError, type StoreFailureKind, type SwitchboardEvent } from '../../../core/index.js';
 import { SqliteDelivery } from './delivery.js';
 import { SqliteProjections } from './projections.js';
+import { filters } from './where.js';
 import { BULK_WRITER_YOUNG_GENERATION_MB, InlineWriterLink, ThreadWriterLink, WRITER_YOUNG_GENERATION_MB, type WriterLink } from './writer-link.js';
 import { sqliteFailureKind, type WireBatch, type WireCommitResult } from './writer.js';
 import { withSequence, type CommitBatch, type CommitOptions, type CommitResult, type ConnectorStats, type EventQuery, type KvEntry, type QuarantineEntry, type Store, type StoredEvent, type DeliveryStore, type ProjectionStore } from '../types.js';
@@ -268,47 +269,28 @@ export class SqliteStore implements Store {
   }
 
   async queryEvents(q: EventQuery): Promise<StoredEvent[]> {
-    const where: string[] = [];
-    const params: (string | number)[] = [];
-    if (q.after !== undefined) {
-      where.push('seq > ?');
-      params.push(q.after);
-    }
-    if (q.before !== undefined) {
-      where.push('seq < ?');
-      params.push(q.before);
-    }
+    const f = filters();
+    f.add('seq > ?', q.after);
+    f.add('seq < ?', q.before);
     if (q.types && q.types.length > 0) {
       const exact = q.types.filter((t) => !t.includes('*'));
       const globs = q.types.filter((t) => t.includes('*'));
       const ors: string[] = [];
       if (exact.length) {
         ors.push(`type IN (${exact.map(() => '?').join(', ')})`);
-        params.push(...exact);
+        f.params.push(...exact);
       }
       for (const g of globs) {
         ors.push('type GLOB ?');
-        params.push(globEscape(g));
+        f.params.push(globEscape(g));
       }
-      where.push(`(${ors.join(' OR ')})`);
+      f.where.push(`(${ors.join(' OR ')})`);
     }
-    if (q.platform !== undefined) {
-      where.push('platform = ?');
-      params.push(q.platform);
-    }
-    if (q.connectorId !== undefined) {
-      where.push('connector_id = ?');
-      params.push(q.connectorId);
-    }
-    if (q.subject !== undefined) {
-      if (q.subject.endsWith('*')) {
-        where.push('subject GLOB ?');
-        params.push(`${globEscape(q.subject.slice(0, -1)).replace(/\*/g, '[*]')}*`);
-      } else {
-        where.push('subject = ?');
-        params.push(q.subject);
-      }
-    }
+    f.add('platform = ?', q.platform);
+    f.add('connector_id = ?', q.connectorId);
+    if (q.subject?.endsWith('*')) f.add('subject GLOB ?', `${globEscape(q.subject.slice(0, -1)).replace(/\*/g, '[*]')}*`);
+    else f.add('subject = ?', q.subject);
+    const { where, params } = f;
     const sql = `SELECT seq, id, type, body FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq${q.newestFirst ? ' DESC' : ''} LIMIT ?`;
     params.push(q.limit);
     return this.read('query', () => this.cached(sql).all(...params)).map(toStored);

@@ -8,6 +8,7 @@ import type { Call, SwitchboardEvent } from '../../../core/index.js';
 import { foldCall, foldConversation, foldOperator, keyOf, mentionOf, type ConversationRow, type Mention, type MessageSummary, type OperatorRow } from '../../projections/fold.js';
 import type { CallListQuery, ConversationListQuery, OperatorListQuery, ProjectionPage, ProjectionStore } from '../types.js';
 import type { InsertedEvent } from './index.js';
+import { filters } from './where.js';
 
 type Db = Database.Database;
 
@@ -338,21 +339,6 @@ function emptyTouched(): Touched {
 
 function split(key: string): [string, string] {
   return key.split('\u0000') as [string, string];
-}
-
-/** WHERE clauses of a list query, with their parameters; an undefined value adds nothing. */
-function filters() {
-  const where: string[] = [];
-  const params: (string | number)[] = [];
-  return {
-    where,
-    params,
-    add(clause: string, v: string | undefined) {
-      if (v === undefined) return;
-      where.push(clause);
-      params.push(v);
-    },
-  };
 }
 
 /** Runs a filtered, rid-paged list query of a projection table. */
