@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMetrics } from '../src/server/metrics.js';
 import { EventBus } from '../src/server/bus.js';
-import { follow } from '../src/server/follow.js';
+import { follow, followPages } from '../src/server/follow.js';
 import { GroupCommitter } from '../src/server/pipeline.js';
 import { SqliteStore } from '../src/server/store/sqlite/index.js';
 import type { StoredEvent } from '../src/server/store/types.js';
@@ -31,7 +31,7 @@ describe('the bus window', () => {
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   });
 
-  async function setup(window: { windowEvents?: number; windowBytes?: number }) {
+  async function setup(window: { windowEvents?: number; windowBytes?: number; wakeIntervalMs?: number }) {
     const dir = mkdtempSync(join(tmpdir(), 'sb-follow-'));
     dirs.push(dir);
     const store = new SqliteStore({ path: join(dir, 'sb.db'), durability: 'normal' });
@@ -122,6 +122,31 @@ describe('the bus window', () => {
     await both;
     expect(a.map((e) => e.seq)).toEqual(b.map((e) => e.seq));
     a.forEach((e, i) => expect(e).toBe(b[i]));
+    await store.close();
+  });
+
+  it('wakes waiting followers at most once per wake interval: commits that come faster arrive together as one page', async () => {
+    const { store, bus, commit } = await setup({ wakeIntervalMs: 200 });
+    const pages: number[][] = [];
+    const abort = new AbortController();
+    const reader = (async () => {
+      for await (const page of followPages(store, bus, {}, bus.latestSequence, { signal: abort.signal })) {
+        pages.push(page.map((e) => e.seq));
+        if (pages.flat().length === 4) return;
+      }
+    })();
+    // The first commit after a quiet spell wakes the follower at once …
+    await commit(0, 1);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(pages).toEqual([[1]]);
+    // … the next three, within the interval, reach it together once the interval has passed.
+    await commit(1, 1);
+    await commit(2, 1);
+    await commit(3, 1);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(pages).toEqual([[1]]);
+    await reader;
+    expect(pages).toEqual([[1], [2, 3, 4]]);
     await store.close();
   });
 });
