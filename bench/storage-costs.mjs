@@ -7,6 +7,7 @@
  * weighs on all of them alike.
  *
  *   node bench/storage-costs.mjs     # BENCH_COST_EVENTS=60000 BENCH_COST_BATCH=5000 BENCH_COST_ROUNDS=3
+ *   BENCH_COST_ONLY=0,10 node bench/storage-costs.mjs   # only these variants (their indexes below)
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -76,6 +77,40 @@ async function runVariant(variant, batches, dir) {
   return { events, seconds, usPerEvent: (seconds * 1e6) / events };
 }
 
+/**
+ * What a commit costs as an entity's history grows: one operator and one conversation get a
+ * status change and a state change per commit (live commits, one at a time); the µs per commit
+ * of the first `window` commits after `early` and of the last `window` of `total`. Kept folds make
+ * a new event cost the same at any history; re-reading the entity's events made it grow with it.
+ */
+async function runHistory({ total = 3_000, early = 100, window = 300 } = {}) {
+  const { SqliteStore } = await dist('server/store/sqlite/index.js');
+  const { collector } = await dist('core/index.js');
+  const dir = tempDir('history');
+  const store = new SqliteStore({ path: join(dir, 'sb.db'), durability: 'full', writer: 'inline' });
+  await store.open();
+  const marks = new Map();
+  try {
+    for (let i = 0; i < total; i++) {
+      if (i === early || i === total - window) marks.set(i, process.hrtime.bigint());
+      if (i === early + window) marks.set('earlyEnd', process.hrtime.bigint());
+      const out = collector('twin', { connectorId: 'twin', receivedAt: '2026-01-01T00:00:00.000Z' }, { i }, `history|${i}`, 'bench');
+      const time = 1_700_000_000_000 + i * 1000;
+      out.emit('operator.status-changed', 'operator/7', { operatorId: '7', operator: { id: '7', name: 'Анна' }, status: i % 2 ? 'online' : 'away' }, time);
+      out.emit(i % 2 ? 'conversation.assigned' : 'conversation.unassigned', 'conversation/c1', { conversationId: 'c1', operator: { id: '7' }, client: { id: 'k1' } }, time);
+      await store.commit([{ connectorId: 'twin', receivedAt: '2026-01-01T00:00:00.000Z', events: out.events, quarantine: [] }]);
+    }
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const end = process.hrtime.bigint();
+  const us = (a, b) => Number(b - a) / 1e3 / window;
+  const first = us(marks.get(early), marks.get('earlyEnd'));
+  const last = us(marks.get(total - window), end);
+  return { total, early, window, usPerCommitEarly: round(first, 0), usPerCommitLate: round(last, 0), ratio: round(last / first, 2) };
+}
+
 export async function runStorageCosts() {
   const total = Math.round(envInt('BENCH_COST_EVENTS', 60_000) * Math.min(SCALE, 1));
   const batch = envInt('BENCH_COST_BATCH', 5_000);
@@ -83,21 +118,28 @@ export async function runStorageCosts() {
   log(`storage costs: ${fmtInt(total)} payloads in transactions of ${fmtInt(batch)}, ${VARIANTS.length} variants × ${rounds} rounds …`);
   const batches = await normalizedBatches(total, batch);
   const dir = tempDir('costs');
-  const samples = new Map(VARIANTS.map((v) => [v.name, []]));
+  const only = process.env.BENCH_COST_ONLY?.split(',').map(Number);
+  const variants = only ? VARIANTS.filter((_, i) => only.includes(i)) : VARIANTS;
+  const samples = new Map(variants.map((v) => [v.name, []]));
   try {
-    await runVariant(VARIANTS[0], batches, dir); // warm-up: caches, JIT
-    for (let r = 0; r < rounds; r++) for (const v of VARIANTS) samples.get(v.name).push(await runVariant(v, batches, dir));
+    await runVariant(variants[0], batches, dir); // warm-up: caches, JIT
+    for (let r = 0; r < rounds; r++) for (const v of variants) samples.get(v.name).push(await runVariant(v, batches, dir));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
   const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const base = median(samples.get(VARIANTS[0].name).map((s) => s.usPerEvent));
-  const rows = VARIANTS.map((v) => {
+  const base = median(samples.get(variants[0].name).map((s) => s.usPerEvent));
+  const rows = variants.map((v) => {
     const us = median(samples.get(v.name).map((s) => s.usPerEvent));
     return { variant: v.name, usPerEvent: round(us, 1), eventsPerSec: round(1e6 / us, 0), savedUsPerEvent: round(base - us, 1), savedPct: round((100 * (base - us)) / base, 1) };
   });
   for (const r of rows) log(`  ${r.variant.padEnd(55)} ${String(r.usPerEvent).padStart(6)} µs/event  ${fmtInt(r.eventsPerSec).padStart(7)}/s  saves ${r.savedPct}%`);
-  const out = { events: samples.get(VARIANTS[0].name)[0].events, payloads: total, batch, rounds, rows };
+  const history = await runHistory();
+  log(
+    `  history: one operator and one conversation, a change each per commit: ${history.usPerCommitEarly} µs per commit after ${fmtInt(history.early)} commits, ` +
+      `${history.usPerCommitLate} µs after ${fmtInt(history.total - history.window)} (${history.ratio}×)`,
+  );
+  const out = { events: samples.get(variants[0].name)[0].events, payloads: total, batch, rounds, rows, history };
   saveResult('costs', out);
   return out;
 }

@@ -264,6 +264,27 @@ export function storeConformance(name: string, factory: () => Promise<StoreHarne
       await store.close();
     });
 
+    it('a live commit while a bulk load waits for its catch-up folds from the log, not from a row the load left stale', async () => {
+      const store = await open();
+      const live = (events: SwitchboardEvent[]) => store.commit([{ connectorId: 'wa', receivedAt: '2026-01-01T00:00:00.000Z', events, quarantine: [] }]);
+      await live(call('C3', 'offer', 1_700_000_400));
+      expect((await store.projections.getCall('wa', 'C3'))?.call).toMatchObject({ state: 'ringing' });
+      // The bulk load's "missed" waits for the catch-up; the live "hangUp" after it must not be
+      // folded into the row of the offer alone: the first end (missed) decides the outcome.
+      await store.commit([{ connectorId: 'wa', receivedAt: '2026-01-01T00:00:00.000Z', events: call('C3', 'missed', 1_700_000_430), quarantine: [] }], { deferProjections: true });
+      await live(call('C3', 'hangUp', 1_700_000_460));
+      expect((await store.projections.getCall('wa', 'C3'))?.call).toMatchObject({ state: 'ended', outcome: 'missed', events: 3 });
+      await store.projections.catchUp({ chunk: 10 });
+      const caughtUp = await store.projections.getCall('wa', 'C3');
+      // Caught up, new events fold into the rows again, and the result is still the rebuild's.
+      await live(text('M9', 'after', 1_700_000_500));
+      const conversation = await store.projections.getConversation('wa', chat);
+      await store.projections.rebuild();
+      expect(await store.projections.getCall('wa', 'C3')).toEqual(caughtUp);
+      expect(await store.projections.getConversation('wa', chat)).toEqual(conversation);
+      await store.close();
+    });
+
     it('projects operators, breaking ties of equal times by arrival', async () => {
       const store = await open();
       const revoke = (event: string, offset: number) => normalizeTwin({ channel: 'notifications', offset, data: { event, data: { operatorId: 42 } } }, { connectorId: 'twin', receivedAt: '2026-01-01T00:00:00.000Z' });

@@ -117,6 +117,191 @@ export function namedParty(p: Party | undefined, names: ReadonlyMap<string, stri
   return { ...p, name };
 }
 
+/** What a fold keeps of the events it has seen, to know whether a new one goes after all of them. */
+export interface FoldTail {
+  /** The greatest (time, rank) among the folded events that carry a platform time. */
+  readonly time?: string;
+  readonly rank?: number;
+}
+
+/**
+ * Whether `e`, newer (by arrival) than every folded event, goes last in `canonicalOrder`: a
+ * receipt-time event always does (it follows the last event that arrived before it); a timed one
+ * does unless some folded timed event is later in (time, rank). Then the fold of the set with `e`
+ * is the fold of the set followed by one step with `e`.
+ */
+export function appendsAfter(tail: FoldTail, e: OrderedEventLike, rank: Readonly<Record<string, number>>): boolean {
+  if (e.timesource === 'receipt' || tail.time === undefined) return true;
+  return e.time > tail.time || (e.time === tail.time && (rank[e.type] ?? 0) >= (tail.rank ?? 0));
+}
+
+/** The tail after folding `e`. */
+export function tailWith(tail: FoldTail, e: OrderedEventLike, rank: Readonly<Record<string, number>>): FoldTail {
+  return appendsAfter(tail, e, rank) && e.timesource !== 'receipt' ? { time: e.time, rank: rank[e.type] ?? 0 } : tail;
+}
+
+/**
+ * The state of the call fold after some of a call's events in canonical order: what `finishCall`
+ * needs, and nothing of the events' native payloads. Plain JSON, so that a store keeps it beside
+ * the call's row and folds a new event into it (`stepCall`) instead of re-reading the call.
+ */
+export interface CallFold {
+  readonly tail: FoldTail;
+  readonly platform: string;
+  readonly direction?: string;
+  readonly from?: Party;
+  readonly to?: Party;
+  readonly operator?: Party;
+  readonly conversationId?: string;
+  readonly video?: boolean;
+  /** The first `call.ended`: its time and what the row takes of its data. */
+  readonly ended?: { readonly time: string; readonly outcome?: string; readonly reason?: string; readonly answeredAt?: string; readonly startedAt?: string; readonly endedAt?: string; readonly durationSec?: number; readonly talkSec?: number };
+  /** The last `call.rated`'s data. */
+  readonly rated?: { readonly rating?: number; readonly scale?: number; readonly comment?: string };
+  readonly skipped?: boolean;
+  readonly recordingUrl?: string;
+  readonly ringingAt?: string;
+  readonly answeredAt?: string;
+  readonly talkEndedAt?: string;
+  readonly closedAt?: string;
+  readonly redirects: number;
+  /** The type of the event that set the state. */
+  readonly stateType?: string;
+  readonly lastEventAt: string;
+  readonly events: number;
+}
+
+function dropUndefined<T extends object>(o: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  return out as T;
+}
+
+/**
+ * Folds one more event, later in canonical order than every event of `s`, into the call's state
+ * (events of other types leave it as it is). `foldCall` is these steps over the ordered set.
+ */
+export function stepCall(s: CallFold | undefined, e: CallEventLike): CallFold | undefined {
+  if (!e.type.startsWith('call.')) return s;
+  const d = dataOf(e);
+  let { ringingAt, answeredAt, talkEndedAt, closedAt, ended, rated, skipped, recordingUrl, redirects = 0, stateType } = s ?? {};
+  switch (e.type) {
+    case 'call.ringing':
+      ringingAt ??= str(d.startedAt) ?? e.time;
+      break;
+    case 'call.answered':
+      answeredAt ??= str(d.answeredAt) ?? e.time;
+      break;
+    case 'call.redirected':
+      redirects++;
+      break;
+    case 'call.disconnected':
+    case 'call.finished':
+      talkEndedAt ??= e.time;
+      break;
+    case 'call.ended':
+      ended ??= dropUndefined({ time: e.time, outcome: str(d.outcome), reason: str(d.reason), answeredAt: str(d.answeredAt), startedAt: str(d.startedAt), endedAt: str(d.endedAt), durationSec: num(d.durationSec), talkSec: num(d.talkSec) });
+      break;
+    case 'call.closed':
+      closedAt ??= e.time;
+      break;
+    case 'call.rated':
+      rated = dropUndefined({ rating: num(d.rating), scale: num(d.scale), comment: str(d.comment) });
+      break;
+    case 'call.rating-skipped':
+      skipped = true;
+      break;
+    case 'call.recording-ready':
+      recordingUrl = str(d.url) ?? recordingUrl;
+      break;
+  }
+  const rank = CALL_RANK[e.type] ?? 0;
+  // Forward only; at an equal rank (a repeat, or the answered ⇄ redirected cycle) the later event wins.
+  if (STATE_OF[e.type] !== undefined && (stateType === undefined || rank >= (CALL_RANK[stateType] ?? 0))) stateType = e.type;
+  return dropUndefined({
+    tail: tailWith(s?.tail ?? {}, e, CALL_RANK),
+    platform: s?.platform ?? e.platform,
+    direction: s?.direction ?? str(d.direction),
+    from: s?.from ?? party(d.from),
+    to: s?.to ?? party(d.to),
+    operator: party(d.operator) ?? s?.operator,
+    conversationId: s?.conversationId ?? str(d.conversationId),
+    video: s?.video ?? (typeof d.video === 'boolean' ? d.video : undefined),
+    ended,
+    rated,
+    skipped,
+    recordingUrl,
+    ringingAt,
+    answeredAt,
+    talkEndedAt,
+    closedAt,
+    redirects,
+    stateType,
+    lastEventAt: s === undefined || e.time > s.lastEventAt ? e.time : s.lastEventAt,
+    events: (s?.events ?? 0) + 1,
+  });
+}
+
+/** The call fold's state over a set of events (put in canonical order first). */
+export function foldCallState(input: readonly CallEventLike[]): CallFold | undefined {
+  let s: CallFold | undefined;
+  for (const e of canonicalOrder(
+    input.filter((x) => x.type.startsWith('call.')),
+    CALL_RANK,
+  ))
+    s = stepCall(s, e);
+  return s;
+}
+
+/** The parties of a call's state whose names the row shows (for the contact book lookup). */
+export function callParties(s: CallFold): string[] {
+  return [s.from?.id, s.to?.id].filter((x): x is string => x !== undefined);
+}
+
+/** The call row from the fold's state. */
+export function finishCall(connectorId: string, callId: string, s: CallFold, names: ReadonlyMap<string, string> = new Map()): Call {
+  const end = s.ended;
+  const outcome = end?.outcome as CallOutcome | undefined;
+  let { answeredAt, ringingAt } = s;
+  if (outcome === 'answered') answeredAt ??= end?.answeredAt ?? end?.time;
+  ringingAt ??= end?.startedAt;
+  const endedAt = end ? (end.endedAt ?? end.time) : s.talkEndedAt;
+  const answered = outcome === undefined || outcome === 'answered' ? answeredAt : undefined;
+  const durationSec = end?.durationSec ?? secondsBetween(ringingAt ?? answered, endedAt);
+  const talkSec = end?.talkSec ?? (answered !== undefined ? secondsBetween(answered, s.talkEndedAt ?? endedAt) : outcome !== undefined ? 0 : undefined);
+  const rating = s.rated;
+  return dropUndefined({
+    id: `${connectorId}:${callId}`,
+    connectorId,
+    platform: s.platform,
+    callId,
+    state: s.stateType !== undefined ? (STATE_OF[s.stateType] as CallState) : rating || s.skipped ? 'ended' : 'ringing',
+    direction: s.direction,
+    from: namedParty(s.from, names),
+    to: namedParty(s.to, names),
+    operator: s.operator,
+    conversationId: s.conversationId,
+    conversation: s.conversationId === undefined ? undefined : `${connectorId}:${s.conversationId}`,
+    video: s.video,
+    outcome,
+    reason: end?.reason,
+    ringingAt,
+    answeredAt: answered,
+    endedAt,
+    closedAt: s.closedAt,
+    durationSec,
+    talkSec,
+    rating: rating?.rating,
+    ratingScale: rating?.scale,
+    ratingComment: rating?.comment,
+    ratingSkipped: s.skipped && !rating ? true : undefined,
+    recordingUrl: s.recordingUrl,
+    redirects: s.redirects,
+    lastEventAt: s.lastEventAt,
+    events: s.events,
+  });
+}
+
 /**
  * One call from its events, in any order and with any repeats (events of other types are
  * ignored). The events are put in `canonicalOrder` first, then:
@@ -127,115 +312,13 @@ export function namedParty(p: Party | undefined, names: ReadonlyMap<string, stri
  *   outcome and reason are the first `call.ended`'s; the rating the last one's;
  * - durations are the platform's when it gives them, else derived from the times.
  *
+ * It is `stepCall` over the ordered events, then `finishCall`.
+ *
  * @example
  * const call = foldCall('widget-web', 'c-1', events);
  * call?.state; // 'closed'
  */
 export function foldCall(connectorId: string, callId: string, input: readonly CallEventLike[], names: ReadonlyMap<string, string> = new Map()): Call | undefined {
-  const events = canonicalOrder(
-    input.filter((e) => e.type.startsWith('call.')),
-    CALL_RANK,
-  );
-  const first = events[0];
-  const last = events[events.length - 1];
-  if (!first || !last) return undefined;
-  let direction: string | undefined;
-  let from: Party | undefined;
-  let to: Party | undefined;
-  let operator: Party | undefined;
-  let conversationId: string | undefined;
-  let video: boolean | undefined;
-  let ended: CallEventLike | undefined;
-  let rated: CallEventLike | undefined;
-  let skipped = false;
-  let recordingUrl: string | undefined;
-  let ringingAt: string | undefined;
-  let answeredAt: string | undefined;
-  let talkEndedAt: string | undefined;
-  let closedAt: string | undefined;
-  let redirects = 0;
-  let state: CallEventLike | undefined;
-  for (const e of events) {
-    const d = dataOf(e);
-    direction ??= str(d.direction);
-    from ??= party(d.from);
-    to ??= party(d.to);
-    operator = party(d.operator) ?? operator;
-    conversationId ??= str(d.conversationId);
-    video ??= typeof d.video === 'boolean' ? d.video : undefined;
-    switch (e.type) {
-      case 'call.ringing':
-        ringingAt ??= str(d.startedAt) ?? e.time;
-        break;
-      case 'call.answered':
-        answeredAt ??= str(d.answeredAt) ?? e.time;
-        break;
-      case 'call.redirected':
-        redirects++;
-        break;
-      case 'call.disconnected':
-      case 'call.finished':
-        talkEndedAt ??= e.time;
-        break;
-      case 'call.ended':
-        ended ??= e;
-        break;
-      case 'call.closed':
-        closedAt ??= e.time;
-        break;
-      case 'call.rated':
-        rated = e;
-        break;
-      case 'call.rating-skipped':
-        skipped = true;
-        break;
-      case 'call.recording-ready':
-        recordingUrl = str(d.url) ?? recordingUrl;
-        break;
-    }
-    const rank = CALL_RANK[e.type] ?? 0;
-    // Forward only; at an equal rank (a repeat, or the answered ⇄ redirected cycle) the later event wins.
-    if (STATE_OF[e.type] !== undefined && (!state || rank >= (CALL_RANK[state.type] ?? 0))) state = e;
-  }
-  const end = ended ? dataOf(ended) : undefined;
-  const outcome = end ? (str(end.outcome) as CallOutcome | undefined) : undefined;
-  if (outcome === 'answered') answeredAt ??= str(end?.answeredAt) ?? ended?.time;
-  ringingAt ??= end ? str(end.startedAt) : undefined;
-  const endedAt = end ? (str(end.endedAt) ?? ended?.time) : talkEndedAt;
-  const answered = outcome === undefined || outcome === 'answered' ? answeredAt : undefined;
-  const durationSec = num(end?.durationSec) ?? secondsBetween(ringingAt ?? answered, endedAt);
-  const talkSec = num(end?.talkSec) ?? (answered !== undefined ? secondsBetween(answered, talkEndedAt ?? endedAt) : outcome !== undefined ? 0 : undefined);
-  const rating = rated ? dataOf(rated) : undefined;
-  const row: Record<string, unknown> = {
-    id: `${connectorId}:${callId}`,
-    connectorId,
-    platform: first.platform,
-    callId,
-    state: state ? STATE_OF[state.type] : rated || skipped ? 'ended' : 'ringing',
-    direction,
-    from: namedParty(from, names),
-    to: namedParty(to, names),
-    operator,
-    conversationId,
-    conversation: conversationId === undefined ? undefined : `${connectorId}:${conversationId}`,
-    video,
-    outcome,
-    reason: end ? str(end.reason) : undefined,
-    ringingAt,
-    answeredAt: answered,
-    endedAt,
-    closedAt,
-    durationSec,
-    talkSec,
-    rating: rating ? num(rating.rating) : undefined,
-    ratingScale: rating ? num(rating.scale) : undefined,
-    ratingComment: rating ? str(rating.comment) : undefined,
-    ratingSkipped: skipped && !rated ? true : undefined,
-    recordingUrl,
-    redirects,
-    lastEventAt: events.reduce((t, e) => (e.time > t ? e.time : t), last.time),
-    events: events.length,
-  };
-  for (const k of Object.keys(row)) if (row[k] === undefined) delete row[k];
-  return row as unknown as Call;
+  const s = foldCallState(input);
+  return s && finishCall(connectorId, callId, s, names);
 }

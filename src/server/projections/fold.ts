@@ -7,10 +7,10 @@
 // Direct module imports (not core/index.js): the SQLite writer thread loads this file, and the
 // index would bring every data schema (zod) into its isolate.
 import type { Call, Party, SwitchboardEvent } from '../../core/index.js';
-import { foldCall, namedParty as named } from '../../core/calls.js';
+import { appendsAfter, CALL_RANK, callParties, finishCall, foldCall, foldCallState, namedParty as named, stepCall, tailWith, type CallFold, type FoldTail } from '../../core/calls.js';
 import { canonicalOrder } from '../../core/order.js';
 
-export { foldCall };
+export { appendsAfter, CALL_RANK, callParties, finishCall, foldCall, foldCallState, stepCall, type CallFold, type FoldTail };
 /** A row of `GET /v1/calls`: the core's call model. */
 export type CallRow = Call;
 
@@ -92,9 +92,105 @@ export interface MessageSummary {
   readonly client?: Party | undefined;
 }
 
+/** The conversation fold's state after some of its state events in canonical order (plain JSON). */
+export interface ConversationFold {
+  readonly tail: FoldTail;
+  readonly platform?: string;
+  readonly state: ConversationState;
+  readonly client?: Party;
+  readonly operator?: Party;
+  readonly channel?: string;
+  readonly openedAt?: string;
+  readonly closedAt?: string;
+  readonly rating?: number;
+  /** Earliest and latest time of the state events. */
+  readonly firstAt?: string;
+  readonly lastAt?: string;
+}
+
+export const EMPTY_CONVERSATION: ConversationFold = { tail: {}, state: 'open' };
+
 /**
- * One conversation from its state events and a summary of its messages. State follows the last
- * state change in platform time; once closed, only `conversation.opened` opens it again.
+ * Folds one more state event, later in canonical order than every event of `s`. State follows
+ * the last state change in platform time; once closed, only `conversation.opened` opens it again.
+ */
+export function stepConversation(s: ConversationFold, e: SwitchboardEvent): ConversationFold {
+  if (e.type.startsWith('message.')) return s;
+  const d = data(e);
+  let { state, client, operator, openedAt, closedAt, rating } = s;
+  // The first client that carries a name, else the first one.
+  if (!client?.name) client = party(d.client)?.name ? party(d.client) : (client ?? party(d.client));
+  const next = CONVERSATION_STATE_OF[e.type];
+  // Closed stays closed until the conversation is opened again: a state change that sorts after
+  // the close only because it carried no platform time (receipt time) cannot reopen it.
+  if (next && (state !== 'closed' || next === 'open')) {
+    state = next;
+    if (next === 'open') openedAt ??= e.time;
+    closedAt = next === 'closed' ? e.time : undefined;
+    if (e.type === 'conversation.unassigned') operator = undefined;
+  }
+  if (e.type === 'conversation.assigned' || e.type === 'conversation.handed-to-operator') operator = party(d.operator) ?? operator;
+  if (e.type === 'conversation.rated') rating = num(d.rating);
+  return compact({
+    tail: tailWith(s.tail, e, CONVERSATION_RANK),
+    platform: s.platform ?? e.platform,
+    state,
+    client,
+    operator,
+    channel: s.channel ?? str(d.channel),
+    openedAt,
+    closedAt,
+    rating,
+    firstAt: s.firstAt === undefined || e.time < s.firstAt ? e.time : s.firstAt,
+    lastAt: s.lastAt === undefined || e.time > s.lastAt ? e.time : s.lastAt,
+  });
+}
+
+/** Whether a new state event can be folded into `s` (see `appendsAfter`). */
+export function conversationAppends(s: ConversationFold, e: SwitchboardEvent): boolean {
+  return appendsAfter(s.tail, e, CONVERSATION_RANK);
+}
+
+/** The conversation fold's state over a set of its events (state events; messages are counted). */
+export function foldConversationState(input: readonly SwitchboardEvent[]): ConversationFold {
+  let s = EMPTY_CONVERSATION;
+  for (const e of canonicalOrder(input.filter((x) => !x.type.startsWith('message.')), CONVERSATION_RANK)) s = stepConversation(s, e);
+  return s;
+}
+
+/** The client whose name the conversation's row shows (for the contact book lookup). */
+export function conversationClient(s: ConversationFold, messages: MessageSummary): string | undefined {
+  return (s.client ?? messages.client)?.id;
+}
+
+/** The conversation row from the fold's state and the summary of its messages; undefined when nothing names it. */
+export function finishConversation(connectorId: string, conversationId: string, s: ConversationFold, messages: MessageSummary, names: ReadonlyMap<string, string> = new Map()): ConversationRow | undefined {
+  const times = [s.firstAt, s.lastAt, messages.firstAt, messages.lastAt].filter((t): t is string => t !== undefined).sort();
+  const firstAt = times[0];
+  if (!firstAt) return undefined;
+  const lastAt = times[times.length - 1] ?? firstAt;
+  return compact({
+    id: `${connectorId}:${conversationId}`,
+    connectorId,
+    platform: s.platform ?? messages.platform ?? 'unknown',
+    conversationId,
+    state: s.state,
+    client: named(s.client ?? messages.client, names),
+    operator: s.operator,
+    channel: s.channel,
+    messages: messages.inbound + messages.outbound,
+    inbound: messages.inbound,
+    outbound: messages.outbound,
+    openedAt: s.openedAt ?? firstAt,
+    closedAt: s.closedAt,
+    rating: s.rating,
+    lastActivityAt: lastAt,
+  });
+}
+
+/**
+ * One conversation from its state events and a summary of its messages: `stepConversation` over
+ * the events in canonical order, then `finishConversation`.
  */
 export function foldConversation(
   connectorId: string,
@@ -103,53 +199,7 @@ export function foldConversation(
   messages: MessageSummary,
   names: ReadonlyMap<string, string> = new Map(),
 ): ConversationRow | undefined {
-  const events = canonicalOrder(input.filter((e) => !e.type.startsWith('message.')), CONVERSATION_RANK);
-  const first = events[0];
-  const times = [...events.map((e) => e.time), messages.firstAt, messages.lastAt].filter((t): t is string => t !== undefined).sort();
-  const firstAt = times[0];
-  if (!firstAt) return undefined;
-  let state: ConversationState = 'open';
-  let client: Party | undefined;
-  let operator: Party | undefined;
-  let channel: string | undefined;
-  let openedAt: string | undefined;
-  let closedAt: string | undefined;
-  let rating: number | undefined;
-  for (const e of events) {
-    const d = data(e);
-    // The first client that carries a name, else the first one.
-    if (!client?.name) client = party(d.client)?.name ? party(d.client) : (client ?? party(d.client));
-    channel ??= str(d.channel);
-    const next = CONVERSATION_STATE_OF[e.type];
-    // Closed stays closed until the conversation is opened again: a state change that sorts after
-    // the close only because it carried no platform time (receipt time) cannot reopen it.
-    if (next && (state !== 'closed' || next === 'open')) {
-      state = next;
-      if (next === 'open') openedAt ??= e.time;
-      closedAt = next === 'closed' ? e.time : undefined;
-      if (e.type === 'conversation.unassigned') operator = undefined;
-    }
-    if (e.type === 'conversation.assigned' || e.type === 'conversation.handed-to-operator') operator = party(d.operator) ?? operator;
-    if (e.type === 'conversation.rated') rating = num(d.rating);
-  }
-  const lastAt = times[times.length - 1] ?? firstAt;
-  return compact({
-    id: `${connectorId}:${conversationId}`,
-    connectorId,
-    platform: first?.platform ?? messages.platform ?? 'unknown',
-    conversationId,
-    state,
-    client: named(client ?? messages.client, names),
-    operator,
-    channel,
-    messages: messages.inbound + messages.outbound,
-    inbound: messages.inbound,
-    outbound: messages.outbound,
-    openedAt: openedAt ?? firstAt,
-    closedAt,
-    rating,
-    lastActivityAt: lastAt,
-  });
+  return finishConversation(connectorId, conversationId, foldConversationState(input), messages, names);
 }
 
 export interface OperatorRow {
@@ -165,26 +215,56 @@ export interface OperatorRow {
   readonly since: string;
 }
 
-/** One operator's current status: the last status change in platform time. */
-export function foldOperator(connectorId: string, operatorId: string, input: readonly SwitchboardEvent[]): OperatorRow | undefined {
-  const events = canonicalOrder(input.filter((e) => e.type === 'operator.status-changed' || e.type === 'operator.session-revoked'));
-  const last = events[events.length - 1];
-  if (!last) return undefined;
-  let name: string | undefined;
-  for (const e of events) name = party(data(e).operator)?.name ?? name;
-  const d = data(last);
+/** The operator fold's state: the last status event in canonical order, and the last name seen. */
+export interface OperatorFold {
+  readonly tail: FoldTail;
+  readonly name?: string;
+  readonly last: { readonly type: string; readonly platform: string; readonly time: string; readonly status?: string; readonly nativeStatus?: string; readonly reason?: string };
+}
+
+const OPERATOR_TYPES = new Set(['operator.status-changed', 'operator.session-revoked']);
+
+/** Folds one more status event, later in canonical order than every event of `s`. */
+export function stepOperator(s: OperatorFold | undefined, e: SwitchboardEvent): OperatorFold | undefined {
+  if (!OPERATOR_TYPES.has(e.type)) return s;
+  const d = data(e);
+  return compact({
+    tail: tailWith(s?.tail ?? {}, e, {}),
+    name: party(d.operator)?.name ?? s?.name,
+    last: compact({ type: e.type, platform: e.platform, time: e.time, status: str(d.status), nativeStatus: str(d.nativeStatus), reason: str(d.reason) }),
+  });
+}
+
+export function operatorAppends(s: OperatorFold, e: SwitchboardEvent): boolean {
+  return appendsAfter(s.tail, e, {});
+}
+
+export function foldOperatorState(input: readonly SwitchboardEvent[]): OperatorFold | undefined {
+  let s: OperatorFold | undefined;
+  for (const e of canonicalOrder(input.filter((x) => OPERATOR_TYPES.has(x.type)))) s = stepOperator(s, e);
+  return s;
+}
+
+export function finishOperator(connectorId: string, operatorId: string, s: OperatorFold): OperatorRow {
+  const { last } = s;
   const revoked = last.type === 'operator.session-revoked';
   return compact({
     id: `${connectorId}:${operatorId}`,
     connectorId,
     platform: last.platform,
     operatorId,
-    name,
-    status: revoked ? 'revoked' : (str(d.status) ?? 'unknown'),
-    nativeStatus: revoked ? undefined : str(d.nativeStatus),
-    revokedReason: revoked ? str(d.reason) : undefined,
+    name: s.name,
+    status: revoked ? 'revoked' : (last.status ?? 'unknown'),
+    nativeStatus: revoked ? undefined : last.nativeStatus,
+    revokedReason: revoked ? last.reason : undefined,
     since: last.time,
   });
+}
+
+/** One operator's current status: the last status change in platform time. */
+export function foldOperator(connectorId: string, operatorId: string, input: readonly SwitchboardEvent[]): OperatorRow | undefined {
+  const s = foldOperatorState(input);
+  return s && finishOperator(connectorId, operatorId, s);
 }
 
 /** The key of a subject of a kind (`call/…` → `…`), or undefined. */

@@ -5,7 +5,33 @@
  */
 import type Database from 'better-sqlite3';
 import type { Call, SwitchboardEvent } from '../../../core/index.js';
-import { foldCall, foldConversation, foldOperator, keyOf, mentionOf, type ConversationRow, type Mention, type MessageSummary, type OperatorRow } from '../../projections/fold.js';
+import {
+  appendsAfter,
+  CALL_RANK,
+  callParties,
+  conversationAppends,
+  EMPTY_CONVERSATION,
+  conversationClient,
+  finishCall,
+  finishConversation,
+  finishOperator,
+  foldCallState,
+  foldConversationState,
+  foldOperatorState,
+  keyOf,
+  mentionOf,
+  operatorAppends,
+  stepCall,
+  stepConversation,
+  stepOperator,
+  type CallFold,
+  type ConversationFold,
+  type ConversationRow,
+  type Mention,
+  type MessageSummary,
+  type OperatorFold,
+  type OperatorRow,
+} from '../../projections/fold.js';
 import type { CallListQuery, ConversationListQuery, OperatorListQuery, ProjectionPage, ProjectionStore } from '../types.js';
 import type { InsertedEvent } from './index.js';
 import { filters } from './where.js';
@@ -16,7 +42,29 @@ function parseEvents(rows: readonly { body: string; seq: number }[]): Switchboar
   return rows.map((r) => ({ ...(JSON.parse(r.body) as SwitchboardEvent), sequence: String(r.seq).padStart(16, '0') }));
 }
 
-/** How an event names a conversation: the conversation and what it adds to the summary. */
+/**
+ * What a projection row keeps of its fold (the `fold` column): the fold's state and the caller
+ * names looked up for its parties (null: looked up, none).
+ */
+interface Kept<S> {
+  readonly s: S;
+  readonly names?: Record<string, string | null>;
+}
+
+/**
+ * Folds `fresh` (newer by arrival than everything `kept` has folded, in sequence order) into the
+ * kept state, or answers undefined when one of them would not go last in canonical order (then
+ * the entity is recomputed from the log).
+ */
+function foldOn<S>(kept: S, fresh: readonly SwitchboardEvent[], appends: (s: S, e: SwitchboardEvent) => boolean, step: (s: S, e: SwitchboardEvent) => S): { s: S } | undefined {
+  let s = kept;
+  for (const e of fresh) {
+    if (!appends(s, e)) return undefined;
+    s = step(s, e);
+  }
+  return { s };
+}
+
 /** Reads and writes the projection tables with one connection (the store's). */
 export class SqliteProjections implements Omit<ProjectionStore, 'catchUp' | 'pendingCount'> {
   private readonly statements = new Map<string, Database.Statement>();
@@ -28,6 +76,12 @@ export class SqliteProjections implements Omit<ProjectionStore, 'catchUp' | 'pen
   attach(db: Db): void {
     this.conn = db;
     this.statements.clear();
+    this.resyncPending();
+  }
+
+  /** Reads whether entities wait for a catch-up (after a transaction that may have changed it, or failed). */
+  resyncPending(): void {
+    this.pendingMayExist = this.countPending() > 0;
   }
 
   detach(): void {
@@ -68,68 +122,114 @@ export class SqliteProjections implements Omit<ProjectionStore, 'catchUp' | 'pen
     return out;
   }
 
-  call(connectorId: string, callId: string): void {
-    const events = this.events(connectorId, `call/${callId}`);
-    const parties = events.flatMap((e) => {
-      const d = e.data as { from?: { id?: string }; to?: { id?: string } };
-      return [d.from?.id, d.to?.id];
-    });
-    const row = foldCall(connectorId, callId, events, this.names(connectorId, parties));
-    if (!row) return;
+  /**
+   * A row's kept fold: `{ s: undefined }` when there is no row (with nothing pending, the entity's
+   * fold has seen nothing: an entity without a row has no event its fold reads), undefined when
+   * the row keeps none (written before the folds were kept: recompute it from the log).
+   */
+  private kept<S>(table: 'calls' | 'conversations' | 'operators', key: 'call_id' | 'conversation_id' | 'operator_id', connectorId: string, id: string): Kept<S | undefined> | undefined {
+    const row = this.stmt<[string, string], { fold: string | null }>(`SELECT fold FROM ${table} WHERE connector_id = ? AND ${key} = ?`).get(connectorId, id);
+    if (!row) return { s: undefined };
+    return row.fold ? (JSON.parse(row.fold) as Kept<S>) : undefined;
+  }
+
+  /** The caller names of `ids`: those `known` already holds, the others looked up (and added). */
+  private namesFor(connectorId: string, ids: readonly (string | undefined)[], known: Record<string, string | null> = {}): { map: Map<string, string>; known: Record<string, string | null> } {
+    const missing = ids.filter((id): id is string => id !== undefined && !(id in known));
+    const next = { ...known };
+    if (missing.length > 0) {
+      const found = this.names(connectorId, missing);
+      for (const id of missing) next[id] = found.get(id) ?? null;
+    }
+    const map = new Map<string, string>();
+    for (const id of ids) {
+      const name = id === undefined ? undefined : next[id];
+      if (typeof name === 'string') map.set(id as string, name);
+    }
+    return { map, known: next };
+  }
+
+  /**
+   * Recomputes a call's row. With `fresh` (the call's events of this commit, in sequence order)
+   * and a kept fold they all go after, they are folded into it; otherwise the call's events are
+   * read from the log and folded from the start.
+   */
+  call(connectorId: string, callId: string, fresh?: readonly SwitchboardEvent[]): void {
+    const kept = fresh && this.kept<CallFold>('calls', 'call_id', connectorId, callId);
+    const folded = kept && foldOn(kept.s, fresh, (x, e) => !e.type.startsWith('call.') || appendsAfter(x?.tail ?? {}, e, CALL_RANK), stepCall);
+    let s = folded?.s;
+    let known = kept?.names;
+    if (!folded) {
+      s = foldCallState(this.events(connectorId, `call/${callId}`));
+      known = undefined;
+    }
+    if (!s) return;
+    const names = this.namesFor(connectorId, callParties(s), known);
+    const row = finishCall(connectorId, callId, s, names.map);
     const partyText = ` ${[row.from, row.to, row.operator].flatMap((p) => [p?.id, p?.phone]).filter(Boolean).join(' ')} `;
     this
       .stmt(
-        `INSERT INTO calls (connector_id, call_id, platform, state, outcome, started_at, conversation_id, parties, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO calls (connector_id, call_id, platform, state, outcome, started_at, conversation_id, parties, body, fold) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (connector_id, call_id) DO UPDATE SET platform = excluded.platform, state = excluded.state, outcome = excluded.outcome, started_at = excluded.started_at,
-           conversation_id = excluded.conversation_id, parties = excluded.parties, body = excluded.body`,
+           conversation_id = excluded.conversation_id, parties = excluded.parties, body = excluded.body, fold = excluded.fold`,
       )
-      .run(connectorId, callId, row.platform, row.state, row.outcome ?? null, row.ringingAt ?? row.lastEventAt, row.conversationId ?? null, partyText, JSON.stringify(row));
+      .run(connectorId, callId, row.platform, row.state, row.outcome ?? null, row.ringingAt ?? row.lastEventAt, row.conversationId ?? null, partyText, JSON.stringify(row), JSON.stringify({ s, names: names.known }));
   }
 
-  conversation(connectorId: string, conversationId: string): void {
-    const subject = `conversation/${conversationId}`;
-    // Only the state events (conversation.*), through the (subject, type) index: messages are counted.
-    const stateEvents = this.events(connectorId, subject, "AND type GLOB 'conversation.*'");
-    const m = this
-      .stmt<[string, string], { inbound: number; outbound: number; first_at: string; last_at: string; platform: string; client: string | null }>(
-        'SELECT inbound, outbound, first_at, last_at, platform, client FROM conversation_counts WHERE connector_id = ? AND conversation_id = ?',
-      )
-      .get(connectorId, conversationId);
-    const summary: MessageSummary = {
-      inbound: m?.inbound ?? 0,
-      outbound: m?.outbound ?? 0,
-      firstAt: m?.first_at,
-      lastAt: m?.last_at,
-      platform: m?.platform,
-      client: m?.client ? (JSON.parse(m.client) as MessageSummary['client']) : undefined,
-    };
-    const clientIds = [...stateEvents.map((e) => (e.data as { client?: { id?: string } }).client?.id), summary.client?.id];
-    const row = foldConversation(connectorId, conversationId, stateEvents, summary, this.names(connectorId, clientIds));
+  /**
+   * Recomputes a conversation's row from its state events (folded into the kept state when
+   * `fresh` — this commit's state events — all go after it) and the summary of its messages.
+   */
+  conversation(connectorId: string, conversationId: string, fresh?: readonly SwitchboardEvent[], counted?: MessageSummary): void {
+    const kept = fresh && this.kept<ConversationFold>('conversations', 'conversation_id', connectorId, conversationId);
+    let s = kept && foldOn(kept.s ?? EMPTY_CONVERSATION, fresh, conversationAppends, stepConversation)?.s;
+    let known = kept?.names;
+    if (!s) {
+      // Only the state events (conversation.*), through the (subject, type) index: messages are counted.
+      s = foldConversationState(this.events(connectorId, `conversation/${conversationId}`, "AND type GLOB 'conversation.*'"));
+      known = undefined;
+    }
+    const summary = counted ?? summaryOf(this.stmt<[string, string], SummaryRow>('SELECT inbound, outbound, first_at, last_at, platform, client FROM conversation_counts WHERE connector_id = ? AND conversation_id = ?').get(connectorId, conversationId));
+    const names = this.namesFor(connectorId, [conversationClient(s, summary)], known);
+    const row = finishConversation(connectorId, conversationId, s, summary, names.map);
     if (!row) return;
     this
       .stmt(
-        `INSERT INTO conversations (connector_id, conversation_id, platform, state, client_id, last_activity_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO conversations (connector_id, conversation_id, platform, state, client_id, last_activity_at, body, fold) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (connector_id, conversation_id) DO UPDATE SET platform = excluded.platform, state = excluded.state, client_id = excluded.client_id,
-           last_activity_at = excluded.last_activity_at, body = excluded.body`,
+           last_activity_at = excluded.last_activity_at, body = excluded.body, fold = excluded.fold`,
       )
-      .run(connectorId, conversationId, row.platform, row.state, row.client?.id ?? null, row.lastActivityAt, JSON.stringify(row));
+      .run(connectorId, conversationId, row.platform, row.state, row.client?.id ?? null, row.lastActivityAt, JSON.stringify(row), JSON.stringify({ s, names: names.known }));
   }
 
-  operator(connectorId: string, operatorId: string): void {
-    const row = foldOperator(connectorId, operatorId, this.events(connectorId, `operator/${operatorId}`));
-    if (!row) return;
+  /** Recomputes an operator's row (folding `fresh` into the kept state when they go after it). */
+  operator(connectorId: string, operatorId: string, fresh?: readonly SwitchboardEvent[]): void {
+    const kept = fresh && this.kept<OperatorFold>('operators', 'operator_id', connectorId, operatorId);
+    const folded = kept && foldOn(kept.s, fresh, (x, e) => x === undefined || operatorAppends(x, e), stepOperator);
+    let s = folded?.s;
+    if (!folded) s = foldOperatorState(this.events(connectorId, `operator/${operatorId}`));
+    if (!s) return;
+    const row = finishOperator(connectorId, operatorId, s);
     this
       .stmt(
-        `INSERT INTO operators (connector_id, operator_id, platform, status, body) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (connector_id, operator_id) DO UPDATE SET platform = excluded.platform, status = excluded.status, body = excluded.body`,
+        `INSERT INTO operators (connector_id, operator_id, platform, status, body, fold) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (connector_id, operator_id) DO UPDATE SET platform = excluded.platform, status = excluded.status, body = excluded.body, fold = excluded.fold`,
       )
-      .run(connectorId, operatorId, row.platform, row.status, JSON.stringify(row));
+      .run(connectorId, operatorId, row.platform, row.status, JSON.stringify(row), JSON.stringify({ s }));
   }
 
-  /** A new name for a client: the calls and conversations that show it. */
-  client(connectorId: string, clientId: string, calls: Set<string>, conversations: Set<string>): void {
-    for (const r of this.stmt<[string, string], { call_id: string }>("SELECT call_id FROM calls WHERE connector_id = ? AND instr(parties, ' ' || ? || ' ') > 0").all(connectorId, clientId)) calls.add(`${connectorId}\u0000${r.call_id}`);
-    for (const r of this.stmt<[string, string], { conversation_id: string }>('SELECT conversation_id FROM conversations WHERE connector_id = ? AND client_id = ?').all(connectorId, clientId)) conversations.add(`${connectorId}\u0000${r.conversation_id}`);
+  /** A new name for a client: the calls and conversations that show it join `t`, marked in `full` to be recomputed from the log. */
+  client(connectorId: string, clientId: string, t: Touched, full: Set<string>): void {
+    for (const r of this.stmt<[string, string], { call_id: string }>("SELECT call_id FROM calls WHERE connector_id = ? AND instr(parties, ' ' || ? || ' ') > 0").all(connectorId, clientId)) {
+      const key = `${connectorId}\u0000${r.call_id}`;
+      if (!t.calls.has(key)) t.calls.set(key, 0);
+      full.add(`call\u0000${key}`);
+    }
+    for (const r of this.stmt<[string, string], { conversation_id: string }>('SELECT conversation_id FROM conversations WHERE connector_id = ? AND client_id = ?').all(connectorId, clientId)) {
+      const key = `${connectorId}\u0000${r.conversation_id}`;
+      if (!t.conversations.has(key)) t.conversations.set(key, 0);
+      full.add(`conversation\u0000${key}`);
+    }
   }
 
   /**
@@ -137,56 +237,84 @@ export class SqliteProjections implements Omit<ProjectionStore, 'catchUp' | 'pen
    * (a call, a ticket, a receipt) to its first and last activity, so that a conversation exists as
    * soon as anything names it — a chat whose first contact is a call has its row and timeline.
    */
-  private mention(connectorId: string, m: Mention, e: SwitchboardEvent): void {
-    this
-      .stmt(
+  private mention(connectorId: string, m: Mention, e: SwitchboardEvent): MessageSummary | undefined {
+    const row = this
+      .stmt<unknown[], SummaryRow>(
         `INSERT INTO conversation_counts (connector_id, conversation_id, inbound, outbound, first_at, last_at, platform, client) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (connector_id, conversation_id) DO UPDATE SET inbound = inbound + excluded.inbound, outbound = outbound + excluded.outbound,
            first_at = min(first_at, excluded.first_at), last_at = max(last_at, excluded.last_at),
-           client = CASE WHEN client IS NULL THEN excluded.client WHEN excluded.client IS NULL THEN client ELSE min(client, excluded.client) END`,
+           client = CASE WHEN client IS NULL THEN excluded.client WHEN excluded.client IS NULL THEN client ELSE min(client, excluded.client) END
+         RETURNING inbound, outbound, first_at, last_at, platform, client`,
       )
-      .run(connectorId, m.conversationId, m.kind === 'inbound' ? 1 : 0, m.kind === 'outbound' ? 1 : 0, e.time, e.time, e.platform, m.client === undefined ? null : JSON.stringify(m.client));
+      .get(connectorId, m.conversationId, m.kind === 'inbound' ? 1 : 0, m.kind === 'outbound' ? 1 : 0, e.time, e.time, e.platform, m.client === undefined ? null : JSON.stringify(m.client));
+    return row && summaryOf(row);
   }
 
   /**
-   * Recomputes the projections of the entities these events concern — or, with `defer`, records
-   * them in `projection_pending` for `catchUpChunk`. Message counts are increments and are kept
-   * either way.
+   * Whether some entity may wait in `projection_pending` (a bulk load not yet caught up): its
+   * kept fold misses the deferred events, so until the catch-up every entity is recomputed from
+   * the log. Only this connection writes, so the flag is exact after `attach`'s count.
+   */
+  private pendingMayExist = true;
+
+  /**
+   * Brings the projections of the entities these events concern up to date — folding each
+   * entity's new events into its kept state where they go after it, recomputing it from the log
+   * otherwise — or, with `defer`, records them in `projection_pending` for `catchUpChunk`.
+   * Message counts are increments and are kept either way.
    */
   apply(inserted: readonly { seq?: number; connectorId: string; event: SwitchboardEvent }[], options: { defer?: boolean } = {}): void {
     const touched = emptyTouched();
-    const add = (set: Map<string, number>, key: string, seq: number) => {
+    const add = (kind: Kind, key: string, seq: number, e?: SwitchboardEvent) => {
+      const set = touched[KIND_SET[kind]];
       if (!set.has(key)) set.set(key, seq);
+      if (e) {
+        const id = `${kind}\u0000${key}`;
+        const list = touched.fresh.get(id);
+        if (list) list.push(e);
+        else touched.fresh.set(id, [e]);
+      }
     };
     for (const { seq = 0, connectorId, event } of inserted) {
       const s = event.subject;
       const k = (key: string) => `${connectorId}\u0000${key}`;
       const call = keyOf(s, 'call/');
-      if (call !== undefined) add(touched.calls, k(call), seq);
+      if (call !== undefined) add('call', k(call), seq, event);
       const conv = keyOf(s, 'conversation/');
-      if (conv !== undefined) add(touched.conversations, k(conv), seq);
+      // A conversation folds its state events (conversation.*); messages are counted.
+      if (conv !== undefined) add('conversation', k(conv), seq, event.type.startsWith('conversation.') ? event : undefined);
       const m = mentionOf(event);
       if (m) {
-        add(touched.conversations, k(m.conversationId), seq);
-        this.mention(connectorId, m, event);
+        add('conversation', k(m.conversationId), seq);
+        const summary = this.mention(connectorId, m, event);
+        if (summary) touched.counted.set(k(m.conversationId), summary);
       }
       const op = keyOf(s, 'operator/');
-      if (op !== undefined) add(touched.operators, k(op), seq);
+      if (op !== undefined) add('operator', k(op), seq, event);
       const client = keyOf(s, 'client/');
-      if (client !== undefined && event.type === 'contact.updated') add(touched.clients, k(client), seq);
+      if (client !== undefined && event.type === 'contact.updated') add('client', k(client), seq);
     }
-    if (options.defer) this.defer(touched);
-    else this.recompute(touched);
+    if (options.defer) {
+      this.pendingMayExist = true;
+      this.defer(touched);
+    } else this.recompute(touched, !this.pendingMayExist);
   }
 
-  /** Recomputes the touched entities; a client's new name first adds the calls and conversations that show it. */
-  private recompute(t: Touched): void {
-    const calls = new Set(t.calls.keys());
-    const conversations = new Set(t.conversations.keys());
-    for (const key of t.clients.keys()) this.client(...split(key), calls, conversations);
-    for (const key of calls) this.call(...split(key));
-    for (const key of conversations) this.conversation(...split(key));
-    for (const key of t.operators.keys()) this.operator(...split(key));
+  /**
+   * Recomputes the touched entities — incrementally, when `incremental`, from their new events in
+   * `t.fresh` — and first adds, for each client with a new name, the calls and conversations that
+   * show it (recomputed from the log).
+   */
+  private recompute(t: Touched, incremental = false): void {
+    const full = new Set<string>();
+    for (const key of t.clients.keys()) this.client(...split(key), t, full);
+    const fresh = (kind: Kind, key: string) => {
+      const id = `${kind}\u0000${key}`;
+      return incremental && !full.has(id) ? (t.fresh.get(id) ?? []) : undefined;
+    };
+    for (const key of t.calls.keys()) this.call(...split(key), fresh('call', key));
+    for (const key of t.conversations.keys()) this.conversation(...split(key), fresh('conversation', key), t.counted.get(key));
+    for (const key of t.operators.keys()) this.operator(...split(key), fresh('operator', key));
   }
 
   private defer(t: Touched): void {
@@ -227,7 +355,11 @@ export class SqliteProjections implements Omit<ProjectionStore, 'catchUp' | 'pen
 
   /** Drops and recomputes every projection from the event log, in one transaction. */
   async rebuild(): Promise<{ calls: number; conversations: number; operators: number }> {
-    return this.db.transaction(() => this.rebuildNow()).immediate();
+    try {
+      return this.db.transaction(() => this.rebuildNow()).immediate();
+    } finally {
+      this.resyncPending();
+    }
   }
 
   private rebuildNow(): { calls: number; conversations: number; operators: number } {
@@ -325,16 +457,45 @@ export class SqliteProjections implements Omit<ProjectionStore, 'catchUp' | 'pen
 }
 
 /** The entities a set of events concerns, each as `<connectorId>\0<entity id>` → the sequence of its first event among them. */
+/** The entities a commit concerns, by `<connectorId>\0<key>`, with the sequence of the first event. */
 interface Touched {
   readonly calls: Map<string, number>;
   readonly conversations: Map<string, number>;
   readonly operators: Map<string, number>;
   /** Clients with a new name (`contact.updated`). */
   readonly clients: Map<string, number>;
+  /** The new events each entity folds, by `<kind>\0<connectorId>\0<key>`, in sequence order. */
+  readonly fresh: Map<string, SwitchboardEvent[]>;
+  /** The message summaries of conversations this commit counted in, as they are after it. */
+  readonly counted: Map<string, MessageSummary>;
 }
 
+/** A row of `conversation_counts`. */
+interface SummaryRow {
+  inbound: number;
+  outbound: number;
+  first_at: string;
+  last_at: string;
+  platform: string;
+  client: string | null;
+}
+
+function summaryOf(m: SummaryRow | undefined): MessageSummary {
+  return {
+    inbound: m?.inbound ?? 0,
+    outbound: m?.outbound ?? 0,
+    firstAt: m?.first_at,
+    lastAt: m?.last_at,
+    platform: m?.platform,
+    client: m?.client ? (JSON.parse(m.client) as MessageSummary['client']) : undefined,
+  };
+}
+
+type Kind = 'call' | 'conversation' | 'operator' | 'client';
+const KIND_SET = { call: 'calls', conversation: 'conversations', operator: 'operators', client: 'clients' } as const;
+
 function emptyTouched(): Touched {
-  return { calls: new Map(), conversations: new Map(), operators: new Map(), clients: new Map() };
+  return { calls: new Map(), conversations: new Map(), operators: new Map(), clients: new Map(), fresh: new Map(), counted: new Map() };
 }
 
 function split(key: string): [string, string] {

@@ -197,13 +197,23 @@ export class SqliteWriter {
       }
       return results;
     });
-    return run.immediate();
+    try {
+      return run.immediate();
+    } catch (err) {
+      // Rolled back: what the projections know of pending entities is read again.
+      this.projections.resyncPending();
+      throw err;
+    }
   }
 
   /** One chunk of the projections' catch-up, in its own transaction. */
   catchUp(limit: number): number {
     const { db } = this.handle();
-    return db.transaction(() => this.projections.catchUpChunk(limit)).immediate();
+    try {
+      return db.transaction(() => this.projections.catchUpChunk(limit)).immediate();
+    } finally {
+      this.projections.resyncPending();
+    }
   }
 
   kvPut(connectorId: string, namespace: string, key: string, value: string, updatedAt: string): void {
