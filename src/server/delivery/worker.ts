@@ -190,6 +190,9 @@ export class DeliveryWorker {
     const { config } = this.options;
     const now = Date.now();
     const subs = (await this.db.list()).filter((s) => s.enabled);
+    // Nothing can be due without an enabled subscription: no read of the outbox (every commit
+    // wakes the worker).
+    if (subs.length === 0) return;
     const first = subs.length ? this.turn++ % subs.length : 0;
     for (let i = 0; i < subs.length && this.inFlight.size < config.maxInFlight; i++) {
       const sub = subs[(first + i) % subs.length] as Subscription;
