@@ -376,6 +376,14 @@ export function report({ meta, b1, b2, b3, live, costs, profile, soak, keptSoak 
       '',
     );
     L.push(table(['variant', 'µs / event', 'events / s', 'saves'], costs.rows.map((r) => [r.variant, r.usPerEvent, fmtInt(r.eventsPerSec), `${r.savedPct}%`])), '');
+    const h = costs.history;
+    if (h) {
+      L.push(
+        `**As an entity's history grows** (the same writer, live commits one at a time, \`synchronous=FULL\`): one operator and one conversation get a status change and a state change in each of ${fmtInt(h.total)} commits. ` +
+          `A commit cost ${fmtInt(h.usPerCommitEarly)} µs over the ${fmtInt(h.window)} commits after the first ${fmtInt(h.early)}, and ${fmtInt(h.usPerCommitLate)} µs over the last ${fmtInt(h.window)}: ${h.ratio}×.`,
+        '',
+      );
+    }
   }
 
   if (profile) {
