@@ -9,7 +9,7 @@
  * Profiles are kept in bench/results/*.cpuprofile (open them in Chrome DevTools → Performance).
  */
 import { fork } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Pool } from 'undici';
 import { runOne } from './b1-webhook.mjs';
@@ -169,10 +169,16 @@ function newestProfile(dir) {
   return join(dir, (main.length ? main : files).at(-1));
 }
 
-/** The newest profile of a worker thread in `dir`, if any. */
+/**
+ * The SQLite writer thread's profile in `dir`, if any: of the worker threads' profiles (the
+ * writer's and the WAL checkpointer's), the largest — the writer runs every commit.
+ */
 function workerProfile(dir) {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile') && f.split('.')[4] !== '0').sort();
-  return files.length ? join(dir, files.at(-1)) : undefined;
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile') && f.split('.')[4] !== '0')
+    .map((f) => ({ f, size: statSync(join(dir, f)).size }))
+    .sort((a, b) => b.size - a.size);
+  return files.length ? join(dir, files[0].f) : undefined;
 }
 
 function keep(file, name) {
