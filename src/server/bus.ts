@@ -71,6 +71,7 @@ export class EventBus {
   private readonly followers = new Set<FollowerMark>();
   private lastWake = -Infinity;
   private wakeTimer: ReturnType<typeof setTimeout> | undefined;
+  private wakeSoon: ReturnType<typeof setImmediate> | undefined;
 
   constructor(options: BusOptions = {}) {
     this.limits = { ...DEFAULT_BUS_OPTIONS, ...options };
@@ -114,12 +115,19 @@ export class EventBus {
     this.wake();
   }
 
-  /** Wakes the waiting followers now, or once the wake interval since the last wake has passed. */
+  /**
+   * Wakes the waiting followers after the I/O callbacks ready now (`setImmediate`: requests that
+   * arrived meanwhile are read and acknowledged before the followers write), or once the wake
+   * interval since the last wake has passed.
+   */
   private wake(): void {
-    if (this.waiters.length === 0 || this.wakeTimer !== undefined) return;
+    if (this.waiters.length === 0 || this.wakeTimer !== undefined || this.wakeSoon !== undefined) return;
     const wait = this.lastWake + this.limits.wakeIntervalMs - performance.now();
     if (wait <= 0) {
-      this.wakeAll();
+      this.wakeSoon = setImmediate(() => {
+        this.wakeSoon = undefined;
+        this.wakeAll();
+      });
       return;
     }
     this.wakeTimer = setTimeout(() => {
@@ -203,7 +211,9 @@ export class EventBus {
   /** Wakes every waiter (also at shutdown). */
   wakeAll(): void {
     if (this.wakeTimer !== undefined) clearTimeout(this.wakeTimer);
+    if (this.wakeSoon !== undefined) clearImmediate(this.wakeSoon);
     this.wakeTimer = undefined;
+    this.wakeSoon = undefined;
     this.lastWake = performance.now();
     const waiters = this.waiters;
     this.waiters = [];

@@ -76,6 +76,35 @@ export { sqliteFailureKind } from './writer.js';
  * The object's async methods with SQLite failures turned into `StoreError`s of their kind
  * (busy, full, io, …), as the contract has callers see them.
  */
+/** Errors thrown by a caller's callback (e.g. `catchUp`'s `onProgress`): theirs, passed on as they are. */
+const callerErrors = new WeakSet<object>();
+
+function markCallerErrors(f: (...a: unknown[]) => unknown): (...a: unknown[]) => unknown {
+  const mark = (err: unknown): never => {
+    if (err !== null && typeof err === 'object') callerErrors.add(err);
+    throw err;
+  };
+  return (...a: unknown[]) => {
+    try {
+      const out = f(...a);
+      return out instanceof Promise ? out.catch(mark) : out;
+    } catch (err) {
+      return mark(err);
+    }
+  };
+}
+
+/** The arguments with their callbacks (and those of option objects) marking what they throw. */
+function guardCallbacks(args: readonly unknown[]): unknown[] {
+  return args.map((a) => {
+    if (typeof a === 'function') return markCallerErrors(a as (...x: unknown[]) => unknown);
+    if (a === null || typeof a !== 'object' || Object.getPrototypeOf(a) !== Object.prototype) return a;
+    const entries = Object.entries(a as Record<string, unknown>);
+    if (!entries.some(([, v]) => typeof v === 'function')) return a;
+    return Object.fromEntries(entries.map(([k, v]) => [k, typeof v === 'function' ? markCallerErrors(v as (...x: unknown[]) => unknown) : v]));
+  });
+}
+
 function storeErrors<T extends object>(target: T): T {
   return new Proxy(target, {
     get(obj, key, receiver) {
@@ -83,11 +112,11 @@ function storeErrors<T extends object>(target: T): T {
       if (typeof value !== 'function') return value;
       return (...args: unknown[]) => {
         const wrap = (err: unknown): never => {
-          if (err instanceof StoreError) throw err;
+          if (err instanceof StoreError || (err !== null && typeof err === 'object' && callerErrors.has(err))) throw err;
           throw new StoreError(`SQLite failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err, kind: sqliteFailureKind(err) });
         };
         try {
-          const out: unknown = (value as (...a: unknown[]) => unknown).apply(obj, args);
+          const out: unknown = (value as (...a: unknown[]) => unknown).apply(obj, guardCallbacks(args));
           return out instanceof Promise ? out.catch(wrap) : out;
         } catch (err) {
           return wrap(err);
