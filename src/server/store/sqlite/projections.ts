@@ -52,6 +52,17 @@ interface Kept<S> {
 }
 
 /**
+ * A kept fold as read with its row: `indexed` holds the row's values of the columns that
+ * secondary indexes cover (absent: no row). An update that leaves them as they are does not
+ * name them, so SQLite rewrites no index entry — each would dirty a page of its own.
+ */
+interface KeptRow<S> extends Kept<S | undefined> {
+  readonly indexed?: readonly (string | null)[];
+}
+
+const same = (a: readonly (string | null)[] | undefined, b: readonly (string | null)[]) => a !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
+
+/**
  * Folds `fresh` (newer by arrival than everything `kept` has folded, in sequence order) into the
  * kept state, or answers undefined when one of them would not go last in canonical order (then
  * the entity is recomputed from the log).
@@ -127,10 +138,10 @@ export class SqliteProjections implements Omit<ProjectionStore, 'catchUp' | 'pen
    * fold has seen nothing: an entity without a row has no event its fold reads), undefined when
    * the row keeps none (written before the folds were kept: recompute it from the log).
    */
-  private kept<S>(table: 'calls' | 'conversations' | 'operators', key: 'call_id' | 'conversation_id' | 'operator_id', connectorId: string, id: string): Kept<S | undefined> | undefined {
-    const row = this.stmt<[string, string], { fold: string | null }>(`SELECT fold FROM ${table} WHERE connector_id = ? AND ${key} = ?`).get(connectorId, id);
+  private kept<S>(table: 'calls' | 'conversations' | 'operators', key: 'call_id' | 'conversation_id' | 'operator_id', connectorId: string, id: string, indexed: readonly string[] = []): KeptRow<S> | undefined {
+    const row = this.stmt<[string, string], Record<string, string | null>>(`SELECT ${['fold', ...indexed].join(', ')} FROM ${table} WHERE connector_id = ? AND ${key} = ?`).get(connectorId, id);
     if (!row) return { s: undefined };
-    return row.fold ? (JSON.parse(row.fold) as Kept<S>) : undefined;
+    return row.fold ? { ...(JSON.parse(row.fold) as Kept<S>), indexed: indexed.map((c) => row[c] ?? null) } : undefined;
   }
 
   /** The caller names of `ids`: those `known` already holds, the others looked up (and added). */
@@ -155,7 +166,7 @@ export class SqliteProjections implements Omit<ProjectionStore, 'catchUp' | 'pen
    * read from the log and folded from the start.
    */
   call(connectorId: string, callId: string, fresh?: readonly SwitchboardEvent[]): void {
-    const kept = fresh && this.kept<CallFold>('calls', 'call_id', connectorId, callId);
+    const kept = fresh && this.kept<CallFold>('calls', 'call_id', connectorId, callId, ['conversation_id', 'started_at']);
     const folded = kept && foldOn(kept.s, fresh, (x, e) => !e.type.startsWith('call.') || appendsAfter(x?.tail ?? {}, e, CALL_RANK), stepCall);
     let s = folded?.s;
     let known = kept?.names;
@@ -167,13 +178,21 @@ export class SqliteProjections implements Omit<ProjectionStore, 'catchUp' | 'pen
     const names = this.namesFor(connectorId, callParties(s), known);
     const row = finishCall(connectorId, callId, s, names.map);
     const partyText = ` ${[row.from, row.to, row.operator].flatMap((p) => [p?.id, p?.phone]).filter(Boolean).join(' ')} `;
+    const indexed = [row.conversationId ?? null, row.ringingAt ?? row.lastEventAt];
+    const fold = JSON.stringify({ s, names: names.known });
+    if (same(kept?.indexed, indexed)) {
+      this
+        .stmt('UPDATE calls SET platform = ?, state = ?, outcome = ?, parties = ?, body = ?, fold = ? WHERE connector_id = ? AND call_id = ?')
+        .run(row.platform, row.state, row.outcome ?? null, partyText, JSON.stringify(row), fold, connectorId, callId);
+      return;
+    }
     this
       .stmt(
         `INSERT INTO calls (connector_id, call_id, platform, state, outcome, started_at, conversation_id, parties, body, fold) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (connector_id, call_id) DO UPDATE SET platform = excluded.platform, state = excluded.state, outcome = excluded.outcome, started_at = excluded.started_at,
            conversation_id = excluded.conversation_id, parties = excluded.parties, body = excluded.body, fold = excluded.fold`,
       )
-      .run(connectorId, callId, row.platform, row.state, row.outcome ?? null, row.ringingAt ?? row.lastEventAt, row.conversationId ?? null, partyText, JSON.stringify(row), JSON.stringify({ s, names: names.known }));
+      .run(connectorId, callId, row.platform, row.state, row.outcome ?? null, indexed[1], indexed[0], partyText, JSON.stringify(row), fold);
   }
 
   /**
@@ -181,7 +200,7 @@ export class SqliteProjections implements Omit<ProjectionStore, 'catchUp' | 'pen
    * `fresh` — this commit's state events — all go after it) and the summary of its messages.
    */
   conversation(connectorId: string, conversationId: string, fresh?: readonly SwitchboardEvent[], counted?: MessageSummary): void {
-    const kept = fresh && this.kept<ConversationFold>('conversations', 'conversation_id', connectorId, conversationId);
+    const kept = fresh && this.kept<ConversationFold>('conversations', 'conversation_id', connectorId, conversationId, ['client_id']);
     let s = kept && foldOn(kept.s ?? EMPTY_CONVERSATION, fresh, conversationAppends, stepConversation)?.s;
     let known = kept?.names;
     if (!s) {
@@ -193,13 +212,20 @@ export class SqliteProjections implements Omit<ProjectionStore, 'catchUp' | 'pen
     const names = this.namesFor(connectorId, [conversationClient(s, summary)], known);
     const row = finishConversation(connectorId, conversationId, s, summary, names.map);
     if (!row) return;
+    const fold = JSON.stringify({ s, names: names.known });
+    if (same(kept?.indexed, [row.client?.id ?? null])) {
+      this
+        .stmt('UPDATE conversations SET platform = ?, state = ?, last_activity_at = ?, body = ?, fold = ? WHERE connector_id = ? AND conversation_id = ?')
+        .run(row.platform, row.state, row.lastActivityAt, JSON.stringify(row), fold, connectorId, conversationId);
+      return;
+    }
     this
       .stmt(
         `INSERT INTO conversations (connector_id, conversation_id, platform, state, client_id, last_activity_at, body, fold) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (connector_id, conversation_id) DO UPDATE SET platform = excluded.platform, state = excluded.state, client_id = excluded.client_id,
            last_activity_at = excluded.last_activity_at, body = excluded.body, fold = excluded.fold`,
       )
-      .run(connectorId, conversationId, row.platform, row.state, row.client?.id ?? null, row.lastActivityAt, JSON.stringify(row), JSON.stringify({ s, names: names.known }));
+      .run(connectorId, conversationId, row.platform, row.state, row.client?.id ?? null, row.lastActivityAt, JSON.stringify(row), fold);
   }
 
   /** Recomputes an operator's row (folding `fresh` into the kept state when they go after it). */
