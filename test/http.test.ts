@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_TOKEN, apiHeaders, ingestHeaders, startTestServer, waMessage, type TestServer } from './helpers/sb.js';
+import { EVENT_TYPES } from '../src/core/index.js';
 
 interface Answer {
   accepted: number;
@@ -181,6 +182,23 @@ describe('HTTP surface', () => {
     const schema = (await (await get('/v1/schemas/call.ended')).json()) as { properties: Record<string, unknown>; required: string[] };
     expect(schema.required).toEqual(expect.arrayContaining(['callId', 'outcome', 'reason']));
     expect((await get('/v1/schemas/call.nope')).status).toBe(404);
+  });
+
+  it("lists every type's data schema, and each event's dataschema resolves to a JSON Schema 2020-12 with that $id", async () => {
+    const list = (await (await get('/v1/schemas')).json()) as { schemas: { type: string; dataschema: string; url: string }[] };
+    expect(list.schemas.map((s) => s.type).sort()).toEqual([...EVENT_TYPES].sort());
+    const stored = (await (await get('/v1/events?limit=1')).json()) as { events: { type: string; dataschema: string }[] };
+    const event = stored.events[0];
+    expect(event).toBeDefined();
+    const entry = list.schemas.find((s) => s.type === event?.type);
+    expect(entry?.dataschema).toBe(event?.dataschema);
+    // By its URL, and by the URN itself.
+    for (const path of [entry?.url, `/v1/schemas/${encodeURIComponent(String(event?.dataschema))}`, `/v1/schemas/${String(event?.dataschema)}`]) {
+      const res = await get(String(path));
+      expect(res.status, String(path)).toBe(200);
+      const schema = (await res.json()) as Record<string, unknown>;
+      expect(schema).toMatchObject({ $schema: 'https://json-schema.org/draft/2020-12/schema', $id: event?.dataschema, type: 'object' });
+    }
   });
 
   it('serves the dashboard page and answers unknown routes with a JSON 404', async () => {

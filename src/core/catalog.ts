@@ -9,7 +9,7 @@
  * the envelope only — the server validates again what it ingests.
  */
 import * as z from 'zod/mini';
-import { setDataValidator } from './event.js';
+import { dataSchemaUri, setDataValidator } from './event.js';
 import { EVENT_TYPES, isEventType, type EventType } from './event-types.js';
 import { describeIssues } from './issues.js';
 
@@ -191,7 +191,9 @@ export type EventDataMap = { [K in EventType]: z.infer<(typeof schemas)[K]> };
 
 /** The JSON Schema (draft 2020-12) of a type's `data`. */
 export function dataJsonSchema(type: EventType): Record<string, unknown> {
-  return z.toJSONSchema(schemas[type], { unrepresentable: 'any' }) as Record<string, unknown>;
+  const { $schema, ...rest } = z.toJSONSchema(schemas[type], { unrepresentable: 'any' }) as Record<string, unknown>;
+  // `$id` is the events' own `dataschema`, so that a schema found by an event names that event's type.
+  return { $schema, $id: dataSchemaUri(type), title: `${type} data`, ...rest };
 }
 
 setDataValidator((type, data) => {

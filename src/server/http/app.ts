@@ -7,7 +7,7 @@ import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import * as z from 'zod/mini';
-import { OverloadedError, SwitchboardError, ValidationError, dataJsonSchema, describeIssues, isEventType } from '../../core/index.js';
+import { EVENT_TYPES, OverloadedError, SwitchboardError, ValidationError, dataJsonSchema, dataSchemaUri, describeIssues, isEventType } from '../../core/index.js';
 import type { EventBus } from '../bus.js';
 import { charsetRefusal, parseContentType } from '../decode.js';
 import type { Feature } from '../feature.js';
@@ -372,9 +372,14 @@ export async function buildApp(ctx: AppContext) {
 
     for (const f of ctx.features) await f.routes?.(v1);
 
+    // Every type's data schema. An event's `dataschema` (urn:switchboard:schema:v1:<type>) names
+    // its schema: `GET /v1/schemas/<type>` answers it, and so does the URN itself in the path.
+    v1.get('/v1/schemas', async () => ({
+      schemas: EVENT_TYPES.map((type) => ({ type, dataschema: dataSchemaUri(type), url: `/v1/schemas/${type}` })),
+    }));
     v1.get<{ Params: { type: string } }>('/v1/schemas/:type', async (req) => {
-      const type = req.params.type.replace(/\.json$/, '');
-      if (!isEventType(type)) throw new SwitchboardError('SB_ERR_NOT_FOUND', `no event type ${type}`);
+      const type = req.params.type.replace(/\.json$/, '').replace(/^urn:switchboard:schema:v1:/, '');
+      if (!isEventType(type)) throw new SwitchboardError('SB_ERR_NOT_FOUND', `no event type ${type}; GET /v1/schemas lists them`);
       return dataJsonSchema(type);
     });
   });
