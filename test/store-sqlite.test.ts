@@ -96,7 +96,7 @@ it.each([
   rmSync(dir, { recursive: true, force: true });
 });
 
-it('runs the writer on a worker thread: commits land through it and are read on the main connection; a crash of the thread fails the pending commits (io) and ping answers false', async () => {
+it('runs the writer on a worker thread: commits land through it and are read on the main connection; a crash of the thread fails the pending commits (io), and a new thread takes over', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sb-store-'));
   const path = join(dir, 'sb.db');
   const store = new SqliteStore({ path, ...THREAD });
@@ -114,11 +114,23 @@ it('runs the writer on a worker thread: commits land through it and are read on 
   const pending = store.commit([batch()]);
   await expect(pending).rejects.toMatchObject({ code: 'SB_ERR_STORE', kind: 'io', message: expect.stringMatching(/writer thread stopped/) });
   expect(await crash).toMatchObject({ kind: 'io' });
-  expect(await store.ping()).toBe(false);
-  // Later writes fail the same way; reads go on.
-  await expect(store.commit([batch()])).rejects.toMatchObject({ kind: 'io' });
-  await expect(store.delivery.saveSinkCursor('nats:x', 1)).rejects.toMatchObject({ kind: 'io' });
+  // Reads go on; the next write (or readiness probe) starts a new writer thread on a new
+  // connection, which takes writes again, the sequence going on from the store's.
   expect(await store.latestSequence()).toBe(1);
+  const [again] = await store.commit([batch()]);
+  expect(again?.stored[0]?.seq).toBe(2);
+  await store.delivery.saveSinkCursor('nats:x', 2);
+  expect(await store.delivery.sinkCursor('nats:x')).toBe(2);
+  expect(await store.ping()).toBe(true);
+  // A thread that dies again within a second is not replaced at once: writes fail until then.
+  const link2 = (store as unknown as { link: { call(m: string, a: unknown[]): Promise<unknown> } }).link;
+  await link2.call('__crash', []).catch(() => undefined);
+  await expect(store.commit([batch()])).rejects.toMatchObject({ kind: 'io', message: expect.stringMatching(/writer thread stopped/) });
+  expect(await store.ping()).toBe(false);
+  await new Promise((r) => setTimeout(r, 1_100));
+  expect(await store.ping()).toBe(true);
+  const [third] = await store.commit([batch()]);
+  expect(third?.stored[0]?.seq).toBe(3);
   await store.close();
   expect(await store.ping()).toBe(false);
   rmSync(dir, { recursive: true, force: true });

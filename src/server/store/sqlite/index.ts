@@ -27,7 +27,7 @@ import { SqliteDelivery } from './delivery.js';
 import { SqliteProjections } from './projections.js';
 import { filters } from './where.js';
 import { BULK_WRITER_YOUNG_GENERATION_MB, InlineWriterLink, ThreadWriterLink, WRITER_YOUNG_GENERATION_MB, type WriterLink } from './writer-link.js';
-import { sqliteFailureKind, type WireBatch, type WireCommitResult } from './writer.js';
+import { sqliteFailureKind, type WireBatch, type WireCommitResult, type WriterOpenOptions } from './writer.js';
 import { withSequence, type CommitBatch, type CommitOptions, type CommitResult, type ConnectorStats, type EventQuery, type KvEntry, type QuarantineEntry, type Store, type StoredEvent, type DeliveryStore, type ProjectionStore } from '../types.js';
 
 export interface SqliteStoreOptions {
@@ -126,6 +126,9 @@ function storeErrors<T extends object>(target: T): T {
   });
 }
 
+/** A dead writer thread is replaced at most this often. */
+const WRITER_RESTART_INTERVAL_MS = 1_000;
+
 /** Folder of the numbered `.sql` migrations; the same from `src/` and from `dist/`. */
 export const SQLITE_MIGRATIONS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'migrations', 'sqlite');
 
@@ -165,6 +168,10 @@ export class SqliteStore implements Store {
   /** The last store-wide failure of a write, until a write goes through again. */
   private failure: StoreFailureKind | undefined;
   private lastProbeAt = 0;
+  /** How the writer thread was started, to start another if it dies. */
+  private writerStart: { url: URL; options: WriterOpenOptions; youngGenerationMb: number } | undefined;
+  private restarting: Promise<WriterLink> | undefined;
+  private lastRestartAt = 0;
 
   constructor(private readonly options: SqliteStoreOptions) {}
 
@@ -187,14 +194,15 @@ export class SqliteStore implements Store {
       migrate(db, SQLITE_MIGRATIONS);
       const busyTimeoutMs = Math.max(0, Math.round(options.busyTimeoutMs ?? SQLITE_BUSY_TIMEOUT_MS));
       db.pragma(`busy_timeout = ${busyTimeoutMs}`);
-      this.link =
-        this.writerMode === 'inline'
-          ? new InlineWriterLink(db, this.firstDelayMs)
-          : await ThreadWriterLink.start(
-              this.options.writerUrl ?? SQLITE_WRITER_URL,
-              { path: this.options.path, durability: this.options.durability, busyTimeoutMs, firstDelayMs: this.firstDelayMs, autocheckpoint: false },
-              this.options.bulk ? BULK_WRITER_YOUNG_GENERATION_MB : WRITER_YOUNG_GENERATION_MB,
-            );
+      if (this.writerMode === 'inline') this.link = new InlineWriterLink(db, this.firstDelayMs);
+      else {
+        this.writerStart = {
+          url: this.options.writerUrl ?? SQLITE_WRITER_URL,
+          options: { path: this.options.path, durability: this.options.durability, busyTimeoutMs, firstDelayMs: this.firstDelayMs, autocheckpoint: false },
+          youngGenerationMb: this.options.bulk ? BULK_WRITER_YOUNG_GENERATION_MB : WRITER_YOUNG_GENERATION_MB,
+        };
+        this.link = await ThreadWriterLink.start(this.writerStart.url, this.writerStart.options, this.writerStart.youngGenerationMb);
+      }
       // With the writer on its thread, checkpoints run on a third one (the writer's are off).
       if (this.link.mode === 'thread') this.checkpointer = startCheckpointer(new URL('./checkpoint-thread.js', this.options.writerUrl ?? SQLITE_WRITER_URL), this.options.path);
       this.db = db;
@@ -228,10 +236,46 @@ export class SqliteStore implements Store {
     return { db: this.db, stmts: this.stmts };
   }
 
+  /**
+   * The writer to call: the current one, or — when its thread died (the calls in flight then
+   * failed with an `io` StoreError) — a new thread on a new connection, started at most once a
+   * second; until one is up, calls fail as the dead one's did.
+   */
+  private async liveLink(): Promise<WriterLink> {
+    const link = this.link ?? this.closedError();
+    const dead = link.dead;
+    if (!dead || !this.writerStart) return link;
+    if (this.restarting) return this.restarting;
+    const now = Date.now();
+    if (now - this.lastRestartAt < WRITER_RESTART_INTERVAL_MS) throw dead;
+    this.lastRestartAt = now;
+    const { url, options, youngGenerationMb } = this.writerStart;
+    this.restarting = ThreadWriterLink.start(url, { ...options, firstDelayMs: this.firstDelayMs }, youngGenerationMb)
+      .then(async (next) => {
+        if (this.link !== link) {
+          // Closed (or replaced) while starting: this one is not needed.
+          await next.close();
+          return this.link ?? this.closedError();
+        }
+        this.link = next;
+        await link.close().catch(() => undefined);
+        return next;
+      })
+      .catch((err: unknown) => {
+        throw err instanceof StoreError ? err : new StoreError(`cannot restart the SQLite writer: ${err instanceof Error ? err.message : String(err)}`, { kind: 'io', cause: err });
+      })
+      .finally(() => {
+        this.restarting = undefined;
+      });
+    return this.restarting;
+  }
+
   /** A call to the writer; `tracked`: a store-wide failure is remembered for `ping()`, a success clears it. */
   private async write<T>(method: string, args: readonly unknown[], tracked = false): Promise<T> {
-    const link = this.link ?? this.closedError();
     try {
+      // The current writer is taken at once (a close right after this call waits for it).
+      const current = this.link ?? this.closedError();
+      const link = current.dead ? await this.liveLink() : current;
       const out = (await link.call(method, args)) as T;
       if (tracked) this.failure = undefined;
       return out;
@@ -247,7 +291,9 @@ export class SqliteStore implements Store {
    * `synchronous=FULL`). The events cross as their JSON (each serialized once, by the committer).
    */
   async commit(batches: readonly CommitBatch[], options: CommitOptions = {}): Promise<CommitResult[]> {
-    const link = this.link ?? this.closedError();
+    // The current writer is taken at once (a close right after this call waits for it).
+    const current = this.link ?? this.closedError();
+    const link = current.dead ? await this.liveLink() : current;
     let wire: WireBatch[];
     try {
       wire = batches.map((b) => ({
@@ -466,8 +512,15 @@ export class SqliteStore implements Store {
    * the writer, at most once a second, so that readiness comes back without waiting for traffic.
    */
   async ping(): Promise<boolean> {
-    const link = this.link;
-    if (!this.db || !link || link.dead) return false;
+    if (!this.db || !this.link) return false;
+    if (this.link.dead) {
+      // A dead writer thread: readiness comes back once a new one is up.
+      try {
+        if ((await this.liveLink()).dead) return false;
+      } catch {
+        return false;
+      }
+    }
     if (this.failure === undefined) return true;
     const now = Date.now();
     if (now - this.lastProbeAt < PROBE_INTERVAL_MS) return false;
