@@ -171,7 +171,8 @@ export interface CallFold {
   readonly events: number;
 }
 
-function dropUndefined<T extends object>(o: T): T {
+/** `o` without its undefined properties (rows and fold states are stored as JSON as they are). */
+export function dropUndefined<T extends object>(o: T): T {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
   return out as T;

@@ -28,11 +28,6 @@ const ENVELOPE: Json = {
   },
 };
 
-/** A key usable as a component name (`call.ended` → `call.ended`; AsyncAPI allows dots). */
-function key(type: EventType): string {
-  return type;
-}
-
 /** The payload of an event of `type`: the envelope with that type and its data schema. */
 function payloadOf(type: EventType): Json {
   const { $schema: _schema, ...data } = dataJsonSchema(type);
@@ -43,7 +38,7 @@ function payloadOf(type: EventType): Json {
 
 /** A map of every event type to a `$ref` under `base`. */
 function refs(base: string): Json {
-  return Object.fromEntries(EVENT_TYPES.map((t) => [key(t), { $ref: `${base}/${key(t)}` }]));
+  return Object.fromEntries(EVENT_TYPES.map((t) => [t, { $ref: `${base}/${t}` }]));
 }
 
 /** The AsyncAPI 3.0 document (plain JSON, in a stable key order). */
@@ -52,10 +47,10 @@ export function asyncApiDocument(version: string): Json {
   const messages: Json = {};
   const webhookMessages: Json = {};
   for (const type of EVENT_TYPES) {
-    schemas[key(type)] = payloadOf(type);
-    const message = { name: type, title: type, contentType: 'application/cloudevents+json', payload: { $ref: `#/components/schemas/${key(type)}` } };
-    messages[key(type)] = message;
-    webhookMessages[key(type)] = { ...message, headers: { $ref: '#/components/schemas/StandardWebhooksHeaders' } };
+    schemas[type] = payloadOf(type);
+    const message = { name: type, title: type, contentType: 'application/cloudevents+json', payload: { $ref: `#/components/schemas/${type}` } };
+    messages[type] = message;
+    webhookMessages[type] = { ...message, headers: { $ref: '#/components/schemas/StandardWebhooksHeaders' } };
   }
   return {
     asyncapi: '3.0.0',
@@ -99,15 +94,15 @@ export function asyncApiDocument(version: string): Json {
       },
     },
     operations: {
-      receiveStream: { action: 'receive', title: 'Follow the live stream', channel: { $ref: '#/channels/stream' }, messages: EVENT_TYPES.map((t) => ({ $ref: `#/channels/stream/messages/${key(t)}` })) },
+      receiveStream: { action: 'receive', title: 'Follow the live stream', channel: { $ref: '#/channels/stream' }, messages: EVENT_TYPES.map((t) => ({ $ref: `#/channels/stream/messages/${t}` })) },
       sendWebhook: {
         action: 'send',
         title: 'Deliver an event to a webhook subscription',
         description: 'A 2xx answer acknowledges the event; anything else is retried on the schedule of docs/delivery.md.',
         channel: { $ref: '#/channels/webhooks' },
-        messages: EVENT_TYPES.map((t) => ({ $ref: `#/channels/webhooks/messages/${key(t)}` })),
+        messages: EVENT_TYPES.map((t) => ({ $ref: `#/channels/webhooks/messages/${t}` })),
       },
-      publishNats: { action: 'send', title: 'Publish an event to JetStream', channel: { $ref: '#/channels/nats' }, messages: EVENT_TYPES.map((t) => ({ $ref: `#/channels/nats/messages/${key(t)}` })) },
+      publishNats: { action: 'send', title: 'Publish an event to JetStream', channel: { $ref: '#/channels/nats' }, messages: EVENT_TYPES.map((t) => ({ $ref: `#/channels/nats/messages/${t}` })) },
     },
     components: {
       schemas: {

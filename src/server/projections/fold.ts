@@ -7,7 +7,7 @@
 // Direct module imports (not core/index.js): the SQLite writer thread loads this file, and the
 // index would bring every data schema (zod) into its isolate.
 import type { Call, Party, SwitchboardEvent } from '../../core/index.js';
-import { appendsAfter, CALL_RANK, callParties, finishCall, foldCall, foldCallState, namedParty as named, stepCall, tailWith, type CallFold, type FoldTail } from '../../core/calls.js';
+import { appendsAfter, CALL_RANK, callParties, dropUndefined, finishCall, foldCall, foldCallState, namedParty as named, stepCall, tailWith, type CallFold, type FoldTail } from '../../core/calls.js';
 import { canonicalOrder } from '../../core/order.js';
 
 export { appendsAfter, CALL_RANK, callParties, finishCall, foldCall, foldCallState, stepCall, type CallFold, type FoldTail };
@@ -42,12 +42,6 @@ function num(v: unknown): number | undefined {
 
 function party(v: unknown): Party | undefined {
   return v !== null && typeof v === 'object' ? (v as Party) : undefined;
-}
-
-function compact<T extends Record<string, unknown>>(o: T): T {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
-  return out as T;
 }
 
 export const CONVERSATION_STATES = ['open', 'queued', 'assigned', 'closed'] as const;
@@ -131,7 +125,7 @@ export function stepConversation(s: ConversationFold, e: SwitchboardEvent): Conv
   }
   if (e.type === 'conversation.assigned' || e.type === 'conversation.handed-to-operator') operator = party(d.operator) ?? operator;
   if (e.type === 'conversation.rated') rating = num(d.rating);
-  return compact({
+  return dropUndefined({
     tail: tailWith(s.tail, e, CONVERSATION_RANK),
     platform: s.platform ?? e.platform,
     state,
@@ -169,7 +163,7 @@ export function finishConversation(connectorId: string, conversationId: string, 
   const firstAt = times[0];
   if (!firstAt) return undefined;
   const lastAt = times[times.length - 1] ?? firstAt;
-  return compact({
+  return dropUndefined({
     id: `${connectorId}:${conversationId}`,
     connectorId,
     platform: s.platform ?? messages.platform ?? 'unknown',
@@ -228,10 +222,10 @@ const OPERATOR_TYPES = new Set(['operator.status-changed', 'operator.session-rev
 export function stepOperator(s: OperatorFold | undefined, e: SwitchboardEvent): OperatorFold | undefined {
   if (!OPERATOR_TYPES.has(e.type)) return s;
   const d = data(e);
-  return compact({
+  return dropUndefined({
     tail: tailWith(s?.tail ?? {}, e, {}),
     name: party(d.operator)?.name ?? s?.name,
-    last: compact({ type: e.type, platform: e.platform, time: e.time, status: str(d.status), nativeStatus: str(d.nativeStatus), reason: str(d.reason) }),
+    last: dropUndefined({ type: e.type, platform: e.platform, time: e.time, status: str(d.status), nativeStatus: str(d.nativeStatus), reason: str(d.reason) }),
   });
 }
 
@@ -248,7 +242,7 @@ export function foldOperatorState(input: readonly SwitchboardEvent[]): OperatorF
 export function finishOperator(connectorId: string, operatorId: string, s: OperatorFold): OperatorRow {
   const { last } = s;
   const revoked = last.type === 'operator.session-revoked';
-  return compact({
+  return dropUndefined({
     id: `${connectorId}:${operatorId}`,
     connectorId,
     platform: last.platform,
