@@ -42,6 +42,13 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** A connector's live state in `GET /v1/connectors`. */
+export interface ConnectorStatus {
+  readonly transport: 'push' | 'pull';
+  readonly state: string;
+  readonly [detail: string]: unknown;
+}
+
 export class ConnectorRuntime {
   private state: RuntimeState = 'starting';
   private lastError: string | undefined;
@@ -73,7 +80,7 @@ export class ConnectorRuntime {
     return source.command(name, args);
   }
 
-  status(): Record<string, unknown> {
+  status(): ConnectorStatus {
     return { transport: 'pull', state: this.state, errors: this.errors, consecutiveErrors: this.consecutiveErrors, lastError: this.lastError ?? null, batches: this.batches };
   }
 

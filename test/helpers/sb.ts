@@ -24,6 +24,7 @@ export async function startTestServer(overrides: SwitchboardConfigInput = {}, op
       connectors: overrides.connectors ?? [{ id: 'wa', platform: 'greenapi', ingestToken: INGEST_TOKEN }],
       log: { level: 'silent' },
       ...(overrides.nats ? { nats: overrides.nats } : {}),
+      ...(overrides.delivery ? { delivery: overrides.delivery } : {}),
     },
     { logger: pino({ level: 'silent' }), processMetrics: false, env: {}, ...options },
   );

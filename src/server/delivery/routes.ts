@@ -2,8 +2,11 @@
  * `/v1/subscriptions` (docs/delivery.md): list, create, read, change, delete, rotate the
  * secret, list deliveries with their attempts, replay a range.
  */
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import * as z from 'zod/mini';
-import { SwitchboardError, describeIssues } from '../../core/index.js';
+import { SwitchboardError } from '../../core/index.js';
+import { errorResponses, idParams, named } from '../http/api-schemas.js';
+import { answerInvalidBody } from '../http/openapi.js';
 import type { V1Scope } from '../feature.js';
 import { formatSequence } from '../store/types.js';
 import { filtersSchema, parseDuration, SUBSCRIPTION_MODES, subscriptionFields, subscriptionId, webhookSecret } from './config.js';
@@ -11,16 +14,21 @@ import type { AttemptRow, DeliveryStatus, OutboxRow, Subscription } from './type
 import { secretHint } from './signing.js';
 import type { Webhooks } from './webhooks.js';
 
-const createSchema = z.strictObject({ id: z.optional(subscriptionId), ...subscriptionFields });
+/** Bodies that fail their schema are answered SB_ERR_SUBSCRIPTION_INVALID, `<what>: at <field>: …`. */
+function body<T extends z.ZodMiniType>(schema: T, what: string): T {
+  return answerInvalidBody(schema, { code: 'SB_ERR_SUBSCRIPTION_INVALID', what });
+}
 
-const patchSchema = z.strictObject({
+const createSchema = body(z.strictObject({ id: z.optional(subscriptionId), ...subscriptionFields }), 'subscription');
+
+const patchSchema = body(z.strictObject({
   enabled: z.optional(z.boolean()),
   url: z.optional(subscriptionFields.url),
   filters: z.optional(filtersSchema),
   mode: z.optional(z.enum(SUBSCRIPTION_MODES)),
   ordered: z.optional(z.boolean()),
   description: z.optional(z.string().check(z.maxLength(500))),
-});
+}), 'subscription change');
 
 const sequenceValue = z.pipe(
   z.unknown().check(z.refine((v) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) || (typeof v === 'string' && /^\d{1,16}$/.test(v)), 'a sequence (a non-negative integer, or its digits as a string)')),
@@ -30,18 +38,18 @@ const timeValue = z.pipe(
   z.string().check(z.refine((s) => !Number.isNaN(Date.parse(s)), 'an ISO 8601 time such as "2024-05-01T10:00:00Z"')),
   z.transform((s) => new Date(s).toISOString()),
 );
-const replaySchema = z.strictObject({
+const replaySchema = body(z.strictObject({
   fromSequence: z.optional(sequenceValue),
   toSequence: z.optional(sequenceValue),
   fromTime: z.optional(timeValue),
   toTime: z.optional(timeValue),
   onlyFailed: z.optional(z.boolean()),
-});
+}), 'replay');
 
-const rotateSchema = z.strictObject({
+const rotateSchema = body(z.strictObject({
   secret: z.optional(webhookSecret),
   previousValidFor: z.optional(z.unknown().check(z.refine((v) => parseDuration(v) !== undefined, 'a duration such as "1h" or "24h"'))),
-});
+}), 'secret rotation');
 
 const deliveriesQuery = z.object({
   status: z.optional(z.enum(['pending', 'delivered', 'failed'])),
@@ -51,22 +59,75 @@ const deliveriesQuery = z.object({
   access_token: z.optional(z.string()),
 });
 
-function parseBody<T>(schema: z.ZodMiniType<T>, raw: unknown, what: string): T {
-  let body: unknown = raw ?? {};
-  if (typeof raw === 'string') {
-    if (raw.trim() === '') body = {};
-    else {
-      try {
-        body = JSON.parse(raw) as unknown;
-      } catch (err) {
-        throw new SwitchboardError('SB_ERR_SUBSCRIPTION_INVALID', `${what}: the body is not JSON (${(err as Error).message})`);
-      }
-    }
-  }
-  const r = schema.safeParse(body);
-  if (!r.success) throw new SwitchboardError('SB_ERR_SUBSCRIPTION_INVALID', `${what}: ${describeIssues(r.error.issues, body)}`);
-  return r.data;
-}
+const counts = z.object({ pending: z.number(), delivered: z.number(), failed: z.number() });
+const nullableText = z.nullable(z.string());
+
+const subscriptionSchema = named(
+  'Subscription',
+  z.object({
+    id: z.string(),
+    url: z.string(),
+    filters: filtersSchema,
+    mode: z.enum(SUBSCRIPTION_MODES),
+    ordered: z.boolean(),
+    enabled: z.boolean(),
+    disabledReason: nullableText,
+    disabledAt: nullableText,
+    failingSince: nullableText,
+    origin: z.enum(['config', 'api']),
+    description: nullableText,
+    secrets: z.array(z.object({ hint: z.string(), expiresAt: nullableText })),
+    deliveries: counts,
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  }),
+  'A webhook subscription (docs/delivery.md); its secrets only as hints.',
+);
+const subscriptionWithSecret = z.extend(subscriptionSchema, { secret: z.string().check(z.describe('The signing secret (whsec_…): shown once.')) });
+const subscriptionsList = z.object({ subscriptions: z.array(subscriptionSchema) });
+
+const deliverySchema = named(
+  'Delivery',
+  z.object({
+    id: z.string(),
+    eventId: z.string(),
+    sequence: z.string(),
+    type: nullableText,
+    subject: z.string(),
+    status: z.enum(['pending', 'delivered', 'failed']),
+    attempts: z.number(),
+    round: z.number(),
+    nextAttemptAt: nullableText,
+    lastStatus: z.nullable(z.number()),
+    lastError: nullableText,
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    deliveredAt: nullableText,
+    attemptLog: z.array(z.object({ round: z.number(), attempt: z.number(), at: z.string(), durationMs: z.number(), status: z.nullable(z.number()), error: nullableText, result: z.string() })),
+  }),
+  'One event to one subscription, with its attempts.',
+);
+const deliveriesPage = z.object({ deliveries: z.array(deliverySchema), next: nullableText });
+
+const replayAccepted = z.object({
+  subscription: z.string(),
+  fromSequence: z.optional(z.number()),
+  toSequence: z.optional(z.number()),
+  fromTime: z.optional(z.string()),
+  toTime: z.optional(z.string()),
+  onlyFailed: z.optional(z.boolean()),
+  enqueued: z.number(),
+  alreadyPending: z.number(),
+  matched: z.number(),
+});
+
+/** Words for a body that is not JSON, per route. */
+const WHAT: Record<string, string> = {
+  'POST /v1/subscriptions': 'subscription',
+  'PATCH /v1/subscriptions/:id': 'subscription change',
+  'POST /v1/subscriptions/:id/secret/rotate': 'secret rotation',
+  'POST /v1/subscriptions/:id/replay': 'replay',
+};
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
@@ -119,44 +180,55 @@ function deliveryView(r: OutboxRow & { type: string | null }, attempts: readonly
 
 export async function subscriptionRoutes(v1: V1Scope, webhooks: Webhooks): Promise<void> {
   await v1.register(async (scope) => {
-    // Bodies are parsed here, so that bad JSON is answered with this area's code and a clear message.
+    // Bodies are parsed here, so that bad JSON is answered with this area's code and a clear
+    // message; an empty body counts as `{}` (every field of a change or a rotation is optional).
     scope.removeContentTypeParser('application/json');
-    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (req, raw, done) => {
+      const text = typeof raw === 'string' ? raw : raw.toString('utf8');
+      if (text.trim() === '') return done(null, {});
+      try {
+        done(null, JSON.parse(text) as unknown);
+      } catch (err) {
+        const what = WHAT[`${req.method} ${req.routeOptions.url ?? ''}`] ?? 'body';
+        done(new SwitchboardError('SB_ERR_SUBSCRIPTION_INVALID', `${what}: the body is not JSON (${(err as Error).message})`), undefined);
+      }
+    });
+    const v1 = scope.withTypeProvider<ZodTypeProvider>();
+    const tags = ['subscriptions'];
+    const params = idParams;
 
     const view = async (sub: Subscription) => subscriptionView(sub, await webhooks.db.countsOf(sub.id));
 
-    scope.get('/v1/subscriptions', async () => ({ subscriptions: await Promise.all((await webhooks.list()).map(view)) }));
+    v1.get('/v1/subscriptions', { schema: { tags, summary: 'Every subscription, with its delivery counts (secrets as hints)', response: { 200: subscriptionsList, ...errorResponses } } }, async () => ({ subscriptions: await Promise.all((await webhooks.list()).map(view)) }));
 
-    scope.post('/v1/subscriptions', async (req, reply) => {
-      const input = parseBody(createSchema, req.body, 'subscription');
+    v1.post('/v1/subscriptions', { schema: { tags, summary: 'Create a subscription; the answer carries its signing secret, once', body: createSchema, response: { 201: subscriptionWithSecret, ...errorResponses } } }, async (req, reply) => {
+      const input = req.body;
       const { subscription, secret } = await webhooks.create(input);
       return reply.code(201).send({ ...(await view(subscription)), secret });
     });
 
-    scope.get<{ Params: { id: string } }>('/v1/subscriptions/:id', async (req) => view(await webhooks.get(req.params.id)));
+    v1.get('/v1/subscriptions/:id', { schema: { tags, summary: 'A subscription', params, response: { 200: subscriptionSchema, ...errorResponses } } }, async (req) => view(await webhooks.get(req.params.id)));
 
-    scope.patch<{ Params: { id: string } }>('/v1/subscriptions/:id', async (req) => {
-      const input = parseBody(patchSchema, req.body, 'subscription change');
+    v1.patch('/v1/subscriptions/:id', { schema: { tags, summary: 'Change a subscription (enable, disable, url, filters, mode, ordering)', params, body: patchSchema, response: { 200: subscriptionSchema, ...errorResponses } } }, async (req) => {
+      const input = req.body;
       return view(await webhooks.patch(req.params.id, input));
     });
 
-    scope.delete<{ Params: { id: string } }>('/v1/subscriptions/:id', async (req, reply) => {
+    v1.delete('/v1/subscriptions/:id', { schema: { tags, summary: 'Delete a subscription and its deliveries', params, response: { 204: z.null(), ...errorResponses } } }, async (req, reply) => {
       await webhooks.delete(req.params.id);
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     });
 
-    scope.post<{ Params: { id: string } }>('/v1/subscriptions/:id/secret/rotate', async (req) => {
-      const input = parseBody(rotateSchema, req.body, 'secret rotation');
+    v1.post('/v1/subscriptions/:id/secret/rotate', { schema: { tags, summary: 'Rotate the signing secret; the previous one stays valid for previousValidFor (default 24h)', params, body: rotateSchema, response: { 200: subscriptionWithSecret, ...errorResponses } } }, async (req) => {
+      const input = req.body;
       const validFor = input.previousValidFor === undefined ? 86_400_000 : (parseDuration(input.previousValidFor) as number);
       const { subscription, secret } = await webhooks.rotate(req.params.id, input.secret, validFor);
       return { ...(await view(subscription)), secret };
     });
 
-    scope.get<{ Params: { id: string } }>('/v1/subscriptions/:id/deliveries', async (req) => {
+    v1.get('/v1/subscriptions/:id/deliveries', { schema: { tags, summary: 'Deliveries of a subscription with their attempts, newest first', params, querystring: deliveriesQuery, response: { 200: deliveriesPage, ...errorResponses } } }, async (req) => {
       const sub = await webhooks.get(req.params.id);
-      const r = deliveriesQuery.safeParse(req.query);
-      if (!r.success) throw new SwitchboardError('SB_ERR_QUERY_INVALID', `invalid query: ${describeIssues(r.error.issues, req.query)}`);
-      const q = r.data;
+      const q = req.query;
       const limit = q.limit === undefined ? 100 : Number(q.limit);
       if (limit < 1 || limit > 1000) throw new SwitchboardError('SB_ERR_QUERY_INVALID', `invalid query: at limit: expected 1..1000, found ${q.limit}`);
       const attempts = q.attempts === undefined ? 20 : Number(q.attempts);
@@ -168,8 +240,8 @@ export async function subscriptionRoutes(v1: V1Scope, webhooks: Webhooks): Promi
       };
     });
 
-    scope.post<{ Params: { id: string } }>('/v1/subscriptions/:id/replay', async (req, reply) => {
-      const range = parseBody(replaySchema, req.body, 'replay');
+    v1.post('/v1/subscriptions/:id/replay', { schema: { tags, summary: 'Deliver a range of stored events again (by sequence or time; only the failed ones if asked)', params, body: replaySchema, response: { 202: replayAccepted, ...errorResponses } } }, async (req, reply) => {
+      const range = req.body;
       if (range.fromSequence !== undefined && range.toSequence !== undefined && range.fromSequence > range.toSequence) {
         throw new SwitchboardError('SB_ERR_SUBSCRIPTION_INVALID', `replay: at toSequence: expected a sequence >= fromSequence (${range.fromSequence}), found ${range.toSequence}`);
       }

@@ -6,14 +6,16 @@ import { Transform } from 'node:stream';
 import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import * as z from 'zod/mini';
-import { EVENT_TYPES, OverloadedError, SwitchboardError, ValidationError, dataJsonSchema, dataSchemaUri, describeIssues, isEventType } from '../../core/index.js';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type * as z from 'zod/mini';
+import { EVENT_TYPES, OverloadedError, SwitchboardError, ValidationError, dataJsonSchema, dataSchemaUri, isEventType } from '../../core/index.js';
 import type { EventBus } from '../bus.js';
 import { charsetRefusal, parseContentType } from '../decode.js';
 import type { Feature } from '../feature.js';
 import { followPages, toQuery, type FollowFilter } from '../follow.js';
 import { UNMATCHED_ROUTE, type Metrics } from '../metrics.js';
 import type { ConnectorInstance, GroupCommitter, IngestResult, Pipeline } from '../pipeline.js';
+import type { ConnectorStatus } from '../runtime.js';
 import type { Store, StoredEvent } from '../store/types.js';
 import { formatSequence } from '../store/types.js';
 import { ByteBudget, type BudgetHold } from './budget.js';
@@ -22,13 +24,15 @@ import { DASHBOARD_HTML } from './dashboard.js';
 import { IngestRefusals, UNKNOWN_CONNECTOR, refusalReason } from './refusals.js';
 import { lazyChildLogger } from './lazy-logger.js';
 import { StreamTickets, queryCredential, redactCredentials } from './stream-auth.js';
+import * as api from './api-schemas.js';
+import { registerOpenApi } from './openapi.js';
 
 export interface HttpConnector extends ConnectorInstance {
   readonly ingestToken: string | undefined;
   /** Browser origins allowed to POST to its ingest route (CORS). */
   readonly corsOrigins: readonly string[];
   /** Live state of a pulled connector, for `/v1/connectors`. */
-  status(): Record<string, unknown>;
+  status(): ConnectorStatus;
 }
 
 export interface AppContext {
@@ -95,30 +99,6 @@ function credentialOf(header: string | undefined): string | undefined {
   return space < 0 ? header : header.slice(space + 1).trim();
 }
 
-const seqParam = z.optional(z.string().check(z.regex(/^\d{1,16}$/)));
-const eventsQuery = z.object({
-  type: z.optional(z.string().check(z.regex(/^[a-z0-9.*,\s-]+$/))),
-  platform: z.optional(z.string()),
-  subject: z.optional(z.string()),
-  connector: z.optional(z.string()),
-  after: seqParam,
-  /** `/v1/events` only: events before this sequence. */
-  before: seqParam,
-  /** `/v1/events` only: `desc` gives the newest first. */
-  order: z.optional(z.enum(['asc', 'desc'])),
-  limit: z.optional(z.string().check(z.regex(/^\d{1,4}$/))),
-  /** `/v1/stream` only, without the header: credentials (see the `/v1` hook). */
-  access_token: z.optional(z.string()),
-  ticket: z.optional(z.string()),
-});
-const quarantineQuery = z.object({ after: seqParam, limit: z.optional(z.string().check(z.regex(/^\d{1,4}$/))), connector: z.optional(z.string()) });
-
-function parseQuery<T>(schema: z.ZodMiniType<T>, query: unknown): T {
-  const r = schema.safeParse(query);
-  if (!r.success) throw new ValidationError('SB_ERR_QUERY_INVALID', `invalid query: ${describeIssues(r.error.issues, query)}`);
-  return r.data;
-}
-
 function limitOf(raw: string | undefined, fallback: number): number {
   const n = raw === undefined ? fallback : Number(raw);
   if (n < 1 || n > 1000) throw new ValidationError('SB_ERR_QUERY_INVALID', `invalid query: at limit: expected 1..1000, found ${raw}`);
@@ -136,9 +116,32 @@ function streamQueryAuthorized(req: FastifyRequest, tickets: StreamTickets, apiT
   return ticket !== undefined ? tickets.redeem(ticket) : secretMatches(token, apiToken);
 }
 
-function filterOf(q: z.infer<typeof eventsQuery>): FollowFilter {
+function filterOf(q: { type?: string | undefined; platform?: string | undefined; subject?: string | undefined; connector?: string | undefined }): FollowFilter {
   return { type: q.type, platform: q.platform, subject: q.subject, connectorId: q.connector };
 }
+
+/** `POST /ingest/:connectorId`: its body is the platform's own (the document describes it in `openapi.ts`). */
+const INGEST_SCHEMA = {
+  tags: ['ingest'],
+  summary: "A platform's native payloads, as the platform sends them",
+  description:
+    "GREEN-API webhooks, edna Threads pushes, call-widget events (JSON, or NDJSON with one payload a line) and 1С-Коннект XML events. The answer comes after the events are durably stored. A payload that cannot be read or normalized is kept in the quarantine and named in `rejected`; the others are stored. 400 when every payload of the body was rejected, 503 with Retry-After when the server is overloaded.",
+  security: [{ ingestToken: [] }],
+  consumes: ['application/json', 'application/x-ndjson', 'application/xml', 'text/xml'],
+  params: api.connectorParams,
+  response: { 200: api.ingestResult, 400: api.ingestRefused, default: api.errorBody },
+};
+
+/** `GET /v1/stream`: Server-Sent Events, one event per stored event. */
+const STREAM_SCHEMA = {
+  tags: ['events'],
+  summary: 'The live stream of stored events (Server-Sent Events), resumable',
+  description:
+    'Each SSE event has `id:` = the sequence, `event:` = the type and `data:` = the CloudEvent (docs/asyncapi.yaml describes the messages). Resume with the Last-Event-ID header or `after`: no gap, no repeat. Without either, events committed from now on.',
+  querystring: api.streamQuery,
+  headers: api.streamHeaders,
+  response: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: api.sseStream } } }, ...api.errorResponses },
+};
 
 export async function buildApp(ctx: AppContext) {
   const refusals = new IngestRefusals(ctx.metrics, ctx.logger, ctx.refusalLogIntervalMs);
@@ -183,6 +186,8 @@ export async function buildApp(ctx: AppContext) {
     },
   });
 
+  await registerOpenApi(app);
+
   app.addHook('onResponse', async (req, reply) => {
     ctx.metrics.httpDuration.observe({ method: req.method, route: req.routeOptions.url ?? UNMATCHED_ROUTE, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
@@ -190,15 +195,16 @@ export async function buildApp(ctx: AppContext) {
   app.setErrorHandler((err, req, reply) => sendError(err, req, reply));
   app.setNotFoundHandler((req, reply) => sendError(new SwitchboardError('SB_ERR_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0] ?? ''}`), req, reply));
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_req, reply) => {
+  const open = { security: [] as Record<string, string[]>[], tags: ['operations'] };
+  app.get('/healthz', { schema: { ...open, summary: 'Liveness: the process answers', response: { 200: api.health } } }, async () => ({ status: 'ok' as const }));
+  app.get('/readyz', { schema: { ...open, summary: 'Readiness: the store answers and the commit backlog is under server.maxPendingEvents', response: { 200: api.readiness, 503: api.readiness } } }, async (_req, reply) => {
     const storeOk = await ctx.store.ping();
     const backlogOk = ctx.committer.backlog < ctx.maxPendingEvents;
     const ready = storeOk && backlogOk && !ctx.shutdown.aborted;
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', store: storeOk, backlog: ctx.committer.backlog });
   });
-  app.get('/metrics', async (_req, reply) => reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics()));
-  app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(DASHBOARD_HTML));
+  app.get('/metrics', { schema: { ...open, summary: 'Prometheus metrics (docs/operations.md)', produces: ['text/plain'] } }, async (_req, reply) => reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics()));
+  app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.type('text/html; charset=utf-8').send(DASHBOARD_HTML));
 
   app.addHook('onClose', async () => refusals.stop());
 
@@ -284,7 +290,7 @@ export async function buildApp(ctx: AppContext) {
       );
     });
 
-    ingest.post<{ Params: { connectorId: string } }>('/ingest/:connectorId', async (req, reply) => {
+    ingest.post<{ Params: { connectorId: string } }>('/ingest/:connectorId', { schema: INGEST_SCHEMA }, async (req, reply) => {
       const connector = ctx.connectors.get(req.params.connectorId) as HttpConnector;
       const body = req.body instanceof Uint8Array ? req.body : new Uint8Array();
       const entry = holds.get(req);
@@ -319,11 +325,12 @@ export async function buildApp(ctx: AppContext) {
       // A body, if any, is ignored: any content type will do (curl -X POST, fetch without a body).
       scope.removeAllContentTypeParsers();
       scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 1024 }, (_req, _body, done) => done(null, undefined));
-      scope.post('/v1/stream/tickets', async (_req, reply) => reply.code(201).header('cache-control', 'no-store').send(tickets.issue()));
+      scope.post('/v1/stream/tickets', { schema: { tags: ['events'], summary: 'A one-use ticket for GET /v1/stream?ticket= (EventSource cannot send headers); valid 60 s', response: { 201: api.streamTicket, ...api.errorResponses } } }, async (_req, reply) => reply.code(201).header('cache-control', 'no-store').send(tickets.issue()));
     });
 
-    v1.get('/v1/events', async (req, reply) => {
-      const q = parseQuery(eventsQuery, req.query);
+    const typed = v1.withTypeProvider<ZodTypeProvider>();
+    v1.get<{ Querystring: z.output<typeof api.eventsQuery> }>('/v1/events', { schema: { tags: ['events'], summary: 'Events of the log in store order, paged and filtered', querystring: api.eventsQuery, response: { 200: api.eventsPage, ...api.errorResponses } } }, async (req, reply) => {
+      const q = req.query;
       const limit = limitOf(q.limit, 100);
       const newestFirst = q.order === 'desc';
       const query = { ...toQuery(filterOf(q), q.after === undefined ? undefined : Number(q.after), limit), before: q.before === undefined ? undefined : Number(q.before), newestFirst };
@@ -334,23 +341,23 @@ export async function buildApp(ctx: AppContext) {
       return reply.type('application/json').send(`{"events":[${rows.map((r) => r.json).join(',')}],"next":${next}}`);
     });
 
-    v1.get<{ Params: { id: string } }>('/v1/events/:id', async (req, reply) => {
+    v1.get<{ Params: z.output<typeof api.eventIdParams> }>('/v1/events/:id', { schema: { tags: ['events'], summary: 'One event by its id', params: api.eventIdParams, response: { 200: api.cloudEvent, ...api.errorResponses } } }, async (req, reply) => {
       const row = await ctx.store.getEvent(req.params.id);
       if (!row) throw new SwitchboardError('SB_ERR_NOT_FOUND', `no event with id ${req.params.id}`);
       return reply.type('application/json').send(row.json);
     });
 
-    v1.get('/v1/stream', async (req, reply) => streamEvents(ctx, req, reply));
+    typed.get('/v1/stream', { schema: STREAM_SCHEMA }, async (req, reply) => streamEvents(ctx, req.query, req, reply));
 
-    v1.get('/v1/quarantine', async (req) => {
-      const q = parseQuery(quarantineQuery, req.query);
+    typed.get('/v1/quarantine', { schema: { tags: ['operations'], summary: 'Input that could not be read or normalized, as received', querystring: api.quarantineQuery, response: { 200: api.quarantinePage, ...api.errorResponses } } }, async (req) => {
+      const q = req.query;
       const limit = limitOf(q.limit, 100);
       const items = await ctx.store.listQuarantine({ after: q.after === undefined ? undefined : Number(q.after), limit, connectorId: q.connector });
       const last = items[items.length - 1];
       return { items, next: items.length === limit && last ? last.id : null };
     });
 
-    v1.get('/v1/connectors', async () => {
+    typed.get('/v1/connectors', { schema: { tags: ['operations'], summary: 'The configured connectors with their counts and live state', response: { 200: api.connectorsList, ...api.errorResponses } } }, async () => {
       const stats = new Map((await ctx.store.connectorStats()).map((s) => [s.connectorId, s]));
       const now = Date.now();
       return {
@@ -374,10 +381,10 @@ export async function buildApp(ctx: AppContext) {
 
     // Every type's data schema. An event's `dataschema` (urn:switchboard:schema:v1:<type>) names
     // its schema: `GET /v1/schemas/<type>` answers it, and so does the URN itself in the path.
-    v1.get('/v1/schemas', async () => ({
+    typed.get('/v1/schemas', { schema: { tags: ['operations'], summary: "Every event type with its data schema's URN and path", response: { 200: api.schemasList, ...api.errorResponses } } }, async () => ({
       schemas: EVENT_TYPES.map((type) => ({ type, dataschema: dataSchemaUri(type), url: `/v1/schemas/${type}` })),
     }));
-    v1.get<{ Params: { type: string } }>('/v1/schemas/:type', async (req) => {
+    typed.get('/v1/schemas/:type', { schema: { tags: ['operations'], summary: "An event type's data schema (JSON Schema 2020-12)", params: api.typeParams, response: { 200: api.jsonSchema, ...api.errorResponses } } }, async (req) => {
       const type = req.params.type.replace(/\.json$/, '').replace(/^urn:switchboard:schema:v1:/, '');
       if (!isEventType(type)) throw new SwitchboardError('SB_ERR_NOT_FOUND', `no event type ${type}; GET /v1/schemas lists them`);
       return dataJsonSchema(type);
@@ -434,8 +441,7 @@ function drained(res: NodeJS.WritableStream, signal: AbortSignal): Promise<void>
   });
 }
 
-async function streamEvents(ctx: AppContext, req: FastifyRequest, reply: FastifyReply): Promise<void> {
-  const q = parseQuery(eventsQuery, req.query);
+async function streamEvents(ctx: AppContext, q: z.output<typeof api.streamQuery>, req: FastifyRequest, reply: FastifyReply): Promise<void> {
   if (q.before !== undefined || q.order !== undefined) throw new ValidationError('SB_ERR_QUERY_INVALID', 'invalid query: before and order are for GET /v1/events; the stream goes forward from after (or Last-Event-ID)');
   const lastEventId = req.headers['last-event-id'];
   const resumeRaw = typeof lastEventId === 'string' && lastEventId !== '' ? lastEventId : q.after;

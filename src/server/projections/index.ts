@@ -3,34 +3,11 @@
  * operators, and `rebuild`. The backend keeps the projections, recomputing them with the shared
  * pure folds (`fold.ts`) inside the commit transaction of every new event that concerns them.
  */
-import * as z from 'zod/mini';
-import { SwitchboardError, ValidationError, describeIssues } from '../../core/index.js';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { SwitchboardError, ValidationError } from '../../core/index.js';
+import * as api from '../http/api-schemas.js';
 import type { Feature, FeatureContext, V1Scope } from '../feature.js';
 import { buildTimeline } from './timeline.js';
-
-const listQuery = z.object({
-  after: z.optional(z.string().check(z.regex(/^\d{1,16}$/))),
-  limit: z.optional(z.string().check(z.regex(/^\d{1,4}$/))),
-  platform: z.optional(z.string()),
-  connector: z.optional(z.string()),
-  access_token: z.optional(z.string()),
-});
-const callsQuery = z.extend(listQuery, {
-  outcome: z.optional(z.enum(['answered', 'missed', 'rejected', 'failed'])),
-  state: z.optional(z.string()),
-  from: z.optional(z.iso.datetime({ offset: true })),
-  to: z.optional(z.iso.datetime({ offset: true })),
-  party: z.optional(z.string().check(z.minLength(1))),
-  conversation: z.optional(z.string().check(z.minLength(1))),
-});
-const conversationsQuery = z.extend(listQuery, { state: z.optional(z.enum(['open', 'queued', 'assigned', 'closed'])), client: z.optional(z.string()) });
-const operatorsQuery = z.extend(listQuery, { status: z.optional(z.string()) });
-
-function parse<T>(schema: z.ZodMiniType<T>, query: unknown): T {
-  const r = schema.safeParse(query);
-  if (!r.success) throw new ValidationError('SB_ERR_QUERY_INVALID', `invalid query: ${describeIssues(r.error.issues, query)}`);
-  return r.data;
-}
 
 function limitOf(raw: string | undefined): number {
   const n = raw === undefined ? 100 : Number(raw);
@@ -56,9 +33,11 @@ export function createProjections(ctx: FeatureContext): Feature & { rebuild(): P
   return {
     name: 'projections',
     rebuild: () => store.rebuild(),
-    routes(v1: V1Scope) {
-      v1.get('/v1/calls', async (req) => {
-        const q = parse(callsQuery, req.query);
+    routes(scope: V1Scope) {
+      const v1 = scope.withTypeProvider<ZodTypeProvider>();
+      const tags = ['projections'];
+      v1.get('/v1/calls', { schema: { tags, summary: 'Calls, newest first, filtered', querystring: api.callsQuery, response: { 200: api.callsPage, ...api.errorResponses } } }, async (req) => {
+        const q = req.query;
         let conversation: { connectorId: string; conversationId: string } | undefined;
         if (q.conversation !== undefined) {
           if (q.conversation.indexOf(':') <= 0) throw new ValidationError('SB_ERR_QUERY_INVALID', `invalid query: at conversation: expected a conversation id <connectorId>:<key> (the calls' "conversation"), found ${JSON.stringify(q.conversation)}`);
@@ -68,30 +47,30 @@ export function createProjections(ctx: FeatureContext): Feature & { rebuild(): P
         const r = await store.listCalls({ platform: q.platform, connectorId: q.connector, outcome: q.outcome, state: q.state, from: iso(q.from), to: iso(q.to), party: q.party, conversation, after: q.after, limit: limitOf(q.limit) });
         return { calls: r.rows, next: r.next };
       });
-      v1.get<{ Params: { id: string } }>('/v1/calls/:id', async (req) => {
+      v1.get('/v1/calls/:id', { schema: { tags, summary: 'A call with its events', params: api.idParams, response: { 200: api.callWithEvents, ...api.errorResponses } } }, async (req) => {
         const found = await store.getCall(...splitId(req.params.id, 'call'));
         if (!found) throw new SwitchboardError('SB_ERR_NOT_FOUND', `no call ${req.params.id}`);
         return found;
       });
-      v1.get('/v1/conversations', async (req) => {
-        const q = parse(conversationsQuery, req.query);
+      v1.get('/v1/conversations', { schema: { tags, summary: 'Conversations, filtered', querystring: api.conversationsQuery, response: { 200: api.conversationsPage, ...api.errorResponses } } }, async (req) => {
+        const q = req.query;
         const r = await store.listConversations({ platform: q.platform, connectorId: q.connector, state: q.state, clientId: q.client, after: q.after, limit: limitOf(q.limit) });
         return { conversations: r.rows, next: r.next };
       });
-      v1.get<{ Params: { id: string } }>('/v1/conversations/:id', async (req) => {
+      v1.get('/v1/conversations/:id', { schema: { tags, summary: 'A conversation', params: api.idParams, response: { 200: api.conversation, ...api.errorResponses } } }, async (req) => {
         const row = await store.getConversation(...splitId(req.params.id, 'conversation'));
         if (!row) throw new SwitchboardError('SB_ERR_NOT_FOUND', `no conversation ${req.params.id}`);
         return row;
       });
-      v1.get<{ Params: { id: string } }>('/v1/conversations/:id/timeline', async (req) => {
+      v1.get('/v1/conversations/:id/timeline', { schema: { tags, summary: "A conversation's timeline: messages, state changes, call records, in order", params: api.idParams, response: { 200: api.timeline, ...api.errorResponses } } }, async (req) => {
         const [connectorId, conversationId] = splitId(req.params.id, 'conversation');
         const found = await store.timelineEvents(connectorId, conversationId);
         if (!found) throw new SwitchboardError('SB_ERR_NOT_FOUND', `no conversation ${req.params.id}`);
         const { policy, language } = policyOf(connectorId);
         return { conversationId: req.params.id, callRecords: policy, language, entries: buildTimeline(connectorId, found.own, found.calls, policy, language) };
       });
-      v1.get('/v1/operators', async (req) => {
-        const q = parse(operatorsQuery, req.query);
+      v1.get('/v1/operators', { schema: { tags, summary: "Operators' status per platform", querystring: api.operatorsQuery, response: { 200: api.operatorsPage, ...api.errorResponses } } }, async (req) => {
+        const q = req.query;
         const r = await store.listOperators({ platform: q.platform, connectorId: q.connector, status: q.status, after: q.after, limit: limitOf(q.limit) });
         return { operators: r.rows, next: r.next };
       });
