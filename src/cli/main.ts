@@ -19,7 +19,7 @@ import { connectorsOf, effectiveConfig, loadConfigFile, resolveConfig, type Swit
 import { Switchboard } from '../server/switchboard.js';
 import { simulate, type SimulateOptions } from './simulate.js';
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+import { VERSION } from '../server/version.js';
 
 function parsePort(value: string): number {
   const n = Number(value);

@@ -32,12 +32,18 @@ export interface SwitchboardEvent<T extends EventType = EventType> {
    * payload; absent when `time` is the platform's. Orders such events by arrival (see `canonicalOrder`).
    */
   readonly timesource?: 'receipt';
+  /**
+   * The W3C trace context of the ingest that stored the event, when tracing is on (the CloudEvents
+   * distributed-tracing extension): delivery attempts continue that trace.
+   */
+  readonly traceparent?: string;
   readonly data: Readonly<EventDataMap[T]>;
 }
 
 /** Any event, discriminated on `type` so that `switch (e.type)` narrows `data`. */
 export type AnyEvent = { [K in EventType]: SwitchboardEvent<K> }[EventType];
 
+const TRACEPARENT_RE = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 const SUBJECT_RE = /^(call|conversation|operator|client|channel|connector|contact|remote-session|file|ticket|native)\/.+$/;
 
 /** The `dataschema` URI of a type; the schema itself is served at `GET /v1/schemas/<type>`. */
@@ -149,6 +155,7 @@ export function validateEvent(event: SwitchboardEvent): void {
   if (!SUBJECT_RE.test(event.subject)) fail(`subject "${event.subject}" is not <kind>/<key>`);
   if (!event.nativetype) fail('nativetype is empty');
   if (event.timesource !== undefined && event.timesource !== 'receipt') fail(`timesource "${String(event.timesource)}" is not "receipt"`);
+  if (event.traceparent !== undefined && !TRACEPARENT_RE.test(event.traceparent)) fail(`traceparent "${String(event.traceparent)}" is not a W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>)`);
   const data: unknown = event.data;
   const problem = dataValidator
     ? dataValidator(event.type, data)

@@ -20,6 +20,7 @@ const ENVELOPE: Json = {
     subject: { type: 'string', description: 'The entity: call/…, conversation/…, operator/…, client/…, channel/…, …' },
     time: { type: 'string', format: 'date-time', description: "The platform's time of the fact (UTC), else the receipt time (then timesource is receipt)." },
     timesource: { const: 'receipt' },
+    traceparent: { type: 'string', pattern: '^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$', description: 'The W3C trace context of the ingest that stored the event, when tracing is on (CloudEvents distributed-tracing extension); webhooks carry the attempt\'s own in the traceparent header.' },
     datacontenttype: { const: 'application/json' },
     dataschema: { type: 'string', description: 'urn:switchboard:schema:v1:<type>; the schema is served at GET /v1/schemas/<type>.' },
     platform: { enum: [...PLATFORMS] },

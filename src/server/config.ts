@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import * as z from 'zod/mini';
 import { parseDocument } from 'yaml';
 import { ConfigError, DEFAULT_PAYLOAD_LIMITS, describeValue, isRecord, toConfigIssues, type ConfigIssue, type Platform } from '../core/index.js';
-import { maskSecrets } from '../core/secrets.js';
+import { MASK, maskSecrets } from '../core/secrets.js';
 import { CONNECTORS, connectorFor } from '../connectors/registry.js';
 import { checkDeliveryConfig, deliveryRootKeys, type DeliveryConfig, type NatsConfig, type SubscriptionConfig } from './delivery/config.js';
 
@@ -45,6 +45,18 @@ const storeSchema = z.strictObject({
   durability: z._default(z.enum(['full', 'normal']), 'full'),
 });
 
+/** OpenTelemetry tracing (docs/operations.md), off by default. */
+const tracingSchema = z.strictObject({
+  enabled: z._default(z.boolean(), false),
+  /** The OTLP/HTTP traces URL; absent: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_ENDPOINT, else http://localhost:4318/v1/traces. */
+  endpoint: z.optional(z.url({ protocol: /^https?$/ })),
+  /** Headers of the export requests, e.g. a collector's API key. */
+  headers: z.optional(z.record(z.string(), z.string())),
+  serviceName: z._default(z.string().check(z.minLength(1)), 'switchboard'),
+  /** The share of new traces recorded, 0..1; traces a sender started follow its decision. */
+  sampleRatio: z._default(z.number().check(z.gte(0), z.lte(1)), 1),
+});
+
 const logSchema = z.strictObject({
   level: z._default(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
 });
@@ -69,6 +81,7 @@ const rootSchema = z.strictObject({
   server: z.prefault(serverSchema, {}),
   store: z.prefault(storeSchema, {}),
   log: z.prefault(logSchema, {}),
+  tracing: z.prefault(tracingSchema, {}),
   connectors: z.optional(z.array(z.unknown())),
   /** Outgoing webhooks (docs/delivery.md). */
   subscriptions: deliveryRootKeys.subscriptions,
@@ -93,6 +106,7 @@ export interface SwitchboardConfig {
   readonly server: z.output<typeof serverSchema>;
   readonly store: { readonly sqlite?: string | undefined; readonly postgres?: string | undefined; readonly durability: 'full' | 'normal' };
   readonly log: z.output<typeof logSchema>;
+  readonly tracing: z.output<typeof tracingSchema>;
   /** `undefined` when the config names no connectors: the embedded default applies. */
   readonly connectors: readonly ConnectorConfig[] | undefined;
   /** Folder for the SQLite file and the generated API token. */
@@ -137,6 +151,16 @@ function substituteEnv(value: unknown, env: Readonly<Record<string, string | und
   return value;
 }
 
+/** `true`/`false` given through `${ENV}` arrive as strings; accept them where a boolean is expected. */
+function coerceBoolean(value: unknown): unknown {
+  return value === 'true' ? true : value === 'false' ? false : value;
+}
+
+/** A number given through `${ENV}` (`0.25`). */
+function coerceNumber(value: unknown): unknown {
+  return typeof value === 'string' && /^\d+(\.\d+)?$/.test(value) ? Number(value) : value;
+}
+
 /** Numbers given through `${ENV}` arrive as strings; accept them where a number is expected. */
 function coercePort(value: unknown): unknown {
   return typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
@@ -155,6 +179,7 @@ export function resolveConfig(input: unknown, options: ResolveOptions = {}): Swi
   const { dataDir: dataDirInput, ...rest } = raw;
   const substituted = substituteEnv(rest, env, '', issues) as Record<string, unknown>;
   if (isRecord(substituted.server)) substituted.server = { ...substituted.server, port: coercePort(substituted.server.port) };
+  if (isRecord(substituted.tracing)) substituted.tracing = { ...substituted.tracing, enabled: coerceBoolean(substituted.tracing.enabled), sampleRatio: coerceNumber(substituted.tracing.sampleRatio) };
 
   const parsed = rootSchema.safeParse(substituted);
   if (!parsed.success) issues.push(...toConfigIssues(parsed.error.issues, substituted));
@@ -177,6 +202,7 @@ export function resolveConfig(input: unknown, options: ResolveOptions = {}): Swi
     server,
     store: { ...parsed.data.store, sqlite: parsed.data.store.sqlite ?? join(dataDir, 'switchboard.db') },
     log: parsed.data.log,
+    tracing: parsed.data.tracing,
     connectors,
     dataDir,
     subscriptions: parsed.data.subscriptions,
@@ -268,7 +294,9 @@ export function connectorsOf(config: SwitchboardConfig, apiToken: string | undef
 export function effectiveConfig(config: SwitchboardConfig): Record<string, unknown> {
   const connectors = connectorsOf(config, config.server.apiToken).map(({ settings, ...common }) => ({ ...common, ...settings }));
   const { server, store, log, dataDir, subscriptions, delivery, nats } = config;
-  return maskSecrets({ server, store, log, dataDir, connectors, subscriptions, delivery, ...(nats ? { nats } : {}) }) as Record<string, unknown>;
+  // Export headers carry a collector's credentials under any name: every value is hidden.
+  const tracing = { ...config.tracing, ...(config.tracing.headers ? { headers: Object.fromEntries(Object.keys(config.tracing.headers).map((k) => [k, MASK])) } : {}) };
+  return maskSecrets({ server, store, log, tracing, dataDir, connectors, subscriptions, delivery, ...(nats ? { nats } : {}) }) as Record<string, unknown>;
 }
 
 /** Reads a YAML or JSON file and resolves it. Parse errors name the line and column. */

@@ -12,6 +12,7 @@ import type { ConnectorConfig, SwitchboardConfig } from './config.js';
 import type { Metrics } from './metrics.js';
 import type { GroupCommitter } from './pipeline.js';
 import type { Store } from './store/types.js';
+import type { Tracing } from './tracing.js';
 
 /** The Fastify scope `/v1` routes are registered in (the API token is already checked there). */
 export type V1Scope = FastifyInstance;
@@ -29,6 +30,8 @@ export interface FeatureContext {
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly connectors: ReadonlyMap<string, FeatureConnector>;
+  /** OpenTelemetry tracing, when on. */
+  readonly tracing: Tracing | undefined;
 }
 
 export interface Feature {

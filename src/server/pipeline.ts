@@ -12,6 +12,7 @@
  * for asynchronously — retries with backoff on timers, never a blocking wait — for a bounded time
  * before the waiting callers fail with `SB_ERR_STORE_BUSY` (503 + Retry-After).
  */
+import { SpanKind, type Attributes } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 // Event ids hashed with node:crypto on the server (the core's JS SHA-256 stays for browsers).
 import './native-hash.js';
@@ -20,6 +21,7 @@ import type { ConnectorDefinition, IngestItem } from '../connectors/types.js';
 import type { EventBus, Committed } from './bus.js';
 import { decodeBody, parseContentType } from './decode.js';
 import { dumpUnstorable, prepareBatch, type UnstorableEvent } from './event-json.js';
+import { contextWith, endSpan, traceparentOf, type Context, type Span, type Tracing } from './tracing.js';
 import type { Metrics } from './metrics.js';
 import { StoreFailures } from './store-failures.js';
 import type { CommitBatch, CommitResult, QuarantineInput, Store, StoredEvent } from './store/types.js';
@@ -261,6 +263,8 @@ export class Pipeline {
     private readonly now: () => Date = () => new Date(),
     /** Checked on every payload before it is normalized (`server.limits`). */
     private readonly limits: PayloadLimits = DEFAULT_PAYLOAD_LIMITS,
+    /** OpenTelemetry tracing, when on (`tracing.ts`). */
+    private readonly tracing?: Tracing,
   ) {}
 
   /**
@@ -269,7 +273,7 @@ export class Pipeline {
    * at all — bytes not valid in that charset, or refused by the spec — is quarantined whole, as
    * received, and the `ValidationError` is thrown with its `quarantineId` (→ 400).
    */
-  async ingestBody(connector: ConnectorInstance, body: Uint8Array, contentType: string): Promise<IngestResult> {
+  async ingestBody(connector: ConnectorInstance, body: Uint8Array, contentType: string, trace?: Context): Promise<IngestResult> {
     const spec = connector.definition.ingest;
     if (!spec) throw new SwitchboardError('SB_ERR_INGEST_CONTENT_TYPE', `connector ${connector.id} takes no pushed payloads`);
     const media = parseContentType(contentType);
@@ -277,28 +281,30 @@ export class Pipeline {
     if ('error' in decoded) {
       // The bytes as they came, with the charset they claimed.
       const raw = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('base64');
-      return this.refuseBody(connector, { contentType, raw, rawEncoding: 'base64' }, new ValidationError('SB_ERR_INGEST_MALFORMED', decoded.error));
+      return this.refuseBody(connector, { contentType, raw, rawEncoding: 'base64' }, new ValidationError('SB_ERR_INGEST_MALFORMED', decoded.error), trace);
     }
     let items: IngestItem[];
     try {
       items = spec.split(decoded.text, media.type);
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
-      return this.refuseBody(connector, { contentType: media.type, raw: decoded.text }, err);
+      return this.refuseBody(connector, { contentType: media.type, raw: decoded.text }, err, trace);
     }
     if (items.length === 0) throw new SwitchboardError('SB_ERR_INGEST_EMPTY', 'the body holds no payload');
-    return this.ingestItems(connector, items, { contentType: media.type });
+    return this.ingestItems(connector, items, { contentType: media.type, ...(trace ? { trace } : {}) });
   }
 
   /** Keeps a body that could not be read in the quarantine, then throws its error with the quarantine id. */
-  private async refuseBody(connector: ConnectorInstance, input: Pick<QuarantineInput, 'contentType' | 'raw' | 'rawEncoding'>, err: ValidationError): Promise<never> {
+  private async refuseBody(connector: ConnectorInstance, input: Pick<QuarantineInput, 'contentType' | 'raw' | 'rawEncoding'>, err: ValidationError, trace?: Context): Promise<never> {
     const receivedAt = this.now().toISOString();
-    const result = await this.committer.submit({
-      connectorId: connector.id,
-      receivedAt,
-      events: [],
-      quarantine: [{ connectorId: connector.id, receivedAt, code: err.code, reason: err.message, ...input }],
-    });
+    const result = await this.traced('switchboard.commit', connector, trace, { 'switchboard.quarantined': 1 }, () =>
+      this.committer.submit({
+        connectorId: connector.id,
+        receivedAt,
+        events: [],
+        quarantine: [{ connectorId: connector.id, receivedAt, code: err.code, reason: err.message, ...input }],
+      }),
+    );
     this.metrics.ingestItems.inc({ connector: connector.id, result: 'rejected' });
     throw new ValidationError(err.code as 'SB_ERR_INGEST_MALFORMED', err.message, { cause: err, detail: { quarantineId: result.quarantineIds[0] } });
   }
@@ -308,7 +314,41 @@ export class Pipeline {
    * payload over the limits (`server.limits`) is refused before the normalizer sees it: nothing
    * nested deep enough to overflow the stack of what walks it later reaches the shared commit.
    */
-  async ingestItems(connector: ConnectorInstance, items: readonly IngestItem[], opts: { contentType?: string; cursor?: string } = {}): Promise<IngestResult> {
+  async ingestItems(connector: ConnectorInstance, items: readonly IngestItem[], opts: { contentType?: string; cursor?: string; trace?: Context } = {}): Promise<IngestResult> {
+    if (!this.tracing || opts.trace) return this.ingestItemsIn(connector, items, opts);
+    // A batch no request brought (a pulled connector, `sb.ingest()`, a replay) starts its own trace.
+    const root = this.tracing.start(`ingest ${connector.id}`, SpanKind.INTERNAL, { 'switchboard.connector.id': connector.id, 'switchboard.payloads': items.length });
+    try {
+      const result = await this.ingestItemsIn(connector, items, { ...opts, trace: contextWith(root) });
+      endSpan(root);
+      return result;
+    } catch (err) {
+      endSpan(root, err);
+      throw err;
+    }
+  }
+
+  /**
+   * Runs `work` in a span under `trace` (when tracing is on and a trace is given), ending it with
+   * the outcome; `work` alone otherwise.
+   */
+  private async traced<T>(name: string, connector: ConnectorInstance, trace: Context | undefined, attributes: Attributes, work: (span: Span | undefined) => Promise<T>): Promise<T> {
+    if (!this.tracing || !trace) return work(undefined);
+    const span = this.tracing.start(name, SpanKind.INTERNAL, { 'switchboard.connector.id': connector.id, ...attributes }, trace);
+    try {
+      const result = await work(span);
+      endSpan(span);
+      return result;
+    } catch (err) {
+      endSpan(span, err);
+      throw err;
+    }
+  }
+
+  private async ingestItemsIn(connector: ConnectorInstance, items: readonly IngestItem[], opts: { contentType?: string; cursor?: string; trace?: Context }): Promise<IngestResult> {
+    const normalizeSpan = this.tracing && opts.trace ? this.tracing.start('switchboard.normalize', SpanKind.INTERNAL, { 'switchboard.connector.id': connector.id, 'switchboard.payloads': items.length }, opts.trace) : undefined;
+    // The events carry the ingest's trace context, which their delivery attempts continue.
+    const traceparent = opts.trace ? traceparentOf(opts.trace) : undefined;
     const receivedAt = this.now().toISOString();
     const ctx: NormalizeContext = { connectorId: connector.id, receivedAt, settings: connector.settings, parseJson: (text, where) => parseJsonWithin(text, where, this.limits) };
     const events: SwitchboardEvent[] = [];
@@ -329,7 +369,7 @@ export class Pipeline {
       } else {
         try {
           for (const e of connector.definition.normalize(item.payload, ctx)) {
-            events.push(e);
+            events.push(traceparent === undefined ? e : { ...e, traceparent });
             owner.push(index);
           }
           return;
@@ -343,7 +383,15 @@ export class Pipeline {
       quarantinedIndex.push(index);
       rejected.push({ index, code, reason });
     });
-    const result = await this.committer.submit({ connectorId: connector.id, receivedAt, events, quarantine, cursor: opts.cursor });
+    if (normalizeSpan) {
+      normalizeSpan.setAttributes({ 'switchboard.events': events.length, 'switchboard.rejected': rejected.length });
+      endSpan(normalizeSpan);
+    }
+    const result = await this.traced('switchboard.commit', connector, opts.trace, { 'switchboard.events': events.length, 'switchboard.quarantined': quarantine.length }, async (span) => {
+      const r = await this.committer.submit({ connectorId: connector.id, receivedAt, events, quarantine, cursor: opts.cursor });
+      span?.setAttribute('switchboard.events.stored', r.stored.filter(Boolean).length);
+      return r;
+    });
 
     const fresh = new Set<number>();
     const seen = new Set<number>();

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { TracerProvider } from '@opentelemetry/api';
 import { pino, type Logger } from 'pino';
 import { SwitchboardError, sourceOf, type EventType, type SwitchboardEvent, type TypePattern, type TypesMatching, type TypesOfFilter } from '../core/index.js';
 import { connectorFor } from '../connectors/registry.js';
@@ -18,6 +19,8 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { GroupCommitter, Pipeline, type IngestResult } from './pipeline.js';
 import { ConnectorRuntime } from './runtime.js';
 import { SQLITE_OFFLINE_BUSY_TIMEOUT_MS, SqliteStore } from './store/sqlite/index.js';
+import { Tracing } from './tracing.js';
+import { VERSION } from './version.js';
 
 /** An event of one of the types `T`, discriminated on `type`. */
 export type EventOf<T extends EventType> = T extends EventType ? SwitchboardEvent<T> : never;
@@ -51,6 +54,11 @@ export interface CreateOptions {
    * commit. Until then, the calls, conversations and operators lag behind the event log.
    */
   readonly bulk?: boolean;
+  /**
+   * Where spans go, instead of the OTLP exporter of the config's `tracing` (e.g. a provider with
+   * an in-memory exporter in tests, or the host application's own). Given, tracing is on.
+   */
+  readonly tracerProvider?: TracerProvider;
 }
 
 function parseAfter(after: EventsFilter['after'], latest: number): number {
@@ -89,6 +97,7 @@ export class Switchboard {
   private readonly bus = new EventBus();
   private readonly committer: GroupCommitter;
   private readonly pipeline: Pipeline;
+  private readonly tracing: Tracing | undefined;
   private readonly connectors = new Map<string, HttpConnector>();
   private readonly runtimes: ConnectorRuntime[] = [];
   private readonly runtimeById = new Map<string, ConnectorRuntime>();
@@ -123,7 +132,8 @@ export class Switchboard {
       logger: this.logger,
       deferProjections: options.bulk === true,
     });
-    this.pipeline = new Pipeline(this.committer, this.metrics, options.now, config.server.limits);
+    this.tracing = Tracing.fromConfig(config.tracing, VERSION, options.tracerProvider);
+    this.pipeline = new Pipeline(this.committer, this.metrics, options.now, config.server.limits, this.tracing);
     const featureConnectors = new Map<string, FeatureConnector>();
 
     for (const entry of connectorsOf(config, this.apiToken)) {
@@ -146,7 +156,7 @@ export class Switchboard {
       if (!runtime) this.metrics.connectorUp.set({ connector: entry.id }, 0);
       this.serviceStarters.push(() => this.startService(entry.id, definition, entry.settings));
     }
-    const featureContext = { config, store: this.store, bus: this.bus, committer: this.committer, metrics: this.metrics, logger: this.logger, connectors: featureConnectors };
+    const featureContext = { config, store: this.store, bus: this.bus, committer: this.committer, metrics: this.metrics, logger: this.logger, connectors: featureConnectors, tracing: this.tracing };
     this.features = FEATURES.map((make) => make(featureContext));
   }
 
@@ -223,6 +233,7 @@ export class Switchboard {
         logger: this.logger,
         shutdown: this.shutdown.signal,
         features: this.features,
+        tracing: this.tracing,
         ...(this.options.refusalLogIntervalMs === undefined ? {} : { refusalLogIntervalMs: this.options.refusalLogIntervalMs }),
       });
       this.address = await this.app.listen({ port: this.config.server.port, host: this.config.server.host });
@@ -375,6 +386,7 @@ export class Switchboard {
     await this.committer.close();
     for (const f of [...this.features].reverse()) await f.close?.();
     await this.store.close();
+    await this.tracing?.shutdown();
   }
 }
 

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import type { Tracing } from '../tracing.js';
 import { ConfigError, SwitchboardError } from '../../core/index.js';
 import type { EventBus } from '../bus.js';
 import type { SwitchboardConfig } from '../config.js';
@@ -50,6 +51,8 @@ export interface WebhooksOptions {
   readonly logger: Logger;
   readonly metrics: DeliveryMetrics;
   readonly resolver?: Resolver;
+  /** OpenTelemetry tracing, when on: each attempt is a span of its event's trace. */
+  readonly tracing?: Tracing | undefined;
 }
 
 export class Webhooks {
@@ -73,7 +76,7 @@ export class Webhooks {
   async start(background = true): Promise<void> {
     await this.syncConfig();
     if (!background) return;
-    const worker = new DeliveryWorker(this.db, { config: this.options.config.delivery, logger: this.options.logger, metrics: this.options.metrics, resolver: this.resolver });
+    const worker = new DeliveryWorker(this.db, { config: this.options.config.delivery, logger: this.options.logger, metrics: this.options.metrics, resolver: this.resolver, tracing: this.options.tracing });
     this.worker = worker;
     this.unsubscribe = this.options.bus.subscribe(() => worker.wake());
     worker.start();

@@ -15,6 +15,7 @@ import type { AttemptRecord, OutboxRow, Subscription } from './types.js';
 import type { DeliveryMetrics } from './metrics.js';
 import { safeLookup, urlProblem, type Resolver } from './safety.js';
 import { signatureHeader } from './signing.js';
+import { SpanKind, contextWith, endSpan, traceparentOf, type Tracing } from '../tracing.js';
 
 /** Wait before recording finished attempts again when the database was locked by another process. */
 const RECORD_RETRY_MS = 50;
@@ -35,6 +36,8 @@ function encodeHeaderValue(v: string): string {
 export interface WebhookRequest {
   readonly headers: Record<string, string>;
   readonly body: string;
+  /** The event's trace context (its `traceparent` extension), when it has one. */
+  readonly traceparent: string | undefined;
 }
 
 /**
@@ -52,7 +55,8 @@ export function buildRequest(sub: Subscription, seq: number, storedBody: string,
     body = JSON.stringify(event.data);
     headers['content-type'] = 'application/json; charset=utf-8';
     for (const [k, v] of Object.entries(event)) {
-      if (k === 'data' || k === 'datacontenttype' || v === undefined || v === null) continue;
+      // The trace context travels in the W3C `traceparent` header (below), as the extension's HTTP binding has it.
+      if (k === 'data' || k === 'datacontenttype' || k === 'traceparent' || v === undefined || v === null) continue;
       headers[`ce-${k}`] = encodeHeaderValue(typeof v === 'string' ? v : JSON.stringify(v));
     }
   } else {
@@ -63,7 +67,9 @@ export function buildRequest(sub: Subscription, seq: number, storedBody: string,
   headers['webhook-id'] = event.id;
   headers['webhook-timestamp'] = String(timestamp);
   headers['webhook-signature'] = signatureHeader(signingSecrets(sub, now), event.id, timestamp, body);
-  return { headers, body };
+  // Without tracing, the receiver still gets the trace the event was stored in.
+  if (typeof event.traceparent === 'string') headers.traceparent = event.traceparent;
+  return { headers, body, traceparent: typeof event.traceparent === 'string' ? event.traceparent : undefined };
 }
 
 /** Milliseconds asked by a `Retry-After` header (seconds or an HTTP date), or `undefined`. */
@@ -113,6 +119,18 @@ export interface WorkerOptions {
   readonly metrics: DeliveryMetrics;
   /** Name resolution for targets (tests); the system resolver by default. */
   readonly resolver?: Resolver;
+  /** OpenTelemetry tracing, when on: each attempt is a client span in its event's trace. */
+  readonly tracing?: Tracing | undefined;
+}
+
+/** A webhook URL as a span shows it: no credentials, no query (either may hold a secret). */
+function urlForSpan(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return '(invalid URL)';
+  }
 }
 
 export class DeliveryWorker {
@@ -258,6 +276,23 @@ export class DeliveryWorker {
         error = `refused: expected ${problem}`;
       } else {
         const req = buildRequest(sub, row.seq, stored, startedAt);
+        const span = this.options.tracing?.start(
+          'webhook POST',
+          SpanKind.CLIENT,
+          {
+            'http.request.method': 'POST',
+            'url.full': urlForSpan(sub.url),
+            'switchboard.subscription.id': sub.id,
+            'switchboard.event.id': req.headers['webhook-id'] ?? '',
+            'switchboard.event.sequence': row.seq,
+            'switchboard.delivery.attempt': attempt,
+            'switchboard.delivery.round': row.rounds,
+          },
+          this.options.tracing.extract(req.traceparent === undefined ? undefined : { traceparent: req.traceparent }),
+        );
+        // The receiver sees this attempt as the parent of what it does.
+        const own = span ? traceparentOf(contextWith(span)) : undefined;
+        if (own !== undefined) req.headers.traceparent = own;
         const timeout = new AbortController();
         const timer = setTimeout(() => timeout.abort(new TimeoutMarker('timeout')), config.timeout);
         try {
@@ -281,6 +316,10 @@ export class DeliveryWorker {
           error = timeout.signal.aborted ? `timed out after ${config.timeout} ms` : describeError(err);
         } finally {
           clearTimeout(timer);
+          if (span) {
+            if (status !== undefined) span.setAttribute('http.response.status_code', status);
+            endSpan(span, status !== undefined && status >= 200 && status < 300 ? undefined : (error ?? (signal.aborted ? 'cancelled' : 'failed')));
+          }
         }
         if (signal.aborted && status === undefined) return undefined;
       }

@@ -115,6 +115,7 @@ export const cloudEvent = named(
     subject: text('The entity: call/…, conversation/…, operator/…, client/…, channel/…'),
     time: z.string().check(z.describe("The platform's time of the fact (UTC), else the receipt time (then timesource is receipt).")),
     timesource: opt(z.literal('receipt')),
+    traceparent: opt(z.string().check(z.regex(/^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/), z.describe('The W3C trace context of the ingest that stored the event, when tracing is on (CloudEvents distributed-tracing extension).'))),
     datacontenttype: z.literal('application/json'),
     dataschema: text('urn:switchboard:schema:v1:<type>; served at GET /v1/schemas/<type>.'),
     platform: z.enum(PLATFORMS),

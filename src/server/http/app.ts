@@ -26,6 +26,7 @@ import { lazyChildLogger } from './lazy-logger.js';
 import { StreamTickets, queryCredential, redactCredentials } from './stream-auth.js';
 import * as api from './api-schemas.js';
 import { registerOpenApi } from './openapi.js';
+import { SpanKind, contextWith, endSpan, type Span, type Tracing } from '../tracing.js';
 
 export interface HttpConnector extends ConnectorInstance {
   readonly ingestToken: string | undefined;
@@ -56,6 +57,8 @@ export interface AppContext {
   readonly features: readonly Feature[];
   /** At most one log line per connector about refused ingest in this time (default 60 s). */
   readonly refusalLogIntervalMs?: number;
+  /** OpenTelemetry tracing, when on: each ingest request is a server span. */
+  readonly tracing?: Tracing | undefined;
 }
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
@@ -255,6 +258,26 @@ export async function buildApp(ctx: AppContext) {
       },
     });
 
+    // Each ingest request is the root of its payloads' trace (continuing the sender's `traceparent`).
+    const spans = new WeakMap<FastifyRequest, Span>();
+    const tracing = ctx.tracing;
+    if (tracing) {
+      ingest.addHook('onRequest', async (req: FastifyRequest<{ Params: { connectorId: string } }>) => {
+        if (req.method === 'OPTIONS') return;
+        const attributes = { 'http.request.method': 'POST', 'http.route': '/ingest/:connectorId', 'url.path': req.url.split('?')[0] ?? '', 'switchboard.connector.id': req.params.connectorId };
+        spans.set(req, tracing.start('POST /ingest/:connectorId', SpanKind.SERVER, attributes, tracing.extract(req.headers)));
+      });
+      const finish = (req: FastifyRequest, status: number | undefined) => {
+        const span = spans.get(req);
+        if (!span) return;
+        spans.delete(req);
+        if (status !== undefined) span.setAttribute('http.response.status_code', status);
+        endSpan(span, status === undefined ? 'the client went away' : status >= 500 ? `HTTP ${status}` : undefined);
+      };
+      ingest.addHook('onResponse', async (req, reply) => finish(req, reply.statusCode));
+      ingest.addHook('onRequestAbort', async (req) => finish(req, undefined));
+    }
+
     ingest.addHook('onRequest', async (req: FastifyRequest<{ Params: { connectorId: string } }>, reply) => {
       if (req.method === 'OPTIONS') return;
       const connector = ctx.connectors.get(req.params.connectorId);
@@ -297,7 +320,8 @@ export async function buildApp(ctx: AppContext) {
       if (entry) entry.inHandler = true;
       let result: IngestResult;
       try {
-        result = await ctx.pipeline.ingestBody(connector, body, req.headers['content-type'] ?? '');
+        const span = spans.get(req);
+        result = await ctx.pipeline.ingestBody(connector, body, req.headers['content-type'] ?? '', span ? contextWith(span) : undefined);
       } finally {
         entry?.hold.release();
       }

@@ -5,7 +5,6 @@
  * `@fastify/swagger` serves at `/openapi.json` (committed as `docs/openapi.json`, kept in step by
  * `test/openapi.test.ts`).
  */
-import { readFileSync } from 'node:fs';
 import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
 import type { FastifyInstance, FastifySchemaCompiler } from 'fastify';
@@ -13,6 +12,7 @@ import type { Logger } from 'pino';
 import { createJsonSchemaTransform, createJsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { $ZodType, safeParse } from 'zod/v4/core';
 import { SwitchboardError, describeIssues, type ErrorCode } from '../../core/index.js';
+import { VERSION } from '../version.js';
 import { API_REGISTRY } from './api-schemas.js';
 
 /** How a request part that fails its schema is answered: the code and the words before the issues. */
@@ -49,7 +49,6 @@ export const zodValidatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, h
   };
 };
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** Paths the document leaves out: the dashboard page, the document itself. */
 const HIDDEN = ['/', '/openapi.json'];
