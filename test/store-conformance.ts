@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { normalizeGreenApi } from '../src/connectors/greenapi/normalize.js';
 import { normalizeTwin } from '../src/connectors/twin/normalize.js';
 import { createEvent, type EventType, type SwitchboardEvent } from '../src/core/index.js';
-import type { CommitBatch, Store } from '../src/server/store/types.js';
+import type { CommitBatch, StatsCounters, Store } from '../src/server/store/types.js';
 
 export interface StoreHarness {
   store: Store;
@@ -221,6 +221,36 @@ export function storeConformance(name: string, factory: () => Promise<StoreHarne
       const before = { calls: await store.projections.listCalls({ limit: 10 }), conversations: await store.projections.listConversations({ limit: 10 }) };
       expect(await store.projections.rebuild()).toEqual({ calls: 2, conversations: 2, operators: 0 });
       expect({ calls: await store.projections.listCalls({ limit: 10 }), conversations: await store.projections.listConversations({ limit: 10 }) }).toEqual(before);
+    });
+
+    it('aggregates the KPI counters per UTC hour and group over calls and conversations, also after a rebuild', async () => {
+      const store = await open();
+      const out = (idMessage: string, body: string, timestamp: number) =>
+        wa({ typeWebhook: 'outgoingMessageReceived', timestamp, idMessage, senderData: { chatId: chat, sender: chat }, messageData: { typeMessage: 'textMessage', textMessageData: { textMessage: body } } });
+      // 1_700_000_000 is 2023-11-14T22:13:20Z.
+      await commitAs(store, 'wa', [...call('K1', 'offer', 1_700_000_000), ...call('K1', 'pickUp', 1_700_000_012)]); // answered after 12 s
+      await commitAs(store, 'wa', [...call('K2', 'offer', 1_700_000_100), ...call('K2', 'declined', 1_700_000_103)]); // abandoned after 3 s
+      await commitAs(store, 'wa', [...call('K3', 'offer', 1_700_003_000, '79005556677@c.us'), ...call('K3', 'hungUp', 1_700_003_040, '79005556677@c.us')]); // rejected, next hour
+      await commitAs(store, 'wa', [...text('KM1', 'hi', 1_700_000_200), ...out('KM2', 'hello', 1_700_000_260)]); // first response 60 s
+      await commitAs(store, 'c2', [...call('K4', 'offer', 1_700_000_300)]); // still ringing, another connector
+      const q = { from: '2023-11-14T00:00:00.000Z', to: '2023-11-15T00:00:00.000Z', serviceLevelSec: 20, shortAbandonSec: 5 };
+      const zero = { inbound: 0, answeredInbound: 0, unansweredInbound: 0, abandoned: 0, shortAbandoned: 0, answeredInServiceLevel: 0, answerWaitSec: 0, answerWaitCount: 0, outbound: 0, answeredOutbound: 0, talkSec: 0, talkCount: 0, inProgress: 0, chats: 0, firstResponseSec: 0, firstResponseCount: 0, assignmentSec: 0, assignmentCount: 0 };
+      const expected = [
+        { ...zero, hour: '2023-11-14T22:00:00.000Z', key: null, inbound: 2, answeredInbound: 1, unansweredInbound: 1, abandoned: 1, shortAbandoned: 1, answeredInServiceLevel: 1, answerWaitSec: 12, answerWaitCount: 1, inProgress: 1, chats: 1, firstResponseSec: 60, firstResponseCount: 1 },
+        { ...zero, hour: '2023-11-14T23:00:00.000Z', key: null, inbound: 1, unansweredInbound: 1 },
+      ];
+      const rounded = (rows: StatsCounters[]) => rows.map((r) => ({ ...r, answerWaitSec: Math.round(r.answerWaitSec * 1000) / 1000 }));
+      expect(rounded(await store.projections.stats(q))).toEqual(expected);
+      const byConnector = await store.projections.stats({ ...q, by: 'connector' });
+      expect(byConnector.map((r) => [r.hour, r.key, r.inbound, r.inProgress])).toEqual([
+        ['2023-11-14T22:00:00.000Z', 'c2', 0, 1],
+        ['2023-11-14T22:00:00.000Z', 'wa', 2, 0],
+        ['2023-11-14T23:00:00.000Z', 'wa', 1, 0],
+      ]);
+      expect(await store.projections.stats({ ...q, connectorId: 'c2', serviceLevelSec: 10 })).toEqual([{ ...zero, hour: '2023-11-14T22:00:00.000Z', key: null, inProgress: 1 }]);
+      expect(await store.projections.stats({ ...q, from: '2023-11-15T00:00:00.000Z', to: '2023-11-16T00:00:00.000Z' })).toEqual([]);
+      await store.projections.rebuild();
+      expect(rounded(await store.projections.stats(q))).toEqual(expected);
     });
 
     it('a bulk load defers the projections to a catch-up in chunks that resumes after a reopen, and ends equal to a rebuild', async () => {

@@ -45,6 +45,14 @@ const storeSchema = z.strictObject({
   durability: z._default(z.enum(['full', 'normal']), 'full'),
 });
 
+/** The thresholds of the contact-center KPIs (`GET /v1/stats`, docs/projections.md). */
+const statsSchema = z.strictObject({
+  /** Inbound calls answered within this many seconds of ringing meet the service level. */
+  serviceLevelSec: z._default(z.number().check(z.gt(0), z.lte(3600)), 20),
+  /** Abandoned calls that rang less than this many seconds are short-abandoned (left out of the service level). */
+  shortAbandonSec: z._default(z.number().check(z.gte(0), z.lte(600)), 5),
+});
+
 /** OpenTelemetry tracing (docs/operations.md), off by default. */
 const tracingSchema = z.strictObject({
   enabled: z._default(z.boolean(), false),
@@ -82,6 +90,7 @@ const rootSchema = z.strictObject({
   store: z.prefault(storeSchema, {}),
   log: z.prefault(logSchema, {}),
   tracing: z.prefault(tracingSchema, {}),
+  stats: z.prefault(statsSchema, {}),
   connectors: z.optional(z.array(z.unknown())),
   /** Outgoing webhooks (docs/delivery.md). */
   subscriptions: deliveryRootKeys.subscriptions,
@@ -107,6 +116,7 @@ export interface SwitchboardConfig {
   readonly store: { readonly sqlite?: string | undefined; readonly postgres?: string | undefined; readonly durability: 'full' | 'normal' };
   readonly log: z.output<typeof logSchema>;
   readonly tracing: z.output<typeof tracingSchema>;
+  readonly stats: z.output<typeof statsSchema>;
   /** `undefined` when the config names no connectors: the embedded default applies. */
   readonly connectors: readonly ConnectorConfig[] | undefined;
   /** Folder for the SQLite file and the generated API token. */
@@ -203,6 +213,7 @@ export function resolveConfig(input: unknown, options: ResolveOptions = {}): Swi
     store: { ...parsed.data.store, sqlite: parsed.data.store.sqlite ?? join(dataDir, 'switchboard.db') },
     log: parsed.data.log,
     tracing: parsed.data.tracing,
+    stats: parsed.data.stats,
     connectors,
     dataDir,
     subscriptions: parsed.data.subscriptions,
@@ -296,7 +307,7 @@ export function effectiveConfig(config: SwitchboardConfig): Record<string, unkno
   const { server, store, log, dataDir, subscriptions, delivery, nats } = config;
   // Export headers carry a collector's credentials under any name: every value is hidden.
   const tracing = { ...config.tracing, ...(config.tracing.headers ? { headers: Object.fromEntries(Object.keys(config.tracing.headers).map((k) => [k, MASK])) } : {}) };
-  return maskSecrets({ server, store, log, tracing, dataDir, connectors, subscriptions, delivery, ...(nats ? { nats } : {}) }) as Record<string, unknown>;
+  return maskSecrets({ server, store, log, tracing, stats: config.stats, dataDir, connectors, subscriptions, delivery, ...(nats ? { nats } : {}) }) as Record<string, unknown>;
 }
 
 /** Reads a YAML or JSON file and resolves it. Parse errors name the line and column. */

@@ -84,6 +84,17 @@ export const callsQuery = z.object({
 export const conversationsQuery = z.object({ ...listQuery, state: opt(z.enum(CONVERSATION_STATES)), client: opt(text("The client's id.")) });
 export const operatorsQuery = z.object({ ...listQuery, status: opt(text('online, offline, away, busy, revoked, …')) });
 
+export const statsQuery = z.object({
+  from: opt(z.iso.datetime({ offset: true }).check(z.describe('Start (inclusive) of the calls that rang and chats that opened; default: 24 hours before `to`.'))),
+  to: opt(z.iso.datetime({ offset: true }).check(z.describe('End (exclusive); default: now.'))),
+  bucket: opt(z.enum(['hour', 'day']).check(z.describe('Rows per hour or per day (in `tz`); absent: one total per group.'))),
+  by: opt(z.enum(['platform', 'connector', 'operator']).check(z.describe('Rows per platform, connector or operator (<connectorId>:<operatorId>).'))),
+  tz: opt(text('The IANA time zone of the day buckets, e.g. Europe/Moscow (default UTC).')),
+  platform: opt(text(`Only this platform: ${PLATFORMS.join(', ')}.`)),
+  connector: opt(text('Only this connector.')),
+  access_token: accessToken,
+});
+
 export const idParams = z.object({ id: text('<connectorId>:<key> for calls and conversations; the id itself elsewhere.') });
 export const eventIdParams = z.object({ id: text("The event's id.") });
 export const typeParams = z.object({ type: text('An event type (call.ended) or its dataschema URN.') });
@@ -255,6 +266,9 @@ export const conversation = named(
     openedAt: z.string(),
     closedAt: opt(z.string()),
     rating: opt(z.number()),
+    assignedAt: opt(text('When an operator was first assigned, where the platform says.')),
+    firstResponseAt: opt(text('When the client wrote first: the first message to the client.')),
+    firstResponseSec: opt(z.number().check(z.describe("Seconds from the client's first message to the first response."))),
     lastActivityAt: z.string(),
   }),
   'A conversation, folded from its events (docs/projections.md).',
@@ -301,6 +315,48 @@ export const operator = named(
   "An operator's status, folded from its events (docs/projections.md).",
 );
 export const operatorsPage = z.object({ operators: z.array(operator), next: nextCursor });
+
+const nullableNumber = (description: string) => z.nullable(z.number().check(z.describe(description)));
+export const stats = z.object({
+  from: z.string(),
+  to: z.string(),
+  tz: z.string(),
+  bucket: z.nullable(z.enum(['hour', 'day'])),
+  by: z.nullable(z.enum(['platform', 'connector', 'operator'])),
+  serviceLevelSec: z.number(),
+  shortAbandonSec: z.number(),
+  rows: z.array(
+    named(
+      'StatsRow',
+      z.object({
+        period: z.nullable(text('The hour (UTC instant) or the day (in tz); null for the total.')),
+        key: z.nullable(text('The platform, connector or <connectorId>:<operatorId>; null when not grouped (or no operator).')),
+        calls: z.object({
+          inbound: z.number(),
+          answered: z.number(),
+          missed: z.number(),
+          abandoned: z.number(),
+          shortAbandoned: z.number(),
+          outbound: z.number(),
+          outboundAnswered: z.number(),
+          inProgress: z.number(),
+          answerRate: nullableNumber('answered / inbound'),
+          serviceLevel: nullableNumber('answered within serviceLevelSec / (inbound − shortAbandoned)'),
+          averageSpeedOfAnswerSec: nullableNumber('Mean seconds from ringing to answer of answered inbound calls.'),
+          averageTalkSec: nullableNumber('Mean talk seconds of answered calls.'),
+        }),
+        chats: z.object({
+          opened: z.number().check(z.describe('Conversations opened in the window that hold at least one message.')),
+          averageFirstResponseSec: nullableNumber("Mean seconds from the client's first message to the first message to the client, over conversations the client started."),
+          responded: z.number(),
+          averageTimeToAssignmentSec: nullableNumber('Mean seconds from opening to the first assignment to an operator, where the platform says.'),
+          assigned: z.number(),
+        }),
+      }),
+      'KPIs of one period and group (docs/projections.md, "KPIs").',
+    ),
+  ),
+});
 
 export const health = z.object({ status: z.literal('ok') });
 export const readiness = z.object({ status: z.enum(['ready', 'not-ready']), store: z.boolean(), backlog: z.number() });

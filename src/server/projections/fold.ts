@@ -62,6 +62,11 @@ export interface ConversationRow {
   readonly openedAt: string;
   readonly closedAt?: string;
   readonly rating?: number;
+  /** When an operator was first assigned, where the platform says (Threads, 1С-Коннект, TWIN). */
+  readonly assignedAt?: string;
+  /** When the client wrote first: the first message to the client (the first response), and the seconds from the client's first message to it. */
+  readonly firstResponseAt?: string;
+  readonly firstResponseSec?: number;
   readonly lastActivityAt: string;
 }
 
@@ -84,6 +89,9 @@ export interface MessageSummary {
   /** Platform and client of a conversation known only from its messages. */
   readonly platform?: string | undefined;
   readonly client?: Party | undefined;
+  /** The first message from the client, and the first one to the client (for the first-response time). */
+  readonly firstInboundAt?: string | undefined;
+  readonly firstOutboundAt?: string | undefined;
 }
 
 /** The conversation fold's state after some of its state events in canonical order (plain JSON). */
@@ -97,6 +105,8 @@ export interface ConversationFold {
   readonly openedAt?: string;
   readonly closedAt?: string;
   readonly rating?: number;
+  /** The first assignment to an operator (`conversation.assigned`, `conversation.handed-to-operator`). */
+  readonly assignedAt?: string;
   /** Earliest and latest time of the state events. */
   readonly firstAt?: string;
   readonly lastAt?: string;
@@ -111,7 +121,7 @@ export const EMPTY_CONVERSATION: ConversationFold = { tail: {}, state: 'open' };
 export function stepConversation(s: ConversationFold, e: SwitchboardEvent): ConversationFold {
   if (e.type.startsWith('message.')) return s;
   const d = data(e);
-  let { state, client, operator, openedAt, closedAt, rating } = s;
+  let { state, client, operator, openedAt, closedAt, rating, assignedAt } = s;
   // The first client that carries a name, else the first one.
   if (!client?.name) client = party(d.client)?.name ? party(d.client) : (client ?? party(d.client));
   const next = CONVERSATION_STATE_OF[e.type];
@@ -123,7 +133,11 @@ export function stepConversation(s: ConversationFold, e: SwitchboardEvent): Conv
     closedAt = next === 'closed' ? e.time : undefined;
     if (e.type === 'conversation.unassigned') operator = undefined;
   }
-  if (e.type === 'conversation.assigned' || e.type === 'conversation.handed-to-operator') operator = party(d.operator) ?? operator;
+  if (e.type === 'conversation.assigned' || e.type === 'conversation.handed-to-operator') {
+    operator = party(d.operator) ?? operator;
+    // The earliest, whatever the order the events were folded in.
+    if (assignedAt === undefined || e.time < assignedAt) assignedAt = e.time;
+  }
   if (e.type === 'conversation.rated') rating = num(d.rating);
   return dropUndefined({
     tail: tailWith(s.tail, e, CONVERSATION_RANK),
@@ -135,6 +149,7 @@ export function stepConversation(s: ConversationFold, e: SwitchboardEvent): Conv
     openedAt,
     closedAt,
     rating,
+    assignedAt,
     firstAt: s.firstAt === undefined || e.time < s.firstAt ? e.time : s.firstAt,
     lastAt: s.lastAt === undefined || e.time > s.lastAt ? e.time : s.lastAt,
   });
@@ -178,8 +193,16 @@ export function finishConversation(connectorId: string, conversationId: string, 
     openedAt: s.openedAt ?? firstAt,
     closedAt: s.closedAt,
     rating: s.rating,
+    assignedAt: s.assignedAt,
+    ...firstResponse(messages),
     lastActivityAt: lastAt,
   });
+}
+
+/** The first reply, when the client wrote first: the first message to the client, and how long after the client's first message it came. */
+function firstResponse(m: MessageSummary): { firstResponseAt?: string; firstResponseSec?: number } {
+  if (m.firstInboundAt === undefined || m.firstOutboundAt === undefined || m.firstOutboundAt <= m.firstInboundAt) return {};
+  return { firstResponseAt: m.firstOutboundAt, firstResponseSec: Math.round((Date.parse(m.firstOutboundAt) - Date.parse(m.firstInboundAt)) / 100) / 10 };
 }
 
 /**

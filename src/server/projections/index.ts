@@ -8,6 +8,7 @@ import { SwitchboardError, ValidationError } from '../../core/index.js';
 import * as api from '../http/api-schemas.js';
 import type { Feature, FeatureContext, V1Scope } from '../feature.js';
 import { buildTimeline } from './timeline.js';
+import { isTimeZone, rollUp } from './stats.js';
 
 function limitOf(raw: string | undefined): number {
   const n = raw === undefined ? 100 : Number(raw);
@@ -68,6 +69,18 @@ export function createProjections(ctx: FeatureContext): Feature & { rebuild(): P
         if (!found) throw new SwitchboardError('SB_ERR_NOT_FOUND', `no conversation ${req.params.id}`);
         const { policy, language } = policyOf(connectorId);
         return { conversationId: req.params.id, callRecords: policy, language, entries: buildTimeline(connectorId, found.own, found.calls, policy, language) };
+      });
+      v1.get('/v1/stats', { schema: { tags, summary: 'Contact-center KPIs per platform, connector or operator, by hour or day', querystring: api.statsQuery, response: { 200: api.stats, ...api.errorResponses } } }, async (req) => {
+        const q = req.query;
+        const to = q.to === undefined ? new Date() : new Date(q.to);
+        const from = q.from === undefined ? new Date(to.getTime() - 86_400_000) : new Date(q.from);
+        if (from >= to) throw new ValidationError('SB_ERR_QUERY_INVALID', `invalid query: at from: expected a time before to (${to.toISOString()}), found ${from.toISOString()}`);
+        if (to.getTime() - from.getTime() > 400 * 86_400_000) throw new ValidationError('SB_ERR_QUERY_INVALID', 'invalid query: at from: expected a window of at most 400 days');
+        const tz = q.tz ?? 'UTC';
+        if (!isTimeZone(tz)) throw new ValidationError('SB_ERR_QUERY_INVALID', `invalid query: at tz: expected an IANA time zone such as "Europe/Moscow", found ${JSON.stringify(tz)}`);
+        const { serviceLevelSec, shortAbandonSec } = ctx.config.stats;
+        const counters = await store.stats({ from: from.toISOString(), to: to.toISOString(), by: q.by, platform: q.platform, connectorId: q.connector, serviceLevelSec, shortAbandonSec });
+        return { from: from.toISOString(), to: to.toISOString(), tz, bucket: q.bucket ?? null, by: q.by ?? null, serviceLevelSec, shortAbandonSec, rows: rollUp(counters, q.bucket, tz) };
       });
       v1.get('/v1/operators', { schema: { tags, summary: "Operators' status per platform", querystring: api.operatorsQuery, response: { 200: api.operatorsPage, ...api.errorResponses } } }, async (req) => {
         const q = req.query;

@@ -139,6 +139,58 @@ export interface OperatorListQuery extends PageQuery {
   readonly status?: string | undefined;
 }
 
+/** What `GET /v1/stats` groups by. */
+export type StatsGroup = 'platform' | 'connector' | 'operator';
+
+/** The KPIs' counters over calls that rang, and conversations opened, in [from, to). */
+export interface StatsQuery {
+  /** ISO times (UTC): from inclusive, to exclusive. */
+  readonly from: string;
+  readonly to: string;
+  readonly by?: StatsGroup | undefined;
+  readonly platform?: string | undefined;
+  readonly connectorId?: string | undefined;
+  /** Inbound calls answered within this many seconds of ringing count toward the service level. */
+  readonly serviceLevelSec: number;
+  /** Abandoned calls that rang less than this many seconds are short-abandoned. */
+  readonly shortAbandonSec: number;
+}
+
+/**
+ * Sums for one UTC hour and group, from which every KPI is a ratio (docs/projections.md, "KPIs"):
+ * hours roll up into days and totals in any time zone by adding them.
+ */
+export interface StatsCounters {
+  /** The UTC hour: `YYYY-MM-DDTHH:00:00.000Z`. */
+  readonly hour: string;
+  /** The group's value (platform, connector id, `<connectorId>:<operatorId>`), or null (none asked, or no operator). */
+  readonly key: string | null;
+  /** Inbound calls that ended (answered or not). */
+  readonly inbound: number;
+  readonly answeredInbound: number;
+  readonly unansweredInbound: number;
+  /** Unanswered inbound calls the caller ended (caller-hung-up, caller-gave-up, cancelled). */
+  readonly abandoned: number;
+  readonly shortAbandoned: number;
+  readonly answeredInServiceLevel: number;
+  /** Seconds from ringing to answer, summed over the answered inbound calls that have both times. */
+  readonly answerWaitSec: number;
+  readonly answerWaitCount: number;
+  readonly outbound: number;
+  readonly answeredOutbound: number;
+  /** Talk seconds summed over the answered calls whose talk time is known (> 0). */
+  readonly talkSec: number;
+  readonly talkCount: number;
+  /** Calls not ended yet. */
+  readonly inProgress: number;
+  /** Conversations opened that hold at least one message. */
+  readonly chats: number;
+  readonly firstResponseSec: number;
+  readonly firstResponseCount: number;
+  readonly assignmentSec: number;
+  readonly assignmentCount: number;
+}
+
 /**
  * The projections a backend keeps (DESIGN §3). The backend updates them inside the commit
  * transaction of the events they come from, with the shared pure folds
@@ -153,6 +205,8 @@ export interface ProjectionStore {
   /** A conversation's own events and the events of the calls linked to it, or `undefined` when there is no such conversation. */
   timelineEvents(connectorId: string, conversationId: string): Promise<{ own: SwitchboardEvent[]; calls: SwitchboardEvent[] } | undefined>;
   listOperators(q: OperatorListQuery): Promise<ProjectionPage<OperatorRow>>;
+  /** The KPI counters per UTC hour (and group) over the calls and conversations (aggregated by the backend). */
+  stats(q: StatsQuery): Promise<StatsCounters[]>;
   /** Drops and recomputes every projection from the event log. */
   rebuild(): Promise<{ calls: number; conversations: number; operators: number }>;
   /**

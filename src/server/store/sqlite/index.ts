@@ -444,6 +444,7 @@ export class SqliteStore implements Store {
       getConversation: (c, id) => t.getConversation(c, id),
       timelineEvents: (c, id) => t.timelineEvents(c, id),
       listOperators: (q) => t.listOperators(q),
+      stats: (q) => t.stats(q),
       rebuild: () => this.write('rebuild', []),
       catchUp: async (options = {}) => {
         const chunk = options.chunk ?? CATCH_UP_CHUNK;

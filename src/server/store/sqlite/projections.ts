@@ -32,8 +32,9 @@ import {
   type OperatorFold,
   type OperatorRow,
 } from '../../projections/fold.js';
-import type { CallListQuery, ConversationListQuery, OperatorListQuery, ProjectionPage, ProjectionStore } from '../types.js';
+import type { CallListQuery, ConversationListQuery, OperatorListQuery, ProjectionPage, ProjectionStore, StatsCounters, StatsQuery } from '../types.js';
 import type { InsertedEvent } from './index.js';
+import { sqliteStats } from './stats.js';
 import { filters } from './where.js';
 
 type Db = Database.Database;
@@ -208,7 +209,7 @@ export class SqliteProjections implements Omit<ProjectionStore, 'catchUp' | 'pen
       s = foldConversationState(this.events(connectorId, `conversation/${conversationId}`, "AND type GLOB 'conversation.*'"));
       known = undefined;
     }
-    const summary = counted ?? summaryOf(this.stmt<[string, string], SummaryRow>('SELECT inbound, outbound, first_at, last_at, platform, client FROM conversation_counts WHERE connector_id = ? AND conversation_id = ?').get(connectorId, conversationId));
+    const summary = counted ?? summaryOf(this.stmt<[string, string], SummaryRow>(`SELECT ${SUMMARY_COLUMNS} FROM conversation_counts WHERE connector_id = ? AND conversation_id = ?`).get(connectorId, conversationId));
     const names = this.namesFor(connectorId, [conversationClient(s, summary)], known);
     const row = finishConversation(connectorId, conversationId, s, summary, names.map);
     if (!row) return;
@@ -266,13 +267,26 @@ export class SqliteProjections implements Omit<ProjectionStore, 'catchUp' | 'pen
   private mention(connectorId: string, m: Mention, e: SwitchboardEvent): MessageSummary | undefined {
     const row = this
       .stmt<unknown[], SummaryRow>(
-        `INSERT INTO conversation_counts (connector_id, conversation_id, inbound, outbound, first_at, last_at, platform, client) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO conversation_counts (connector_id, conversation_id, inbound, outbound, first_at, last_at, platform, client, first_inbound_at, first_outbound_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (connector_id, conversation_id) DO UPDATE SET inbound = inbound + excluded.inbound, outbound = outbound + excluded.outbound,
            first_at = min(first_at, excluded.first_at), last_at = max(last_at, excluded.last_at),
-           client = CASE WHEN client IS NULL THEN excluded.client WHEN excluded.client IS NULL THEN client ELSE min(client, excluded.client) END
-         RETURNING inbound, outbound, first_at, last_at, platform, client`,
+           client = CASE WHEN client IS NULL THEN excluded.client WHEN excluded.client IS NULL THEN client ELSE min(client, excluded.client) END,
+           first_inbound_at = coalesce(min(first_inbound_at, excluded.first_inbound_at), first_inbound_at, excluded.first_inbound_at),
+           first_outbound_at = coalesce(min(first_outbound_at, excluded.first_outbound_at), first_outbound_at, excluded.first_outbound_at)
+         RETURNING ${SUMMARY_COLUMNS}`,
       )
-      .get(connectorId, m.conversationId, m.kind === 'inbound' ? 1 : 0, m.kind === 'outbound' ? 1 : 0, e.time, e.time, e.platform, m.client === undefined ? null : JSON.stringify(m.client));
+      .get(
+        connectorId,
+        m.conversationId,
+        m.kind === 'inbound' ? 1 : 0,
+        m.kind === 'outbound' ? 1 : 0,
+        e.time,
+        e.time,
+        e.platform,
+        m.client === undefined ? null : JSON.stringify(m.client),
+        m.kind === 'inbound' ? e.time : null,
+        m.kind === 'outbound' ? e.time : null,
+      );
     return row && summaryOf(row);
   }
 
@@ -473,6 +487,10 @@ export class SqliteProjections implements Omit<ProjectionStore, 'catchUp' | 'pen
     return { own: this.events(connectorId, `conversation/${conversationId}`), calls };
   }
 
+  async stats(q: StatsQuery): Promise<StatsCounters[]> {
+    return sqliteStats(this.db, q);
+  }
+
   async listOperators(q: OperatorListQuery): Promise<ProjectionPage<OperatorRow>> {
     const f = filters();
     f.add('platform = ?', q.platform);
@@ -504,7 +522,10 @@ interface SummaryRow {
   last_at: string;
   platform: string;
   client: string | null;
+  first_inbound_at: string | null;
+  first_outbound_at: string | null;
 }
+const SUMMARY_COLUMNS = 'inbound, outbound, first_at, last_at, platform, client, first_inbound_at, first_outbound_at';
 
 function summaryOf(m: SummaryRow | undefined): MessageSummary {
   return {
@@ -514,6 +535,8 @@ function summaryOf(m: SummaryRow | undefined): MessageSummary {
     lastAt: m?.last_at,
     platform: m?.platform,
     client: m?.client ? (JSON.parse(m.client) as MessageSummary['client']) : undefined,
+    firstInboundAt: m?.first_inbound_at ?? undefined,
+    firstOutboundAt: m?.first_outbound_at ?? undefined,
   };
 }
 
