@@ -221,6 +221,34 @@ describe('delivering', () => {
     expect(d?.attemptLog.map((a) => `${a.round}.${a.attempt}:${a.result}`)).toEqual(['1.1:failed', '1.2:failed', '1.3:exhausted', '2.1:delivered']);
   });
 
+  it('sends one delivery now: a failed one in a new round, a pending one without the rest of its wait; others stay as they are', async () => {
+    const { s, r } = await setup({ delivery: { retrySchedule: ['0ms', '1h', '1h'] } });
+    let fail = true;
+    r.decide = () => (fail ? { status: 500 } : { status: 200 });
+    await subscribe(s, r, { id: 'one' });
+    await s.ingest([chatMessage('79001110007', 'a'), chatMessage('79001110007', 'b')]);
+    // Both failed once and now wait an hour.
+    await waitFor(async () => (await deliveries(s, 'one')).every((d) => d.attempts === 1), 5000);
+    const [first, second] = await deliveries(s, 'one', '?status=pending');
+    fail = false;
+    const res = await s.api<DeliveryBody>('POST', `/v1/subscriptions/one/deliveries/${first?.id}/retry`);
+    expect(res.status).toBe(202);
+    expect(res.json).toMatchObject({ id: first?.id, status: 'pending', attempts: 1, round: 1 });
+    await waitFor(async () => (await deliveries(s, 'one', '?status=delivered')).length === 1, 5000);
+    expect((await deliveries(s, 'one', '?status=delivered')).map((d) => d.id)).toEqual([first?.id]);
+    expect((await deliveries(s, 'one', '?status=pending')).map((d) => [d.id, d.attempts])).toEqual([[second?.id, 1]]);
+    // A delivered one goes again, in a new round.
+    const again = await s.api<DeliveryBody>('POST', `/v1/subscriptions/one/deliveries/${first?.id}/retry`);
+    expect(again.json).toMatchObject({ status: 'pending', attempts: 0, round: 2 });
+    await waitFor(async () => (await deliveries(s, 'one', '?status=delivered')).some((d) => d.round === 2), 5000);
+    expect(r.received.filter((x) => x.ok)).toHaveLength(2);
+    // Unknown deliveries and subscriptions are 404s; another subscription's delivery is not this one's.
+    expect((await s.api('POST', '/v1/subscriptions/one/deliveries/999999/retry')).status).toBe(404);
+    expect((await s.api('POST', `/v1/subscriptions/nope/deliveries/${first?.id}/retry`)).status).toBe(404);
+    await subscribe(s, r, { id: 'other' });
+    expect((await s.api('POST', `/v1/subscriptions/other/deliveries/${first?.id}/retry`)).status).toBe(404);
+  });
+
   it('disables a subscription whose target answers 410, and resumes its pending deliveries when enabled again', async () => {
     const { s, r } = await setup();
     let gone = true;

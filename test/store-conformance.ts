@@ -387,6 +387,13 @@ export function storeConformance(name: string, factory: () => Promise<StoreHarne
       expect(listed.map((r) => [r.status, r.type])).toEqual([['delivered', 'call.ringing'], ['failed', 'call.ended']]);
       expect((await d.attemptsOf(due[1]!.did, 10)).map((a) => a.status)).toEqual([500]);
       expect(await d.getRow(due[1]!.did)).toMatchObject({ status: 'failed', last_error: 'HTTP 500' });
+      // Retry one now: a failed row starts a new round, due at once; only the subscription's own rows.
+      const rounds = (await d.getRow(due[1]!.did))!.rounds;
+      expect(await d.retryNow('off', due[1]!.did, now)).toBeUndefined();
+      expect(await d.retryNow('calls', due[1]!.did, now)).toMatchObject({ did: due[1]!.did, status: 'pending', attempts: 0, rounds: rounds + 1, next_at: now });
+      expect(await d.retryNow('calls', due[1]!.did, now + 5)).toMatchObject({ status: 'pending', rounds: rounds + 1, next_at: now + 5 });
+      expect((await d.due(sub, now + 5, 10)).map((r) => r.did)).toEqual([due[1]!.did]);
+      await d.recordAttempts([{ did: due[1]!.did, subscriptionId: 'calls', round: 1, attempt: 1, startedAt: now, durationMs: 5, status: 500, error: 'HTTP 500', result: 'exhausted', nextAt: undefined }], 86_400_000);
       expect(await d.replay(sub, { onlyFailed: true })).toEqual({ enqueued: 1, alreadyPending: 0, matched: 1 });
       expect(await d.countsOf('calls')).toEqual({ pending: 1, delivered: 1, failed: 0 });
       expect(await d.nextDueAfter(0)).toEqual(expect.any(Number));

@@ -107,6 +107,7 @@ const deliverySchema = named(
   }),
   'One event to one subscription, with its attempts.',
 );
+const deliveryParams = z.object({ id: z.string(), did: z.string().check(z.regex(/^\d{1,16}$/), z.describe("The delivery's id (`id` of GET …/deliveries).")) });
 const deliveriesPage = z.object({ deliveries: z.array(deliverySchema), next: nullableText });
 
 const replayAccepted = z.object({
@@ -239,6 +240,17 @@ export async function subscriptionRoutes(v1: V1Scope, webhooks: Webhooks): Promi
         next: rows.length === limit && last ? String(last.did) : null,
       };
     });
+
+    v1.post(
+      '/v1/subscriptions/:id/deliveries/:did/retry',
+      { schema: { tags, summary: 'Send one delivery now: a pending one skips the rest of its wait, a failed one starts a new round', params: deliveryParams, response: { 202: deliverySchema, ...errorResponses } } },
+      async (req, reply) => {
+        const row = await webhooks.retryNow(req.params.id, Number(req.params.did));
+        const attempts = await webhooks.db.attemptsOf(row.did, 20);
+        const type = JSON.parse((await webhooks.db.eventBody(row.seq)) ?? '{}') as { type?: string };
+        return reply.code(202).send(deliveryView({ ...row, type: type.type ?? null }, attempts));
+      },
+    );
 
     v1.post('/v1/subscriptions/:id/replay', { schema: { tags, summary: 'Deliver a range of stored events again (by sequence or time; only the failed ones if asked)', params, body: replaySchema, response: { 202: replayAccepted, ...errorResponses } } }, async (req, reply) => {
       const range = req.body;

@@ -12,7 +12,7 @@ import type { EventBus } from '../bus.js';
 import type { SwitchboardConfig } from '../config.js';
 import type { SubscriptionFilters, SubscriptionMode } from './config.js';
 import type { DeliveryStore } from '../store/types.js';
-import type { ReplayRange, StoredSecret, Subscription } from './types.js';
+import type { OutboxRow, ReplayRange, StoredSecret, Subscription } from './types.js';
 import type { DeliveryMetrics } from './metrics.js';
 import { resolvedProblem, systemResolver, type Resolver } from './safety.js';
 import { generateSecret } from './signing.js';
@@ -247,6 +247,16 @@ export class Webhooks {
     const subscription = (await this.db.setSecrets(id, [{ secret: next, expiresAt: null }, ...kept])) as Subscription;
     this.options.logger.info({ subscription: id }, `subscription ${id}: secret rotated; the previous one signs too until ${until}`);
     return { subscription, secret: next };
+  }
+
+  /** One delivery due now (a pending one skips its wait; a failed one starts a new round). */
+  async retryNow(id: string, did: number): Promise<OutboxRow> {
+    await this.get(id);
+    const row = await this.db.retryNow(id, did);
+    if (!row) throw new SwitchboardError('SB_ERR_NOT_FOUND', `subscription ${id} has no delivery ${did}`);
+    this.options.logger.info({ subscription: id, delivery: did }, `subscription ${id}: delivery ${did} is due now`);
+    this.wake();
+    return row;
   }
 
   async replay(id: string, range: ReplayRange): Promise<{ enqueued: number; alreadyPending: number; matched: number }> {

@@ -210,6 +210,7 @@ export const connectorsList = z.object({
 export const schemasList = z.object({ schemas: z.array(z.object({ type: z.enum(EVENT_TYPES), dataschema: z.string(), url: z.string() })) });
 export const jsonSchema = z.record(z.string(), z.unknown()).check(z.describe('A JSON Schema 2020-12 document with $id = the dataschema URN.'));
 export const streamTicket = z.object({ ticket: z.string(), expiresAt: z.string() });
+export const session = z.object({ expiresAt: text('When the session ends; the cookie sb_session carries it.') });
 
 export const call = named(
   'Call',

@@ -7,7 +7,7 @@ import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type * as z from 'zod/mini';
+import * as z from 'zod/mini';
 import { EVENT_TYPES, OverloadedError, SwitchboardError, ValidationError, dataJsonSchema, dataSchemaUri, isEventType } from '../../core/index.js';
 import type { EventBus } from '../bus.js';
 import { charsetRefusal, parseContentType } from '../decode.js';
@@ -23,7 +23,8 @@ import { toHttpAnswer, type HttpAnswer } from './errors.js';
 import { DASHBOARD_HTML } from './dashboard.js';
 import { IngestRefusals, UNKNOWN_CONNECTOR, refusalReason } from './refusals.js';
 import { lazyChildLogger } from './lazy-logger.js';
-import { StreamTickets, queryCredential, redactCredentials } from './stream-auth.js';
+import cookie from '@fastify/cookie';
+import { SESSION_COOKIE, SESSION_TTL_MS, StreamTickets, queryCredential, redactCredentials } from './stream-auth.js';
 import * as api from './api-schemas.js';
 import { registerOpenApi } from './openapi.js';
 import { SpanKind, contextWith, endSpan, type Span, type Tracing } from '../tracing.js';
@@ -106,6 +107,23 @@ function limitOf(raw: string | undefined, fallback: number): number {
   const n = raw === undefined ? fallback : Number(raw);
   if (n < 1 || n > 1000) throw new ValidationError('SB_ERR_QUERY_INVALID', `invalid query: at limit: expected 1..1000, found ${raw}`);
   return n;
+}
+
+/** The session of a request's cookie, when it holds a live one. */
+function sessionOf(req: FastifyRequest, sessions: StreamTickets): boolean {
+  const id = req.cookies[SESSION_COOKIE];
+  return id !== undefined && sessions.valid(id);
+}
+
+/** Whether a request's Origin (else Referer) is this server's own: browsers send one on every POST, PATCH and DELETE. */
+function sameOrigin(req: FastifyRequest): boolean {
+  const from = req.headers.origin ?? req.headers.referer;
+  if (!from) return false;
+  try {
+    return new URL(from).host === req.headers.host;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -336,12 +354,36 @@ export async function buildApp(ctx: AppContext) {
   });
 
   const tickets = new StreamTickets();
+  const sessions = new StreamTickets(SESSION_TTL_MS);
 
   await app.register(async (v1) => {
+    // Cookies are read in this scope only: ingest never parses them.
+    await v1.register(cookie);
     v1.addHook('onRequest', async (req: FastifyRequest) => {
       const header = credentialOf(req.headers.authorization);
-      if (header !== undefined ? secretMatches(header, ctx.apiToken) : streamQueryAuthorized(req, tickets, ctx.apiToken)) return;
+      if (header !== undefined) {
+        if (secretMatches(header, ctx.apiToken)) return;
+      } else if (sessionOf(req, sessions)) {
+        // A browser sends the cookie only to its own site (SameSite=Strict); a change must also
+        // come from a page of this server.
+        if (req.method === 'GET' || req.method === 'HEAD' || sameOrigin(req)) return;
+        throw new SwitchboardError('SB_ERR_AUTH_REQUIRED', 'unauthorized');
+      } else if (streamQueryAuthorized(req, tickets, ctx.apiToken)) return;
       throw new SwitchboardError('SB_ERR_AUTH_REQUIRED', 'unauthorized');
+    });
+
+    // The dashboard's login: the API token (as the header) for a session cookie the page's
+    // scripts cannot read; logout forgets it.
+    v1.post('/v1/sessions', { schema: { tags: ['operations'], summary: 'A dashboard session: sets an HttpOnly, SameSite=Strict cookie that authorizes /v1 from this site for 12 hours', response: { 201: api.session, ...api.errorResponses } } }, async (req, reply) => {
+      const { ticket, expiresAt } = sessions.issue();
+      void reply.setCookie(SESSION_COOKIE, ticket, { httpOnly: true, sameSite: 'strict', path: '/', secure: req.protocol === 'https', maxAge: SESSION_TTL_MS / 1000 });
+      return reply.code(201).header('cache-control', 'no-store').send({ expiresAt });
+    });
+    v1.delete('/v1/sessions', { schema: { tags: ['operations'], summary: 'Log out: forgets the session of the cookie and clears it', response: { 204: z.null(), ...api.errorResponses } } }, async (req, reply) => {
+      const id = req.cookies[SESSION_COOKIE];
+      if (id) sessions.revoke(id);
+      void reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      return reply.code(204).send(null);
     });
 
     // A stream ticket for the API token: what a browser's EventSource puts in its URL instead.

@@ -1,8 +1,10 @@
 /**
- * Credentials in the query string, for `EventSource`, which cannot set headers: a short-lived,
- * one-use stream ticket from `POST /v1/stream/tickets` (preferred: the API token never sits in a
- * URL) or, for compatibility, the API token itself as `access_token`. Both are taken on
- * `GET /v1/stream` only, and neither is ever logged.
+ * Credentials besides the `Authorization` header. In the query string, for `EventSource`, which
+ * cannot set headers: a short-lived, one-use stream ticket from `POST /v1/stream/tickets`
+ * (preferred: the API token never sits in a URL) or, for compatibility, the API token itself as
+ * `access_token` — both taken on `GET /v1/stream` only. And the dashboard's session: a cookie
+ * (`HttpOnly`, `SameSite=Strict`) from `POST /v1/sessions`, so that the page keeps no token in
+ * script-readable storage or in URLs. None is ever logged.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -10,6 +12,10 @@ import { ValidationError } from '../../core/index.js';
 
 /** How long a ticket may wait to be used. */
 export const STREAM_TICKET_TTL_MS = 60_000;
+/** How long a dashboard session lasts. */
+export const SESSION_TTL_MS = 12 * 3_600_000;
+/** The session cookie's name. */
+export const SESSION_COOKIE = 'sb_session';
 /** Tickets held at most; past this, issuing one forgets the oldest. */
 export const MAX_STREAM_TICKETS = 1000;
 
@@ -21,7 +27,11 @@ function digest(ticket: string): string {
   return createHash('sha256').update(ticket).digest('base64url');
 }
 
-/** Stream tickets, held in memory (a restart forgets them: a client asks for a new one). */
+/**
+ * Random secrets held in memory with a lifetime — stream tickets (used once) and sessions — by
+ * digest, at most `max` (issuing past it forgets the oldest). A restart forgets them all: a client
+ * asks for a new ticket, a person logs in again.
+ */
 export class StreamTickets {
   /** Digest of each ticket → when it expires (epoch ms), in the order issued. */
   private readonly held = new Map<string, number>();
@@ -50,6 +60,17 @@ export class StreamTickets {
     if (expires === undefined) return false;
     this.held.delete(key);
     return Date.now() < expires;
+  }
+
+  /** True for a secret issued, within its lifetime (a session: not used up). */
+  valid(secret: string): boolean {
+    const expires = this.held.get(digest(secret));
+    return expires !== undefined && Date.now() < expires;
+  }
+
+  /** Forgets a secret (logout). */
+  revoke(secret: string): void {
+    this.held.delete(digest(secret));
   }
 }
 

@@ -250,6 +250,12 @@ export interface DeliveryStore {
   countsOf(id: string): Promise<Record<DeliveryStatus, number>>;
   listDeliveries(q: DeliveryListQuery): Promise<(OutboxRow & { type: string | null })[]>;
   attemptsOf(did: number, limit: number): Promise<AttemptRow[]>;
+  /**
+   * Makes one delivery of a subscription due now: a pending one skips the rest of its wait, a
+   * failed (or delivered) one starts a new round. Answers the row after, or `undefined` when the
+   * subscription has no such delivery.
+   */
+  retryNow(subscriptionId: string, did: number, now?: number): Promise<OutboxRow | undefined>;
   /** Enqueues the events of a range again for a subscription, in chunks. */
   replay(sub: Subscription, range: ReplayRange, now?: number): Promise<{ enqueued: number; alreadyPending: number; matched: number }>;
   /** Removes finished outbox rows (and their attempts) last changed before `before`. */

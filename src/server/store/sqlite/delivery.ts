@@ -81,6 +81,14 @@ function statements(db: Database.Database) {
       enqueue: db.prepare<[string, number, string, string, number, string, string]>(
         "INSERT OR IGNORE INTO delivery_outbox (subscription_id, seq, event_id, subject, status, next_at, created_at, updated_at) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
       ),
+      // SET expressions read the row as it was: a pending row keeps its attempts and round.
+      retryNow: db.prepare<[number, string, number, string], OutboxRow>(
+        `UPDATE delivery_outbox SET status = 'pending', next_at = ?, updated_at = ?,
+           attempts = CASE WHEN status = 'pending' THEN attempts ELSE 0 END,
+           rounds = CASE WHEN status = 'pending' THEN rounds ELSE rounds + 1 END,
+           delivered_at = CASE WHEN status = 'pending' THEN delivered_at ELSE NULL END
+         WHERE did = ? AND subscription_id = ? RETURNING *`,
+      ),
       requeue: db.prepare<[number, string, string, number]>(
         "UPDATE delivery_outbox SET status = 'pending', attempts = 0, rounds = rounds + 1, next_at = ?, updated_at = ?, delivered_at = NULL WHERE subscription_id = ? AND seq = ? AND status <> 'pending'",
       ),
@@ -336,6 +344,11 @@ export class SqliteDelivery implements DeliveryStore {
 
   async attemptsOf(did: number, limit: number): Promise<AttemptRow[]> {
     return this.s.attemptsOf.all(did, limit).reverse();
+  }
+
+  /** One delivery due now (see `DeliveryStore.retryNow`). */
+  async retryNow(subscriptionId: string, did: number, now = Date.now()): Promise<OutboxRow | undefined> {
+    return this.s.retryNow.get(now, new Date(now).toISOString(), did, subscriptionId);
   }
 
   /**

@@ -499,6 +499,7 @@ export class SqliteStore implements Store {
       listDeliveries: (q) => t.listDeliveries(q),
       attemptsOf: (did, limit) => t.attemptsOf(did, limit),
       replay: (sub, range, now) => write('replay', [sub, range, now], false),
+      retryNow: (id, did, now) => write('retryNow', [id, did, now], false),
       prune: (before) => write('prune', [before], false),
       eventsAfter: (seq, limit) => t.eventsAfter(seq, limit),
       sinkCursor: (name) => t.sinkCursor(name),

@@ -155,6 +155,8 @@ export class SqliteWriter {
         return this.delivery.recordAttempts(a[0], a[1], a[2]);
       case 'replay':
         return this.delivery.replay(a[0], a[1], a[2]);
+      case 'retryNow':
+        return this.delivery.retryNow(a[0], a[1], a[2]);
       case 'prune':
         return this.delivery.prune(a[0]);
       case 'saveSinkCursor':
