@@ -138,6 +138,19 @@ export function storeConformance(name: string, factory: () => Promise<StoreHarne
       expect((await store.listQuarantine({ limit: 10, connectorId: 'c1' })).map((e) => e.raw)).toEqual(['{x', '{z']);
       expect((await store.listQuarantine({ limit: 10, after: Number(all[0]?.id) })).length).toBe(2);
       expect((await store.listQuarantine({ limit: 1 })).length).toBe(1);
+      // What became of an entry: recorded once, listed by status, kept across reads.
+      const [x, y, z] = all.map((e) => e.id) as [string, string, string];
+      expect(await store.getQuarantine(y)).toEqual(all[1]);
+      expect(await store.getQuarantine('999999')).toBeUndefined();
+      const retried = { action: 'retried' as const, at: '2026-01-02T00:00:00.000Z', result: { accepted: 1, duplicates: 0, events: 1, rejected: 0 } };
+      expect(await store.resolveQuarantine(x, retried)).toBe(true);
+      expect(await store.resolveQuarantine(x, { action: 'discarded', at: '2026-01-03T00:00:00.000Z' })).toBe(false);
+      expect(await store.resolveQuarantine(z, { action: 'discarded', at: '2026-01-03T00:00:00.000Z' })).toBe(true);
+      expect(await store.resolveQuarantine('999999', { action: 'discarded', at: '2026-01-03T00:00:00.000Z' })).toBe(false);
+      expect((await store.getQuarantine(x))?.resolution).toEqual(retried);
+      const ids = async (status: 'open' | 'retried' | 'discarded') => (await store.listQuarantine({ limit: 10, status })).map((e) => e.id);
+      expect([await ids('open'), await ids('retried'), await ids('discarded')]).toEqual([[y], [x], [z]]);
+      expect((await store.listQuarantine({ limit: 10, status: 'open', connectorId: 'c1' })).map((e) => e.id)).toEqual([]);
     });
 
     it('keeps quarantined input exactly: text as given, undecodable bytes as base64 marked so', async () => {

@@ -274,6 +274,13 @@ export class Pipeline {
    * received, and the `ValidationError` is thrown with its `quarantineId` (→ 400).
    */
   async ingestBody(connector: ConnectorInstance, body: Uint8Array, contentType: string, trace?: Context): Promise<IngestResult> {
+    const read = this.readBody(connector, body, contentType);
+    if ('refused' in read) return this.refuseBody(connector, read.refused, read.error, trace);
+    return this.ingestItems(connector, read.items, { contentType: read.mediaType, ...(trace ? { trace } : {}) });
+  }
+
+  /** Decodes and splits a body: its items, or why it cannot be read (with what the quarantine keeps of it). */
+  private readBody(connector: ConnectorInstance, body: Uint8Array, contentType: string): { items: IngestItem[]; mediaType: string } | { refused: Pick<QuarantineInput, 'contentType' | 'raw' | 'rawEncoding'>; error: ValidationError } {
     const spec = connector.definition.ingest;
     if (!spec) throw new SwitchboardError('SB_ERR_INGEST_CONTENT_TYPE', `connector ${connector.id} takes no pushed payloads`);
     const media = parseContentType(contentType);
@@ -281,17 +288,34 @@ export class Pipeline {
     if ('error' in decoded) {
       // The bytes as they came, with the charset they claimed.
       const raw = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('base64');
-      return this.refuseBody(connector, { contentType, raw, rawEncoding: 'base64' }, new ValidationError('SB_ERR_INGEST_MALFORMED', decoded.error), trace);
+      return { refused: { contentType, raw, rawEncoding: 'base64' }, error: new ValidationError('SB_ERR_INGEST_MALFORMED', decoded.error) };
     }
     let items: IngestItem[];
     try {
       items = spec.split(decoded.text, media.type);
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
-      return this.refuseBody(connector, { contentType: media.type, raw: decoded.text }, err, trace);
+      return { refused: { contentType: media.type, raw: decoded.text }, error: err };
     }
     if (items.length === 0) throw new SwitchboardError('SB_ERR_INGEST_EMPTY', 'the body holds no payload');
-    return this.ingestItems(connector, items, { contentType: media.type, ...(trace ? { trace } : {}) });
+    return { items, mediaType: media.type };
+  }
+
+  /**
+   * What an ingest of this input would refuse, without storing anything: the first reason, or
+   * `undefined` when every payload would go through (a quarantine retry checks before it ingests).
+   * A body goes through the connector's ingest spec; a payload (a pulled connector's) straight to
+   * its normalizer.
+   */
+  check(connector: ConnectorInstance, input: { readonly body: Uint8Array; readonly contentType: string } | { readonly payload: unknown }): { code: string; reason: string } | undefined {
+    let items: readonly IngestItem[];
+    if ('payload' in input) items = [{ payload: input.payload }];
+    else {
+      const read = this.readBody(connector, input.body, input.contentType);
+      if ('refused' in read) return { code: read.error.code, reason: read.error.message };
+      items = read.items;
+    }
+    return this.normalizeItems(connector, items, {}).rejected[0];
   }
 
   /** Keeps a body that could not be read in the quarantine, then throws its error with the quarantine id. */
@@ -347,42 +371,7 @@ export class Pipeline {
 
   private async ingestItemsIn(connector: ConnectorInstance, items: readonly IngestItem[], opts: { contentType?: string; cursor?: string; trace?: Context }): Promise<IngestResult> {
     const normalizeSpan = this.tracing && opts.trace ? this.tracing.start('switchboard.normalize', SpanKind.INTERNAL, { 'switchboard.connector.id': connector.id, 'switchboard.payloads': items.length }, opts.trace) : undefined;
-    // The events carry the ingest's trace context, which their delivery attempts continue.
-    const traceparent = opts.trace ? traceparentOf(opts.trace) : undefined;
-    const receivedAt = this.now().toISOString();
-    const ctx: NormalizeContext = { connectorId: connector.id, receivedAt, settings: connector.settings, parseJson: (text, where) => parseJsonWithin(text, where, this.limits) };
-    const events: SwitchboardEvent[] = [];
-    const owner: number[] = [];
-    const quarantine: QuarantineInput[] = [];
-    const quarantinedIndex: number[] = [];
-    const rejected: { index: number; code: string; reason: string }[] = [];
-    items.forEach((item, index) => {
-      let code: string;
-      let reason: string;
-      const breach = 'payload' in item ? payloadLimitBreach(item.payload, this.limits) : undefined;
-      if ('error' in item) {
-        code = 'SB_ERR_INGEST_MALFORMED';
-        reason = item.error;
-      } else if (breach) {
-        code = breach.code;
-        reason = `payload ${index + 1}: ${breach.message}`;
-      } else {
-        try {
-          for (const e of connector.definition.normalize(item.payload, ctx)) {
-            events.push(traceparent === undefined ? e : { ...e, traceparent });
-            owner.push(index);
-          }
-          return;
-        } catch (err) {
-          code = err instanceof SwitchboardError ? err.code : 'SB_ERR_EVENT_INVALID';
-          reason = err instanceof Error ? err.message : String(err);
-        }
-      }
-      const raw = item.raw ?? safeStringify('payload' in item ? item.payload : undefined);
-      quarantine.push({ connectorId: connector.id, receivedAt, code, reason, contentType: opts.contentType, raw });
-      quarantinedIndex.push(index);
-      rejected.push({ index, code, reason });
-    });
+    const { receivedAt, events, owner, quarantine, quarantinedIndex, rejected } = this.normalizeItems(connector, items, opts);
     if (normalizeSpan) {
       normalizeSpan.setAttributes({ 'switchboard.events': events.length, 'switchboard.rejected': rejected.length });
       endSpan(normalizeSpan);
@@ -430,6 +419,47 @@ export class Pipeline {
       events: stored,
       rejected: unstorable.size ? [...all, ...unstorable.values()].sort((a, b) => a.index - b.index) : all,
     };
+  }
+
+  /** Normalizes items: their events (with the item each came from) and the items refused, with what the quarantine keeps of them. */
+  private normalizeItems(connector: ConnectorInstance, items: readonly IngestItem[], opts: { contentType?: string; trace?: Context }) {
+    // The events carry the ingest's trace context, which their delivery attempts continue.
+    const traceparent = opts.trace ? traceparentOf(opts.trace) : undefined;
+    const receivedAt = this.now().toISOString();
+    const ctx: NormalizeContext = { connectorId: connector.id, receivedAt, settings: connector.settings, parseJson: (text, where) => parseJsonWithin(text, where, this.limits) };
+    const events: SwitchboardEvent[] = [];
+    const owner: number[] = [];
+    const quarantine: QuarantineInput[] = [];
+    const quarantinedIndex: number[] = [];
+    const rejected: { index: number; code: string; reason: string }[] = [];
+    items.forEach((item, index) => {
+      let code: string;
+      let reason: string;
+      const breach = 'payload' in item ? payloadLimitBreach(item.payload, this.limits) : undefined;
+      if ('error' in item) {
+        code = 'SB_ERR_INGEST_MALFORMED';
+        reason = item.error;
+      } else if (breach) {
+        code = breach.code;
+        reason = `payload ${index + 1}: ${breach.message}`;
+      } else {
+        try {
+          for (const e of connector.definition.normalize(item.payload, ctx)) {
+            events.push(traceparent === undefined ? e : { ...e, traceparent });
+            owner.push(index);
+          }
+          return;
+        } catch (err) {
+          code = err instanceof SwitchboardError ? err.code : 'SB_ERR_EVENT_INVALID';
+          reason = err instanceof Error ? err.message : String(err);
+        }
+      }
+      const raw = item.raw ?? safeStringify('payload' in item ? item.payload : undefined);
+      quarantine.push({ connectorId: connector.id, receivedAt, code, reason, contentType: opts.contentType, raw });
+      quarantinedIndex.push(index);
+      rejected.push({ index, code, reason });
+    });
+    return { receivedAt, events, owner, quarantine, quarantinedIndex, rejected };
   }
 }
 

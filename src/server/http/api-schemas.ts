@@ -58,6 +58,7 @@ export const streamQuery = z.object({
 
 export const quarantineQuery = z.object({
   after: opt(text('Entries after this id.')),
+  status: opt(z.enum(['open', 'retried', 'discarded']).check(z.describe('Only open entries, or those retried or discarded (default: all).'))),
   limit: limitParam,
   connector: opt(text("The connector's id.")),
   access_token: accessToken,
@@ -172,24 +173,33 @@ export const ingestRefused = named(
 export const streamHeaders = z.looseObject({ 'last-event-id': opt(text('The sequence of the last event received: the stream resumes after it.')) });
 export const sseStream = text('id: <sequence>\nevent: <type>\ndata: <CloudEvent JSON>\n\n, repeated; a comment line `: ping` every 15 s.');
 
-export const quarantinePage = z.object({
-  items: z.array(
-    named(
-      'QuarantineEntry',
-      z.object({
-        id: z.string(),
-        connectorId: z.string(),
-        receivedAt: z.string(),
-        code: z.string(),
-        reason: z.string(),
-        contentType: opt(z.string()),
-        raw: text('The input as received: its text, or with rawEncoding base64 its bytes.'),
-        rawEncoding: opt(z.literal('base64')),
-      }),
-    ),
-  ),
-  next: nextCursor,
-});
+const quarantineResolution = named(
+  'QuarantineResolution',
+  z.object({
+    action: z.enum(['retried', 'discarded']),
+    at: z.string(),
+    result: opt(z.object({ accepted: z.number(), duplicates: z.number(), events: z.number(), rejected: z.number() })),
+  }),
+  'What became of the entry: re-ingested after a fix (with the counts), or discarded.',
+);
+
+export const quarantineEntry = named(
+  'QuarantineEntry',
+  z.object({
+    id: z.string(),
+    connectorId: z.string(),
+    receivedAt: z.string(),
+    code: z.string(),
+    reason: z.string(),
+    contentType: opt(z.string()),
+    raw: text('The input as received: its text, or with rawEncoding base64 its bytes.'),
+    rawEncoding: opt(z.literal('base64')),
+    resolution: opt(quarantineResolution),
+  }),
+);
+
+export const quarantinePage = z.object({ items: z.array(quarantineEntry), next: nextCursor });
+export const quarantineRetried = z.object({ entry: quarantineEntry, result: ingestResult });
 
 export const connectorsList = z.object({
   connectors: z.array(

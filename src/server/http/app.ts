@@ -16,7 +16,7 @@ import { followPages, toQuery, type FollowFilter } from '../follow.js';
 import { UNMATCHED_ROUTE, type Metrics } from '../metrics.js';
 import type { ConnectorInstance, GroupCommitter, IngestResult, Pipeline } from '../pipeline.js';
 import type { ConnectorStatus } from '../runtime.js';
-import type { Store, StoredEvent } from '../store/types.js';
+import type { QuarantineEntry, Store, StoredEvent } from '../store/types.js';
 import { formatSequence } from '../store/types.js';
 import { ByteBudget, type BudgetHold } from './budget.js';
 import { toHttpAnswer, type HttpAnswer } from './errors.js';
@@ -107,6 +107,36 @@ function limitOf(raw: string | undefined, fallback: number): number {
   const n = raw === undefined ? fallback : Number(raw);
   if (n < 1 || n > 1000) throw new ValidationError('SB_ERR_QUERY_INVALID', `invalid query: at limit: expected 1..1000, found ${raw}`);
   return n;
+}
+
+function resolvedAlready(id: string): SwitchboardError {
+  return new SwitchboardError('SB_ERR_QUARANTINE_RESOLVED', `quarantine entry ${id} was retried or discarded already`);
+}
+
+/** A quarantine entry that is still open, or the error that says why not. */
+async function openQuarantineEntry(ctx: AppContext, id: string): Promise<QuarantineEntry> {
+  const entry = await ctx.store.getQuarantine(id);
+  if (!entry) throw new SwitchboardError('SB_ERR_NOT_FOUND', `no quarantine entry ${id}`);
+  if (entry.resolution) throw resolvedAlready(id);
+  return entry;
+}
+
+/**
+ * What a retry ingests: for a connector that takes pushed bodies, the entry's bytes with its
+ * content type (text as UTF-8, which it was decoded from); for a pulled connector's payload, the
+ * JSON it kept.
+ */
+function retryInput(connector: HttpConnector, entry: QuarantineEntry): { body: Uint8Array; contentType: string } | { payload: unknown } {
+  if (connector.definition.ingest) {
+    if (entry.rawEncoding === 'base64') return { body: Buffer.from(entry.raw, 'base64'), contentType: entry.contentType ?? '' };
+    const type = parseContentType(entry.contentType ?? connector.definition.ingest.contentTypes[0] ?? '').type;
+    return { body: Buffer.from(entry.raw, 'utf8'), contentType: `${type}; charset=utf-8` };
+  }
+  try {
+    return { payload: JSON.parse(entry.raw) as unknown };
+  } catch {
+    throw new ValidationError('SB_ERR_INGEST_MALFORMED', `quarantine entry ${entry.id} is not JSON, and connector ${entry.connectorId} takes no pushed bodies: it cannot be retried`);
+  }
 }
 
 /** The session of a request's cookie, when it holds a live one. */
@@ -418,9 +448,32 @@ export async function buildApp(ctx: AppContext) {
     typed.get('/v1/quarantine', { schema: { tags: ['operations'], summary: 'Input that could not be read or normalized, as received', querystring: api.quarantineQuery, response: { 200: api.quarantinePage, ...api.errorResponses } } }, async (req) => {
       const q = req.query;
       const limit = limitOf(q.limit, 100);
-      const items = await ctx.store.listQuarantine({ after: q.after === undefined ? undefined : Number(q.after), limit, connectorId: q.connector });
+      const items = await ctx.store.listQuarantine({ after: q.after === undefined ? undefined : Number(q.after), limit, connectorId: q.connector, status: q.status });
       const last = items[items.length - 1];
       return { items, next: items.length === limit && last ? last.id : null };
+    });
+
+    // After a fix (a config change, a new version), the input goes through ingest again; or it is
+    // discarded. Either is recorded on the entry, which stays listed.
+    typed.post('/v1/quarantine/:id/retry', { schema: { tags: ['operations'], summary: 'Ingest a quarantined input again (after a fix); recorded on the entry', params: api.idParams, response: { 200: api.quarantineRetried, ...api.errorResponses } } }, async (req) => {
+      const entry = await openQuarantineEntry(ctx, req.params.id);
+      const connector = ctx.connectors.get(entry.connectorId);
+      if (!connector) throw new SwitchboardError('SB_ERR_INGEST_UNKNOWN_CONNECTOR', `connector ${entry.connectorId} of quarantine entry ${entry.id} is not configured; add it back to retry, or discard the entry`);
+      const input = retryInput(connector, entry);
+      const still = ctx.pipeline.check(connector, input);
+      if (still) throw new ValidationError('SB_ERR_INGEST_INVALID_PAYLOAD', `quarantine entry ${entry.id} is still refused (${still.code}): ${still.reason}`);
+      const result = 'body' in input ? await ctx.pipeline.ingestBody(connector, input.body, input.contentType) : await ctx.pipeline.ingestItems(connector, [{ payload: input.payload }]);
+      const resolution = { action: 'retried' as const, at: new Date().toISOString(), result: { accepted: result.accepted, duplicates: result.duplicates, events: result.events, rejected: result.rejected.length } };
+      if (!(await ctx.store.resolveQuarantine(entry.id, resolution))) throw resolvedAlready(entry.id);
+      req.log.info({ quarantine: entry.id, connector: entry.connectorId, ...resolution.result }, 'quarantine entry retried');
+      return { entry: { ...entry, resolution }, result };
+    });
+    typed.post('/v1/quarantine/:id/discard', { schema: { tags: ['operations'], summary: 'Discard a quarantined input; recorded on the entry, which stays listed', params: api.idParams, response: { 200: api.quarantineEntry, ...api.errorResponses } } }, async (req) => {
+      const entry = await openQuarantineEntry(ctx, req.params.id);
+      const resolution = { action: 'discarded' as const, at: new Date().toISOString() };
+      if (!(await ctx.store.resolveQuarantine(entry.id, resolution))) throw resolvedAlready(entry.id);
+      req.log.info({ quarantine: entry.id, connector: entry.connectorId }, 'quarantine entry discarded');
+      return { ...entry, resolution };
     });
 
     typed.get('/v1/connectors', { schema: { tags: ['operations'], summary: 'The configured connectors with their counts and live state', response: { 200: api.connectorsList, ...api.errorResponses } } }, async () => {

@@ -30,9 +30,21 @@ export interface QuarantineInput {
   readonly rawEncoding?: 'base64' | undefined;
 }
 
+/** What became of a quarantined input: re-ingested after a fix, or discarded. */
+export interface QuarantineResolution {
+  readonly action: 'retried' | 'discarded';
+  readonly at: string;
+  /** A retry's ingest result (counts). */
+  readonly result?: { readonly accepted: number; readonly duplicates: number; readonly events: number; readonly rejected: number } | undefined;
+}
+
 export interface QuarantineEntry extends QuarantineInput {
   readonly id: string;
+  /** Absent while the entry is open. */
+  readonly resolution?: QuarantineResolution | undefined;
 }
+
+export type QuarantineStatus = 'open' | 'retried' | 'discarded';
 
 /** What one ingest call commits; many of them share one transaction (group commit). */
 export interface CommitBatch {
@@ -290,7 +302,10 @@ export interface Store {
   getEvent(id: string): Promise<StoredEvent | undefined>;
   queryEvents(query: EventQuery): Promise<StoredEvent[]>;
   latestSequence(): Promise<number>;
-  listQuarantine(query: { after?: number | undefined; limit: number; connectorId?: string | undefined }): Promise<QuarantineEntry[]>;
+  listQuarantine(query: { after?: number | undefined; limit: number; connectorId?: string | undefined; status?: QuarantineStatus | undefined }): Promise<QuarantineEntry[]>;
+  getQuarantine(id: string): Promise<QuarantineEntry | undefined>;
+  /** Records what became of an open entry; false when there is no such entry or it was resolved already. */
+  resolveQuarantine(id: string, resolution: QuarantineResolution): Promise<boolean>;
   getCursor(connectorId: string): Promise<string | undefined>;
   connectorStats(): Promise<ConnectorStats[]>;
   /** Small persistent connector state (caches). */

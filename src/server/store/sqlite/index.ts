@@ -28,7 +28,7 @@ import { SqliteProjections } from './projections.js';
 import { filters } from './where.js';
 import { BULK_WRITER_YOUNG_GENERATION_MB, InlineWriterLink, ThreadWriterLink, WRITER_YOUNG_GENERATION_MB, type WriterLink } from './writer-link.js';
 import { sqliteFailureKind, type WireBatch, type WireCommitResult, type WriterOpenOptions } from './writer.js';
-import { withSequence, type CommitBatch, type CommitOptions, type CommitResult, type ConnectorStats, type EventQuery, type KvEntry, type QuarantineEntry, type Store, type StoredEvent, type DeliveryStore, type ProjectionStore } from '../types.js';
+import { withSequence, type CommitBatch, type CommitOptions, type CommitResult, type ConnectorStats, type EventQuery, type KvEntry, type QuarantineEntry, type QuarantineResolution, type QuarantineStatus, type Store, type StoredEvent, type DeliveryStore, type ProjectionStore } from '../types.js';
 
 export interface SqliteStoreOptions {
   /** Path of the database file; `:memory:` for tests that need no durability. */
@@ -386,23 +386,26 @@ export class SqliteStore implements Store {
     return this.read('read', () => this.handle().stmts.latest.get())?.seq ?? 0;
   }
 
-  async listQuarantine(q: { after?: number | undefined; limit: number; connectorId?: string | undefined }): Promise<QuarantineEntry[]> {
+  async listQuarantine(q: { after?: number | undefined; limit: number; connectorId?: string | undefined; status?: QuarantineStatus | undefined }): Promise<QuarantineEntry[]> {
     const { db } = this.handle();
-    const rows = this.read('read', () => db
-      .prepare<[number, string | null, string | null, number], { qid: number; connector_id: string; received_at: string; code: string; reason: string; content_type: string | null; raw: string; raw_encoding: 'base64' | null }>(
-        'SELECT * FROM quarantine WHERE qid > ? AND (? IS NULL OR connector_id = ?) ORDER BY qid LIMIT ?',
-      )
-      .all(q.after ?? 0, q.connectorId ?? null, q.connectorId ?? null, q.limit));
-    return rows.map((r) => ({
-      id: String(r.qid),
-      connectorId: r.connector_id,
-      receivedAt: r.received_at,
-      code: r.code,
-      reason: r.reason,
-      contentType: r.content_type ?? undefined,
-      raw: r.raw,
-      ...(r.raw_encoding === null ? {} : { rawEncoding: r.raw_encoding }),
-    }));
+    const f = filters();
+    f.add('qid > ?', q.after ?? 0);
+    f.add('connector_id = ?', q.connectorId);
+    if (q.status === 'open') f.where.push('resolution IS NULL');
+    else f.add("json_extract(resolution, '$.action') = ?", q.status);
+    const rows = this.read('read', () => db.prepare<(string | number)[], QuarantineRow>(`SELECT * FROM quarantine WHERE ${f.where.join(' AND ')} ORDER BY qid LIMIT ?`).all(...f.params, q.limit));
+    return rows.map(quarantineEntry);
+  }
+
+  async getQuarantine(id: string): Promise<QuarantineEntry | undefined> {
+    if (!/^\d{1,16}$/.test(id)) return undefined;
+    const row = this.read('read', () => this.handle().db.prepare<[number], QuarantineRow>('SELECT * FROM quarantine WHERE qid = ?').get(Number(id)));
+    return row && quarantineEntry(row);
+  }
+
+  async resolveQuarantine(id: string, resolution: QuarantineResolution): Promise<boolean> {
+    if (!/^\d{1,16}$/.test(id)) return false;
+    return this.write<boolean>('resolveQuarantine', [Number(id), JSON.stringify(resolution)], true);
   }
 
   async getCursor(connectorId: string): Promise<string | undefined> {
@@ -600,3 +603,29 @@ export function migrate(db: Database.Database, dir: string): void {
   }
 }
 
+/** A row of `quarantine`. */
+interface QuarantineRow {
+  qid: number;
+  connector_id: string;
+  received_at: string;
+  code: string;
+  reason: string;
+  content_type: string | null;
+  raw: string;
+  raw_encoding: 'base64' | null;
+  resolution: string | null;
+}
+
+function quarantineEntry(r: QuarantineRow): QuarantineEntry {
+  return {
+    id: String(r.qid),
+    connectorId: r.connector_id,
+    receivedAt: r.received_at,
+    code: r.code,
+    reason: r.reason,
+    contentType: r.content_type ?? undefined,
+    raw: r.raw,
+    ...(r.raw_encoding === null ? {} : { rawEncoding: r.raw_encoding }),
+    ...(r.resolution === null ? {} : { resolution: JSON.parse(r.resolution) as QuarantineResolution }),
+  };
+}

@@ -137,6 +137,8 @@ export class SqliteWriter {
         return this.catchUp(a[0]);
       case 'kvPut':
         return this.kvPut(a[0], a[1], a[2], a[3], a[4]);
+      case 'resolveQuarantine':
+        return this.handle().stmts.resolveQuarantine.run(a[1], a[0]).changes > 0;
       case 'probe':
         return this.probe();
       case 'configure':
@@ -249,6 +251,7 @@ function prepare(db: Database.Database) {
     upsertCursor: db.prepare<[string, string, string]>(
       'INSERT INTO cursors (connector_id, cursor, updated_at) VALUES (?, ?, ?) ON CONFLICT (connector_id) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at',
     ),
+    resolveQuarantine: db.prepare<[string, number]>('UPDATE quarantine SET resolution = ? WHERE qid = ? AND resolution IS NULL'),
     kvPut: db.prepare<[string, string, string, string, string]>(
       'INSERT INTO connector_kv (connector_id, namespace, key, value, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (connector_id, namespace, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
     ),
