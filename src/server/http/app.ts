@@ -20,7 +20,7 @@ import type { QuarantineEntry, Store, StoredEvent } from '../store/types.js';
 import { formatSequence } from '../store/types.js';
 import { ByteBudget, type BudgetHold } from './budget.js';
 import { toHttpAnswer, type HttpAnswer } from './errors.js';
-import { DASHBOARD_HTML } from './dashboard.js';
+import { registerDashboard } from './dashboard.js';
 import { IngestRefusals, UNKNOWN_CONNECTOR, refusalReason } from './refusals.js';
 import { lazyChildLogger } from './lazy-logger.js';
 import cookie from '@fastify/cookie';
@@ -255,7 +255,7 @@ export async function buildApp(ctx: AppContext) {
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', store: storeOk, backlog: ctx.committer.backlog });
   });
   app.get('/metrics', { schema: { ...open, summary: 'Prometheus metrics (docs/operations.md)', produces: ['text/plain'] } }, async (_req, reply) => reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics()));
-  app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.type('text/html; charset=utf-8').send(DASHBOARD_HTML));
+  await registerDashboard(app);
 
   app.addHook('onClose', async () => refusals.stop());
 

@@ -120,7 +120,10 @@ function finishDocument(doc: Json): Json {
  * Registers the zod validator, a plain JSON serializer (answers are what the handlers return, not
  * filtered by their schemas) and `@fastify/swagger`; call before any route.
  */
-export async function registerOpenApi(app: FastifyInstance<Server, IncomingMessage, ServerResponse, Logger>): Promise<void> {
+/** The server's Fastify instance (its logger is pino's). */
+export type App = FastifyInstance<Server, IncomingMessage, ServerResponse, Logger>;
+
+export async function registerOpenApi(app: App): Promise<void> {
   app.setValidatorCompiler(zodValidatorCompiler);
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   await app.register(swagger, {
