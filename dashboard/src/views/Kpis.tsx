@@ -12,15 +12,15 @@ interface Stats {
   shortAbandonSec: number;
 }
 
-function Chart(props: { rows: StatsRow[]; from: string }) {
+function Chart(props: { rows: StatsRow[]; from: string; bucket: 'hour' | 'day' }) {
   const el = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const box = el.current;
     if (!box) return;
-    // Every hour of the window, with 0 where nothing happened.
+    // Every hour of the window, with 0 where nothing happened; days as they come.
     const byHour = new Map(props.rows.map((r) => [Date.parse(r.period ?? '') / 1000, r]));
     const start = Math.floor(Date.parse(props.from) / 3_600_000) * 3600;
-    const x = Array.from({ length: 25 }, (_, i) => start + i * 3600);
+    const x = props.bucket === 'hour' ? Array.from({ length: 25 }, (_, i) => start + i * 3600) : [...byHour.keys()].sort((a, b) => a - b);
     const series = (k: string, group: 'calls' | 'chats' = 'calls') => x.map((h) => byHour.get(h)?.[group][k] ?? 0);
     const plot = new uPlot(
       {
@@ -45,17 +45,22 @@ function Chart(props: { rows: StatsRow[]; from: string }) {
       resize.disconnect();
       plot.destroy();
     };
-  }, [props.rows, props.from]);
+  }, [props.rows, props.from, props.bucket]);
   return <div class="chart" ref={el} role="img" aria-label={`${t('inbound')}, ${t('answered')}, ${t('missed')}, ${t('chatsOpened')}`} />;
 }
 
+const PERIODS = { '24h': { days: 1, bucket: 'hour', label: 'period' }, '7d': { days: 7, bucket: 'day', label: 'period7' }, '30d': { days: 30, bucket: 'day', label: 'period30' } } as const;
+type Period = keyof typeof PERIODS;
+
 export function Kpis() {
   const [by, setBy] = useState('');
+  const [period, setPeriod] = useState<Period>('24h');
   const [to] = useState(() => new Date());
-  const from = new Date(to.getTime() - 86_400_000).toISOString();
+  const { days, bucket, label } = PERIODS[period];
+  const from = new Date(to.getTime() - days * 86_400_000).toISOString();
   const window = { from, to: to.toISOString(), tz: TIME_ZONE };
-  const hourly = usePoll(() => api<Stats>(`/v1/stats${query({ ...window, bucket: 'hour' })}`), [], 30_000);
-  const totals = usePoll(() => api<Stats>(`/v1/stats${query({ ...window, by })}`), [by], 30_000);
+  const hourly = usePoll(() => api<Stats>(`/v1/stats${query({ ...window, bucket })}`), [period], 30_000);
+  const totals = usePoll(() => api<Stats>(`/v1/stats${query({ ...window, by })}`), [by, period], 30_000);
   const sum = by ? undefined : totals.data?.rows[0];
   const tile = (label: string, value: string, name: string) => (
     <div class="tile" data-kpi={name}>
@@ -65,7 +70,7 @@ export function Kpis() {
   );
   return (
     <section aria-label={t('kpis')}>
-      <h2>{t('period')}</h2>
+      <h2>{t(label)}</h2>
       <Status error={hourly.error || totals.error} />
       {sum && (
         <div class="tiles">
@@ -84,8 +89,16 @@ export function Kpis() {
           {tile(t('toAssignment'), secs(sum.chats.averageTimeToAssignmentSec), 'toAssignment')}
         </div>
       )}
-      {hourly.data && hourly.data.rows.length > 0 && <Chart rows={hourly.data.rows} from={from} />}
+      {hourly.data && hourly.data.rows.length > 0 && <Chart rows={hourly.data.rows} from={from} bucket={bucket} />}
       <form class="filters" aria-label={t('groupBy')}>
+        <label>
+          {t('periodOf')}
+          <select value={period} onChange={(e) => setPeriod(e.currentTarget.value as Period)}>
+            {(Object.keys(PERIODS) as Period[]).map((p) => (
+              <option value={p}>{t(PERIODS[p].label)}</option>
+            ))}
+          </select>
+        </label>
         <label>
           {t('groupBy')}
           <select value={by} onChange={(e) => setBy(e.currentTarget.value)}>
