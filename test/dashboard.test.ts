@@ -168,10 +168,18 @@ describe.skipIf(!haveChromium && !inCi)('the dashboard in Chromium', () => {
       expect(Date.now() - committed).toBeLessThan(1000);
     }
 
-    // A row opens the CloudEvent and its native payload.
-    await page.click('main tbody tr[data-type]');
+    // A row opens the CloudEvent and its native payload — from the keyboard too.
+    await page.focus('main tbody tr[data-type]');
+    await page.keyboard.press('Enter');
     await page.waitForSelector('[role=dialog] pre[data-native]');
-    await page.click('[role=dialog] button');
+    await page.focus('[role=dialog] button');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('[role=dialog]', { state: 'detached' });
+    // The views are reached with Tab and Enter.
+    await page.focus('nav a[href="#calls"]');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('main[data-view=calls]');
+    await show('live');
 
     await page.selectOption('form[aria-label] select >> nth=0', 'widget');
     await page.click('form[aria-label] button[type=submit]');
