@@ -12,7 +12,6 @@
  * for asynchronously — retries with backoff on timers, never a blocking wait — for a bounded time
  * before the waiting callers fail with `SB_ERR_STORE_BUSY` (503 + Retry-After).
  */
-import { SpanKind, type Attributes } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 // Event ids hashed with node:crypto on the server (the core's JS SHA-256 stays for browsers).
 import './native-hash.js';
@@ -21,7 +20,7 @@ import type { ConnectorDefinition, IngestItem } from '../connectors/types.js';
 import type { EventBus, Committed } from './bus.js';
 import { decodeBody, parseContentType } from './decode.js';
 import { dumpUnstorable, prepareBatch, type UnstorableEvent } from './event-json.js';
-import { contextWith, endSpan, traceparentOf, type Context, type Span, type Tracing } from './tracing.js';
+import type { Attributes, Context, Span, Tracing } from './tracing.js';
 import type { Metrics } from './metrics.js';
 import { StoreFailures } from './store-failures.js';
 import type { CommitBatch, CommitResult, QuarantineInput, Store, StoredEvent } from './store/types.js';
@@ -263,9 +262,10 @@ export class Pipeline {
     private readonly now: () => Date = () => new Date(),
     /** Checked on every payload before it is normalized (`server.limits`). */
     private readonly limits: PayloadLimits = DEFAULT_PAYLOAD_LIMITS,
-    /** OpenTelemetry tracing, when on (`tracing.ts`). */
-    private readonly tracing?: Tracing,
   ) {}
+
+  /** OpenTelemetry tracing, when on (`tracing.ts`; set by the server's start). */
+  tracing: Tracing | undefined;
 
   /**
    * Decodes an HTTP body in the charset its Content-Type (or, for XML, the body itself) declares,
@@ -341,13 +341,14 @@ export class Pipeline {
   async ingestItems(connector: ConnectorInstance, items: readonly IngestItem[], opts: { contentType?: string; cursor?: string; trace?: Context } = {}): Promise<IngestResult> {
     if (!this.tracing || opts.trace) return this.ingestItemsIn(connector, items, opts);
     // A batch no request brought (a pulled connector, `sb.ingest()`, a replay) starts its own trace.
-    const root = this.tracing.start(`ingest ${connector.id}`, SpanKind.INTERNAL, { 'switchboard.connector.id': connector.id, 'switchboard.payloads': items.length });
+    const tracing = this.tracing;
+    const root = tracing.start(`ingest ${connector.id}`, 'internal', { 'switchboard.connector.id': connector.id, 'switchboard.payloads': items.length });
     try {
-      const result = await this.ingestItemsIn(connector, items, { ...opts, trace: contextWith(root) });
-      endSpan(root);
+      const result = await this.ingestItemsIn(connector, items, { ...opts, trace: tracing.contextWith(root) });
+      tracing.end(root);
       return result;
     } catch (err) {
-      endSpan(root, err);
+      tracing.end(root, err);
       throw err;
     }
   }
@@ -357,24 +358,25 @@ export class Pipeline {
    * the outcome; `work` alone otherwise.
    */
   private async traced<T>(name: string, connector: ConnectorInstance, trace: Context | undefined, attributes: Attributes, work: (span: Span | undefined) => Promise<T>): Promise<T> {
-    if (!this.tracing || !trace) return work(undefined);
-    const span = this.tracing.start(name, SpanKind.INTERNAL, { 'switchboard.connector.id': connector.id, ...attributes }, trace);
+    const tracing = this.tracing;
+    if (!tracing || !trace) return work(undefined);
+    const span = tracing.start(name, 'internal', { 'switchboard.connector.id': connector.id, ...attributes }, trace);
     try {
       const result = await work(span);
-      endSpan(span);
+      tracing.end(span);
       return result;
     } catch (err) {
-      endSpan(span, err);
+      tracing.end(span, err);
       throw err;
     }
   }
 
   private async ingestItemsIn(connector: ConnectorInstance, items: readonly IngestItem[], opts: { contentType?: string; cursor?: string; trace?: Context }): Promise<IngestResult> {
-    const normalizeSpan = this.tracing && opts.trace ? this.tracing.start('switchboard.normalize', SpanKind.INTERNAL, { 'switchboard.connector.id': connector.id, 'switchboard.payloads': items.length }, opts.trace) : undefined;
+    const normalizeSpan = this.tracing && opts.trace ? this.tracing.start('switchboard.normalize', 'internal', { 'switchboard.connector.id': connector.id, 'switchboard.payloads': items.length }, opts.trace) : undefined;
     const { receivedAt, events, owner, quarantine, quarantinedIndex, rejected } = this.normalizeItems(connector, items, opts);
     if (normalizeSpan) {
       normalizeSpan.setAttributes({ 'switchboard.events': events.length, 'switchboard.rejected': rejected.length });
-      endSpan(normalizeSpan);
+      this.tracing?.end(normalizeSpan);
     }
     const result = await this.traced('switchboard.commit', connector, opts.trace, { 'switchboard.events': events.length, 'switchboard.quarantined': quarantine.length }, async (span) => {
       const r = await this.committer.submit({ connectorId: connector.id, receivedAt, events, quarantine, cursor: opts.cursor });
@@ -424,7 +426,7 @@ export class Pipeline {
   /** Normalizes items: their events (with the item each came from) and the items refused, with what the quarantine keeps of them. */
   private normalizeItems(connector: ConnectorInstance, items: readonly IngestItem[], opts: { contentType?: string; trace?: Context }) {
     // The events carry the ingest's trace context, which their delivery attempts continue.
-    const traceparent = opts.trace ? traceparentOf(opts.trace) : undefined;
+    const traceparent = opts.trace ? this.tracing?.traceparentOf(opts.trace) : undefined;
     const receivedAt = this.now().toISOString();
     const ctx: NormalizeContext = { connectorId: connector.id, receivedAt, settings: connector.settings, parseJson: (text, where) => parseJsonWithin(text, where, this.limits) };
     const events: SwitchboardEvent[] = [];

@@ -19,7 +19,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { GroupCommitter, Pipeline, type IngestResult } from './pipeline.js';
 import { ConnectorRuntime } from './runtime.js';
 import { SQLITE_OFFLINE_BUSY_TIMEOUT_MS, SqliteStore } from './store/sqlite/index.js';
-import { Tracing } from './tracing.js';
+import type { Tracing } from './tracing.js';
 import { VERSION } from './version.js';
 
 /** An event of one of the types `T`, discriminated on `type`. */
@@ -97,7 +97,7 @@ export class Switchboard {
   private readonly bus = new EventBus();
   private readonly committer: GroupCommitter;
   private readonly pipeline: Pipeline;
-  private readonly tracing: Tracing | undefined;
+  private tracing: Tracing | undefined;
   private readonly connectors = new Map<string, HttpConnector>();
   private readonly runtimes: ConnectorRuntime[] = [];
   private readonly runtimeById = new Map<string, ConnectorRuntime>();
@@ -132,8 +132,7 @@ export class Switchboard {
       logger: this.logger,
       deferProjections: options.bulk === true,
     });
-    this.tracing = Tracing.fromConfig(config.tracing, VERSION, options.tracerProvider);
-    this.pipeline = new Pipeline(this.committer, this.metrics, options.now, config.server.limits, this.tracing);
+    this.pipeline = new Pipeline(this.committer, this.metrics, options.now, config.server.limits);
     const featureConnectors = new Map<string, FeatureConnector>();
 
     for (const entry of connectorsOf(config, this.apiToken)) {
@@ -156,7 +155,20 @@ export class Switchboard {
       if (!runtime) this.metrics.connectorUp.set({ connector: entry.id }, 0);
       this.serviceStarters.push(() => this.startService(entry.id, definition, entry.settings));
     }
-    const featureContext = { config, store: this.store, bus: this.bus, committer: this.committer, metrics: this.metrics, logger: this.logger, connectors: featureConnectors, tracing: this.tracing };
+    // Tracing is loaded at start: the features read it then.
+    const self = this;
+    const featureContext = {
+      config,
+      store: this.store,
+      bus: this.bus,
+      committer: this.committer,
+      metrics: this.metrics,
+      logger: this.logger,
+      connectors: featureConnectors,
+      get tracing() {
+        return self.tracing;
+      },
+    };
     this.features = FEATURES.map((make) => make(featureContext));
   }
 
@@ -203,6 +215,12 @@ export class Switchboard {
    */
   async start(options: { listen?: boolean; background?: boolean } = {}): Promise<this> {
     if (this.started) return this;
+    // OpenTelemetry is loaded only when tracing is on (config, or a provider given).
+    if (!this.tracing && (this.config.tracing.enabled || this.options.tracerProvider)) {
+      const { Tracing } = await import('./tracing.js');
+      this.tracing = Tracing.fromConfig(this.config.tracing, VERSION, this.options.tracerProvider);
+      this.pipeline.tracing = this.tracing;
+    }
     // Serving (HTTP or background work), a locked database must not block the event loop: the
     // committer waits for it on timers. An offline command (replay, rebuild) may simply wait.
     const offline = options.listen === false && options.background === false;

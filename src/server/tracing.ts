@@ -9,7 +9,9 @@
  *
  * Spans are exported over OTLP/HTTP (`@opentelemetry/exporter-trace-otlp-http`) in batches;
  * contexts are handed from span to span explicitly (no global context manager, no global
- * provider: the library never changes the host process's OpenTelemetry set-up).
+ * provider: the library never changes the host process's OpenTelemetry set-up). The server loads
+ * this module only when tracing is on (`import()` in `switchboard.ts`); everything else refers to
+ * it by type, so that a server without tracing does not carry OpenTelemetry in its memory.
  */
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, defaultTextMapGetter, defaultTextMapSetter, trace, type Attributes, type Context, type Span, type Tracer, type TracerProvider } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
@@ -29,8 +31,11 @@ export interface TracingConfig {
   readonly sampleRatio: number;
 }
 
-export { SpanKind, SpanStatusCode };
-export type { Context, Span };
+export type { Attributes, Context, Span };
+
+/** What kind of span: an incoming request, an outgoing one, or work inside. */
+export type Kind = 'server' | 'client' | 'internal';
+const KINDS: Readonly<Record<Kind, SpanKind>> = { server: SpanKind.SERVER, client: SpanKind.CLIENT, internal: SpanKind.INTERNAL };
 
 const propagator = new W3CTraceContextPropagator();
 
@@ -62,8 +67,29 @@ export class Tracing {
   }
 
   /** A span under `parent` (root when absent). */
-  start(name: string, kind: SpanKind, attributes: Attributes, parent: Context = ROOT_CONTEXT): Span {
-    return this.tracer.startSpan(name, { kind, attributes }, parent);
+  start(name: string, kind: Kind, attributes: Attributes, parent: Context = ROOT_CONTEXT): Span {
+    return this.tracer.startSpan(name, { kind: KINDS[kind], attributes }, parent);
+  }
+
+  /** The context whose parent is `span`. */
+  contextWith(span: Span, parent: Context = ROOT_CONTEXT): Context {
+    return trace.setSpan(parent, span);
+  }
+
+  /** The W3C `traceparent` of a context (`00-<trace id>-<span id>-<flags>`), or `undefined` when it holds no valid span. */
+  traceparentOf(ctx: Context): string | undefined {
+    const carrier: Record<string, string> = {};
+    propagator.inject(ctx, carrier, defaultTextMapSetter);
+    return carrier.traceparent;
+  }
+
+  /** Ends a span, with an error status when `err` is given. */
+  end(span: Span, err?: unknown): void {
+    if (err !== undefined) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+      if (err instanceof Error) span.recordException(err);
+    }
+    span.end();
   }
 
   /** The context of a received W3C `traceparent`/`tracestate` (HTTP headers, an event), or the root. */
@@ -75,25 +101,4 @@ export class Tracing {
   async shutdown(): Promise<void> {
     await this.owned?.shutdown();
   }
-}
-
-/** The context whose parent is `span`. */
-export function contextWith(span: Span, parent: Context = ROOT_CONTEXT): Context {
-  return trace.setSpan(parent, span);
-}
-
-/** The W3C `traceparent` of a context (`00-<trace id>-<span id>-<flags>`), or `undefined` when it holds no valid span. */
-export function traceparentOf(ctx: Context): string | undefined {
-  const carrier: Record<string, string> = {};
-  propagator.inject(ctx, carrier, defaultTextMapSetter);
-  return carrier.traceparent;
-}
-
-/** Ends a span with an error status when `err` is given. */
-export function endSpan(span: Span, err?: unknown): void {
-  if (err !== undefined) {
-    span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
-    if (err instanceof Error) span.recordException(err);
-  }
-  span.end();
 }

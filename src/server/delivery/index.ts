@@ -22,7 +22,18 @@ export interface DeliveryFeature extends Feature {
 /** Creates the delivery feature; `resolver` replaces the system name resolution (tests). */
 export function createDelivery(ctx: FeatureContext, options: { resolver?: Resolver } = {}): DeliveryFeature {
   const metrics = createDeliveryMetrics(ctx.metrics.registry, () => ctx.store.delivery);
-  const hooks = new Webhooks({ config: ctx.config, store: ctx.store.delivery, bus: ctx.bus, logger: ctx.logger, metrics, tracing: ctx.tracing, ...(options.resolver ? { resolver: options.resolver } : {}) });
+  const hooks = new Webhooks({
+    config: ctx.config,
+    store: ctx.store.delivery,
+    bus: ctx.bus,
+    logger: ctx.logger,
+    metrics,
+    // Read when the worker starts: tracing is loaded by the server's start.
+    get tracing() {
+      return ctx.tracing;
+    },
+    ...(options.resolver ? { resolver: options.resolver } : {}),
+  });
   const nats = ctx.config.nats ? new NatsSink({ config: ctx.config.nats, db: () => ctx.store.delivery, bus: ctx.bus, logger: ctx.logger, metrics: createNatsMetrics(ctx.metrics.registry) }) : undefined;
   return {
     name: 'delivery',

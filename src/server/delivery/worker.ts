@@ -15,7 +15,7 @@ import type { AttemptRecord, OutboxRow, Subscription } from './types.js';
 import type { DeliveryMetrics } from './metrics.js';
 import { safeLookup, urlProblem, type Resolver } from './safety.js';
 import { signatureHeader } from './signing.js';
-import { SpanKind, contextWith, endSpan, traceparentOf, type Tracing } from '../tracing.js';
+import type { Tracing } from '../tracing.js';
 
 /** Wait before recording finished attempts again when the database was locked by another process. */
 const RECORD_RETRY_MS = 50;
@@ -276,9 +276,10 @@ export class DeliveryWorker {
         error = `refused: expected ${problem}`;
       } else {
         const req = buildRequest(sub, row.seq, stored, startedAt);
-        const span = this.options.tracing?.start(
+        const tracing = this.options.tracing;
+        const span = tracing?.start(
           'webhook POST',
-          SpanKind.CLIENT,
+          'client',
           {
             'http.request.method': 'POST',
             'url.full': urlForSpan(sub.url),
@@ -288,10 +289,10 @@ export class DeliveryWorker {
             'switchboard.delivery.attempt': attempt,
             'switchboard.delivery.round': row.rounds,
           },
-          this.options.tracing.extract(req.traceparent === undefined ? undefined : { traceparent: req.traceparent }),
+          tracing.extract(req.traceparent === undefined ? undefined : { traceparent: req.traceparent }),
         );
         // The receiver sees this attempt as the parent of what it does.
-        const own = span ? traceparentOf(contextWith(span)) : undefined;
+        const own = span ? tracing?.traceparentOf(tracing.contextWith(span)) : undefined;
         if (own !== undefined) req.headers.traceparent = own;
         const timeout = new AbortController();
         const timer = setTimeout(() => timeout.abort(new TimeoutMarker('timeout')), config.timeout);
@@ -318,7 +319,7 @@ export class DeliveryWorker {
           clearTimeout(timer);
           if (span) {
             if (status !== undefined) span.setAttribute('http.response.status_code', status);
-            endSpan(span, status !== undefined && status >= 200 && status < 300 ? undefined : (error ?? (signal.aborted ? 'cancelled' : 'failed')));
+            tracing?.end(span, status !== undefined && status >= 200 && status < 300 ? undefined : (error ?? (signal.aborted ? 'cancelled' : 'failed')));
           }
         }
         if (signal.aborted && status === undefined) return undefined;

@@ -27,7 +27,7 @@ import cookie from '@fastify/cookie';
 import { SESSION_COOKIE, SESSION_TTL_MS, StreamTickets, queryCredential, redactCredentials } from './stream-auth.js';
 import * as api from './api-schemas.js';
 import { registerOpenApi } from './openapi.js';
-import { SpanKind, contextWith, endSpan, type Span, type Tracing } from '../tracing.js';
+import type { Span, Tracing } from '../tracing.js';
 
 export interface HttpConnector extends ConnectorInstance {
   readonly ingestToken: string | undefined;
@@ -313,14 +313,14 @@ export async function buildApp(ctx: AppContext) {
       ingest.addHook('onRequest', async (req: FastifyRequest<{ Params: { connectorId: string } }>) => {
         if (req.method === 'OPTIONS') return;
         const attributes = { 'http.request.method': 'POST', 'http.route': '/ingest/:connectorId', 'url.path': req.url.split('?')[0] ?? '', 'switchboard.connector.id': req.params.connectorId };
-        spans.set(req, tracing.start('POST /ingest/:connectorId', SpanKind.SERVER, attributes, tracing.extract(req.headers)));
+        spans.set(req, tracing.start('POST /ingest/:connectorId', 'server', attributes, tracing.extract(req.headers)));
       });
       const finish = (req: FastifyRequest, status: number | undefined) => {
         const span = spans.get(req);
         if (!span) return;
         spans.delete(req);
         if (status !== undefined) span.setAttribute('http.response.status_code', status);
-        endSpan(span, status === undefined ? 'the client went away' : status >= 500 ? `HTTP ${status}` : undefined);
+        tracing.end(span, status === undefined ? 'the client went away' : status >= 500 ? `HTTP ${status}` : undefined);
       };
       ingest.addHook('onResponse', async (req, reply) => finish(req, reply.statusCode));
       ingest.addHook('onRequestAbort', async (req) => finish(req, undefined));
@@ -369,7 +369,7 @@ export async function buildApp(ctx: AppContext) {
       let result: IngestResult;
       try {
         const span = spans.get(req);
-        result = await ctx.pipeline.ingestBody(connector, body, req.headers['content-type'] ?? '', span ? contextWith(span) : undefined);
+        result = await ctx.pipeline.ingestBody(connector, body, req.headers['content-type'] ?? '', span ? ctx.tracing?.contextWith(span) : undefined);
       } finally {
         entry?.hold.release();
       }
