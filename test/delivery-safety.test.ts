@@ -18,12 +18,14 @@ import { startReceiver, waitFor, type Receiver } from './helpers/receiver.js';
 
 describe('non-public addresses', () => {
   it('classifies loopback, private, link-local, special and IPv4-embedding IPv6 addresses', () => {
-    const nonPublic = ['127.0.0.1', '127.8.9.10', '10.0.0.1', '172.16.0.1', '172.31.255.255', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '224.0.0.1', '255.255.255.255', '192.0.2.1', '198.18.0.1', '::1', '::', 'fe80::1', 'fd12:3456::1', 'fc00::1', 'ff02::1', '::ffff:127.0.0.1', '::ffff:7f00:1', '::ffff:10.0.0.1', '64:ff9b::a00:1', '2002:7f00:1::1', '2001:db8::1'];
+    const nonPublic = ['127.0.0.1', '127.8.9.10', '10.0.0.1', '172.16.0.1', '172.31.255.255', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '224.0.0.1', '255.255.255.255', '192.0.2.1', '198.18.0.1', '::1', '::', 'fe80::1', 'fd12:3456::1', 'fc00::1', 'ff02::1', '::ffff:127.0.0.1', '::ffff:7f00:1', '::ffff:10.0.0.1', '64:ff9b::a00:1', '2002:7f00:1::1', '2002:c0a8:101::1', '2001:db8::1', 'fe80::1%eth0'];
     for (const ip of nonPublic) expect(nonPublicReason(ip), ip).toBeDefined();
-    for (const ip of ['8.8.8.8', '1.1.1.1', '172.32.0.1', '203.0.114.10', '2606:4700:4700::1111', '::ffff:8.8.8.8', '64:ff9b::808:808']) expect(nonPublicReason(ip), ip).toBeUndefined();
+    for (const ip of ['8.8.8.8', '1.1.1.1', '172.32.0.1', '203.0.114.10', '2606:4700:4700::1111', '::ffff:8.8.8.8', '64:ff9b::808:808', '2002:808:808::1']) expect(nonPublicReason(ip), ip).toBeUndefined();
     expect(nonPublicReason('127.0.0.1')).toBe('a loopback address (127.0.0.0/8)');
     expect(nonPublicReason('169.254.169.254')).toBe('a link-local address (169.254.0.0/16)');
     expect(nonPublicReason('::ffff:7f00:1')).toMatch(/embedding 127\.0\.0\.1, a loopback address/);
+    expect(nonPublicReason('2002:c0a8:101::1')).toBe('an IPv6 address embedding 192.168.1.1, a private address (RFC 1918) (192.168.0.0/16)');
+    expect(nonPublicReason('example.com')).toBe('not an IP address');
   });
 
   it('refuses URLs by their host without resolving: IP literals in every spelling, localhost names', () => {

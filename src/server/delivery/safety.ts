@@ -6,22 +6,22 @@
  * so that a name that later resolves to an internal address (DNS rebinding) is refused too.
  */
 import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions, type LookupOptions } from 'node:dns';
-import { isIP, type LookupFunction } from 'node:net';
+import { BlockList, isIP, type LookupFunction } from 'node:net';
 
+/** One non-public range: its own `net.BlockList`, so that a match can name the range. */
 interface Range {
   readonly family: 4 | 6;
-  readonly base: bigint;
-  readonly bits: number;
+  readonly list: BlockList;
   readonly cidr: string;
   readonly what: string;
 }
 
 function range(cidr: string, what: string): Range {
-  const [addr = '', bitsText = ''] = cidr.split('/');
+  const [addr = '', bits = ''] = cidr.split('/');
   const family = isIP(addr) === 6 ? 6 : 4;
-  const value = family === 4 ? ipv4Value(addr) : ipv6Value(addr);
-  if (value === undefined) throw new Error(`bad range ${cidr}`);
-  return { family, base: value, bits: Number(bitsText), cidr, what };
+  const list = new BlockList();
+  list.addSubnet(addr, Number(bits), family === 6 ? 'ipv6' : 'ipv4');
+  return { family, list, cidr, what };
 }
 
 /** IANA special-purpose ranges that are not globally reachable (RFC 6890 and successors). */
@@ -51,46 +51,27 @@ const RANGES: readonly Range[] = [
   range('ff00::/8', 'multicast address'),
 ];
 
-function ipv4Value(ip: string): bigint | undefined {
-  const parts = ip.split('.');
-  if (parts.length !== 4) return undefined;
-  let v = 0n;
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p) || Number(p) > 255) return undefined;
-    v = (v << 8n) | BigInt(Number(p));
-  }
-  return v;
-}
+/** IPv6 ranges whose addresses carry an IPv4 address, and where its 32 bits sit (from the low end). */
+const EMBEDDING: readonly { readonly list: BlockList; readonly shift: bigint }[] = [
+  { cidr: '::ffff:0:0/96', shift: 0n }, // IPv4-mapped
+  { cidr: '::/96', shift: 0n }, // IPv4-compatible (deprecated)
+  { cidr: '64:ff9b::/96', shift: 0n }, // NAT64
+  { cidr: '2002::/16', shift: 80n }, // 6to4
+].map(({ cidr, shift }) => ({ list: range(cidr, '').list, shift }));
 
-function ipv6Value(ip: string): bigint | undefined {
+/** The 128 bits of an IPv6 address that `isIP` accepted (its embedded IPv4 tail, if any, as two groups). */
+function ipv6Value(ip: string): bigint {
   let text = ip.toLowerCase().replace(/%.*$/, '');
-  // An embedded IPv4 tail (::ffff:1.2.3.4) becomes two hex groups.
-  const v4 = /(\d{1,3}(?:\.\d{1,3}){3})$/.exec(text);
-  if (v4?.[1]) {
-    const n = ipv4Value(v4[1]);
-    if (n === undefined) return undefined;
-    text = `${text.slice(0, -v4[1].length)}${(n >> 16n).toString(16)}:${(n & 0xffffn).toString(16)}`;
+  const v4 = /(\d{1,3}(?:\.\d{1,3}){3})$/.exec(text)?.[1];
+  if (v4) {
+    const [a = 0, b = 0, c = 0, d = 0] = v4.split('.').map(Number);
+    text = `${text.slice(0, -v4.length)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
   }
-  const halves = text.split('::');
-  if (halves.length > 2) return undefined;
-  const head = halves[0] ? halves[0].split(':') : [];
-  const tail = halves.length === 2 && halves[1] ? halves[1].split(':') : [];
-  const missing = 8 - head.length - tail.length;
-  if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;
-  const groups = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...tail];
-  let v = 0n;
-  for (const g of groups) {
-    if (!/^[0-9a-f]{1,4}$/.test(g)) return undefined;
-    v = (v << 16n) | BigInt(parseInt(g, 16));
-  }
-  return v;
-}
-
-function inRange(value: bigint, family: 4 | 6, r: Range): boolean {
-  if (r.family !== family) return false;
-  const width = family === 4 ? 32 : 128;
-  const shift = BigInt(width - r.bits);
-  return value >> shift === r.base >> shift;
+  const [head = '', tail] = text.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return groups.reduce((v, g) => (v << 16n) | BigInt(parseInt(g, 16)), 0n);
 }
 
 function formatV4(v: bigint): string {
@@ -98,34 +79,25 @@ function formatV4(v: bigint): string {
 }
 
 /**
- * Why an IP address is not a public target, or `undefined` when it is public. IPv4 addresses
- * embedded in IPv6 (mapped `::ffff:a.b.c.d`, compatible `::a.b.c.d`, NAT64 `64:ff9b::/96`,
- * 6to4 `2002::/16`) are judged by their IPv4 address.
+ * Why an IP address is not a public target, or `undefined` when it is public. Ranges are matched
+ * by `net.BlockList`; IPv4 addresses embedded in IPv6 (mapped `::ffff:a.b.c.d`, compatible
+ * `::a.b.c.d`, NAT64 `64:ff9b::/96`, 6to4 `2002::/16`) are judged by their IPv4 address.
  */
 export function nonPublicReason(ip: string): string | undefined {
   const family = isIP(ip);
-  if (family === 4) {
-    const v = ipv4Value(ip);
-    if (v === undefined) return 'an unreadable IPv4 address';
-    const r = RANGES.find((x) => inRange(v, 4, x));
-    return r && `a ${r.what} (${r.cidr})`;
-  }
-  if (family === 6) {
-    const v = ipv6Value(ip);
-    if (v === undefined) return 'an unreadable IPv6 address';
-    const r = RANGES.find((x) => inRange(v, 6, x));
-    if (r) return `a ${r.what} (${r.cidr})`;
-    let embedded: bigint | undefined;
-    if (v >> 32n === 0xffffn || (v >> 32n === 0n && v > 0xffffn)) embedded = v & 0xffffffffn; // mapped, compatible
-    else if (v >> 32n === 0x0064ff9b0000000000000000n) embedded = v & 0xffffffffn; // NAT64
-    else if (v >> 112n === 0x2002n) embedded = (v >> 80n) & 0xffffffffn; // 6to4
-    if (embedded !== undefined) {
-      const inner = nonPublicReason(formatV4(embedded));
-      return inner && `an IPv6 address embedding ${formatV4(embedded)}, ${inner}`;
-    }
-    return undefined;
-  }
-  return 'not an IP address';
+  if (family === 0) return 'not an IP address';
+  const type = family === 4 ? 'ipv4' : 'ipv6';
+  const address = ip.replace(/%.*$/, '');
+  // Only the ranges of the address's own family: an IPv4 list would also match IPv4-mapped IPv6
+  // addresses, which are named below by the address they embed.
+  const r = RANGES.find((x) => x.family === family && x.list.check(address, type));
+  if (r) return `a ${r.what} (${r.cidr})`;
+  if (family === 4) return undefined;
+  const embedding = EMBEDDING.find((e) => e.list.check(address, 'ipv6'));
+  if (!embedding) return undefined;
+  const v4 = formatV4((ipv6Value(address) >> embedding.shift) & 0xffffffffn);
+  const inner = nonPublicReason(v4);
+  return inner && `an IPv6 address embedding ${v4}, ${inner}`;
 }
 
 export const PRIVATE_TARGETS_HINT = 'outgoing webhooks to loopback, private and link-local ranges are refused unless delivery.allowPrivateTargets is true';
