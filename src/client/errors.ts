@@ -1,6 +1,7 @@
 /**
  * The one error type the browser module hands to `onError`. It is never thrown into the app.
  */
+import type { ClientOnlyErrorCode } from '../core/index.js';
 
 /**
  * - `SB_ERR_INGEST_INVALID_PAYLOAD`: the input is not a valid widget message or Threads push (the
@@ -15,14 +16,7 @@
  * - `SB_ERR_CLIENT_UNSERIALIZABLE`: input that `JSON.stringify` refuses (a cycle, a BigInt) was
  *   not queued for forwarding.
  */
-export type ClientErrorCode =
-  | 'SB_ERR_INGEST_INVALID_PAYLOAD'
-  | 'SB_ERR_INGEST_MALFORMED'
-  | 'SB_ERR_EVENT_INVALID'
-  | 'SB_ERR_CLIENT_HANDLER'
-  | 'SB_ERR_CLIENT_REJECTED'
-  | 'SB_ERR_CLIENT_QUEUE_FULL'
-  | 'SB_ERR_CLIENT_UNSERIALIZABLE';
+export type ClientErrorCode = 'SB_ERR_INGEST_INVALID_PAYLOAD' | 'SB_ERR_INGEST_MALFORMED' | 'SB_ERR_EVENT_INVALID' | ClientOnlyErrorCode;
 
 /** An error reported through `onError(error, input)`. */
 export class ClientError extends Error {

@@ -36,3 +36,16 @@ export const ERROR_CODES = {
   SB_ERR_SUBSCRIPTION_READONLY: { status: ERROR_STATUS.SB_ERR_SUBSCRIPTION_READONLY, summary: 'The subscription comes from the config file: change it there (only enabled can be set through the API).' },
   SB_ERR_INTERNAL: { status: ERROR_STATUS.SB_ERR_INTERNAL, summary: 'An unexpected error; the log has the details.' },
 } as const satisfies Record<ErrorCode, { status: number; summary: string }>;
+
+/**
+ * The codes only the browser module (`switchboard/client`) reports, through `onError` (it never
+ * throws them): no HTTP status, they never cross the wire. `docs/errors.md` lists them too.
+ */
+export const CLIENT_ERROR_CODES = {
+  SB_ERR_CLIENT_HANDLER: { summary: 'An on() handler threw; the other handlers still ran.' },
+  SB_ERR_CLIENT_REJECTED: { summary: 'The server refused forwarded input (status 400, 401, 404, 413, 415, or 200 with the item under rejected); it was dropped, not retried.' },
+  SB_ERR_CLIENT_QUEUE_FULL: { summary: "The forwarder's queue was over maxQueue (offline for long); the oldest input was dropped." },
+  SB_ERR_CLIENT_UNSERIALIZABLE: { summary: 'Input that JSON.stringify refuses (a cycle, a BigInt) was not queued for forwarding.' },
+} as const;
+
+export type ClientOnlyErrorCode = keyof typeof CLIENT_ERROR_CODES;

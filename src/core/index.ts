@@ -14,7 +14,8 @@ export { DEFAULT_PAYLOAD_LIMITS, payloadLimitBreach, parseJsonWithin } from './l
 export type { PayloadLimits, LimitBreach } from './limits.js';
 export { compileTypePattern } from './pattern.js';
 export type { TypePattern, TypesMatching, TypesOfFilter } from './pattern.js';
-export { ERROR_CODES } from './error-catalogue.js';
+export { CLIENT_ERROR_CODES, ERROR_CODES } from './error-catalogue.js';
+export type { ClientOnlyErrorCode } from './error-catalogue.js';
 export { ERROR_STATUS, SwitchboardError, ConfigError, ValidationError, RetryableError, StoreError, OverloadedError } from './errors.js';
 export type { ErrorCode, ConfigIssue, StoreFailureKind } from './errors.js';
 export { describeIssues, toConfigIssues, formatPath, describeValue, abbreviate } from './issues.js';

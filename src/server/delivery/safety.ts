@@ -7,6 +7,7 @@
  */
 import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions, type LookupOptions } from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
+import { SwitchboardError } from '../../core/index.js';
 
 /** One non-public range: its own `net.BlockList`, so that a match can name the range. */
 interface Range {
@@ -149,9 +150,12 @@ export function firstNonPublic(addresses: readonly LookupAddress[]): { address: 
   return undefined;
 }
 
-/** An error of a refused target; `code` tells it from network errors. */
-export class TargetRefusedError extends Error {
-  readonly code = 'SB_TARGET_REFUSED';
+/** A connection to a refused target (its name now resolves to a non-public address); `code` tells it from network errors. */
+export class TargetRefusedError extends SwitchboardError {
+  constructor(message: string) {
+    super('SB_ERR_SUBSCRIPTION_TARGET_REFUSED', message);
+    this.name = 'TargetRefusedError';
+  }
 }
 
 /** A problem of a target found by `resolvedProblem`. */
