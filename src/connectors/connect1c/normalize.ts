@@ -16,11 +16,13 @@
  * `native.unmapped` with a reason: a well-formed Event is never dropped.
  */
 import {
-  ConfigError,
   abbreviate,
   collector,
+  compact,
+  ConfigError,
   describeValue,
   invalidPayload,
+  nz,
   toIsoUtc,
   unmapped,
   type CallOutcome,
@@ -133,17 +135,6 @@ interface Ev {
   readonly identity: string;
   /** The event's `Time` in UTC; undefined when it has none (the receipt time stands in). */
   readonly time: string | undefined;
-}
-
-/** Drops keys whose value is `undefined`, so that events hold only what the platform gave. */
-function compact<T extends Record<string, unknown>>(o: T): T {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
-  return out as T;
-}
-
-function nz(v: string | undefined): string | undefined {
-  return v === undefined || v === '' ? undefined : v;
 }
 
 /** The non-empty text of the child element `name`. */

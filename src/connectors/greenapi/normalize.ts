@@ -9,11 +9,15 @@
 import * as z from 'zod/mini';
 import {
   collector,
-  describeIssues,
+  compact,
   describeValue,
   invalidPayload,
   isRecord,
+  num,
+  nz,
+  parseWith,
   payloadHash,
+  rec,
   refuseDeepNesting,
   unmapped,
   type Attachment,
@@ -27,36 +31,6 @@ import {
 const PLATFORM = 'greenapi';
 
 // ─── helpers ────────────────────────────────────────────────────────────────────────────────────
-
-/** Parses with a schema or throws `SB_ERR_INGEST_INVALID_PAYLOAD` naming the field paths. */
-function parse<S extends z.ZodMiniType>(schema: S, payload: unknown, what: string): z.infer<S> {
-  const result = schema.safeParse(payload);
-  if (!result.success) invalidPayload(`${what}: ${describeIssues(result.error.issues, payload)}`);
-  return result.data as z.infer<S>;
-}
-
-/** Drops keys whose value is `undefined`, so that events hold only what the platform gave. */
-function compact<T extends Record<string, unknown>>(o: T): T {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
-  return out as T;
-}
-
-/** A non-empty string, else undefined (GREEN-API sends `""` for absent names and captions). */
-function nz(v: unknown): string | undefined {
-  return typeof v === 'string' && v !== '' ? v : undefined;
-}
-
-function rec(v: unknown): Record<string, unknown> {
-  return isRecord(v) ? v : {};
-}
-
-/** A number, or a string holding one (quota counters are documented as strings, sent as numbers). */
-function num(v: unknown): number | undefined {
-  if (typeof v === 'number' && Number.isFinite(v)) return v;
-  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
-  return undefined;
-}
 
 const PERSONAL_CHAT = /^(\d+)@c\.us$/;
 
@@ -158,7 +132,7 @@ const INCOMING_CALL_END: Readonly<Record<string, CallEnd>> = {
 };
 
 function incomingCall(payload: unknown, ctx: NormalizeContext): SwitchboardEvent[] {
-  const n = parse(incomingCallSchema, payload, 'incomingCall');
+  const n = parseWith(incomingCallSchema, payload, 'incomingCall');
   const nativetype = `incomingCall/${n.status}`;
   const identity = `${n.idMessage}|incomingCall|${n.status}`;
   const subject = `call/${n.idMessage}`;
@@ -189,7 +163,7 @@ const OUTGOING_CALL_END: Readonly<Record<string, CallEnd>> = {
 };
 
 function outgoingCall(payload: unknown, ctx: NormalizeContext): SwitchboardEvent[] {
-  const n = parse(outgoingCallSchema, payload, 'outgoingCall');
+  const n = parseWith(outgoingCallSchema, payload, 'outgoingCall');
   // `idMessage` is documented but the type is beta: without it the call is keyed by the payload.
   const callKey = n.idMessage ?? payloadHash(payload, 'greenapi outgoingCall');
   const nativetype = `outgoingCall/${n.status}`;
@@ -254,17 +228,17 @@ interface MessageContent {
 function messageContent(payload: unknown, typeMessage: string, md: Record<string, unknown>, what: string): MessageContent {
   switch (typeMessage) {
     case 'textMessage':
-      return { kind: 'text', text: parse(textSchema, payload, what).messageData.textMessageData.textMessage, attachments: [] };
+      return { kind: 'text', text: parseWith(textSchema, payload, what).messageData.textMessageData.textMessage, attachments: [] };
     case 'extendedTextMessage':
     case 'quotedMessage':
-      return { kind: 'text', text: parse(extendedTextSchema, payload, what).messageData.extendedTextMessageData.text, attachments: [] };
+      return { kind: 'text', text: parseWith(extendedTextSchema, payload, what).messageData.extendedTextMessageData.text, attachments: [] };
     case 'locationMessage': {
-      const loc = parse(locationSchema, payload, what).messageData.locationMessageData;
+      const loc = parseWith(locationSchema, payload, what).messageData.locationMessageData;
       const location = compact({ latitude: loc.latitude, longitude: loc.longitude, name: nz(loc.nameLocation), address: nz(loc.address) });
       return { kind: 'location', attachments: [], location };
     }
     case 'contactMessage':
-      return { kind: 'contact', attachments: [], contacts: [contactOf(parse(contactSchema, payload, what).messageData.contactMessageData)] };
+      return { kind: 'contact', attachments: [], contacts: [contactOf(parseWith(contactSchema, payload, what).messageData.contactMessageData)] };
     case 'contactsArrayMessage': {
       // Documented as `messageData.contacts`; the examples and the SDK send `messageData.messageData.contacts`.
       const nested = rec(md.messageData).contacts;
@@ -273,10 +247,10 @@ function messageContent(payload: unknown, typeMessage: string, md: Record<string
       return { kind: 'contact', attachments: [], contacts: list.filter(isRecord).map(contactOf) };
     }
     case 'pollMessage':
-      return { kind: 'poll', text: parse(pollSchema, payload, what).messageData.pollMessageData.name, attachments: [] };
+      return { kind: 'poll', text: parseWith(pollSchema, payload, what).messageData.pollMessageData.name, attachments: [] };
     default: {
       if (FILE_TYPES.has(typeMessage)) {
-        const file = parse(fileSchema, payload, what).messageData.fileMessageData;
+        const file = parseWith(fileSchema, payload, what).messageData.fileMessageData;
         return { kind: 'file', text: nz(file.caption), attachments: [fileAttachment(file)] };
       }
       // Any other type (sticker, reaction, buttons, poll update, …) is still a message; a sticker keeps its file.
@@ -287,7 +261,7 @@ function messageContent(payload: unknown, typeMessage: string, md: Record<string
 }
 
 function message(payload: unknown, ctx: NormalizeContext): SwitchboardEvent[] {
-  const n = parse(messageSchema, payload, String(rec(payload).typeWebhook));
+  const n = parseWith(messageSchema, payload, String(rec(payload).typeWebhook));
   const { typeWebhook, idMessage } = n;
   const sd = n.senderData;
   const md = n.messageData;
@@ -315,13 +289,13 @@ function message(payload: unknown, ctx: NormalizeContext): SwitchboardEvent[] {
   }
 
   if (typeMessage === 'editedMessage') {
-    const edited = parse(editedSchema, payload, what).messageData.editedMessageData;
+    const edited = parseWith(editedSchema, payload, what).messageData.editedMessageData;
     const text = typeof edited.textMessage === 'string' ? edited.textMessage : nz(edited.caption);
     out.emit('message.edited', subject, compact({ conversationId, client, messageId: edited.stanzaId, text, author }), time);
     return out.events;
   }
   if (typeMessage === 'deletedMessage') {
-    const deleted = parse(deletedSchema, payload, what).messageData.deletedMessageData;
+    const deleted = parseWith(deletedSchema, payload, what).messageData.deletedMessageData;
     out.emit('message.status-changed', subject, { conversationId, client, messageIds: [deleted.stanzaId], status: 'deleted' }, time);
     return out.events;
   }
@@ -355,7 +329,7 @@ function message(payload: unknown, ctx: NormalizeContext): SwitchboardEvent[] {
 const FAILED_STATUSES = new Set(['noAccount', 'notInGroup', 'yellowCard']);
 
 function outgoingMessageStatus(payload: unknown, ctx: NormalizeContext): SwitchboardEvent[] {
-  const n = parse(outgoingStatusSchema, payload, 'outgoingMessageStatus');
+  const n = parseWith(outgoingStatusSchema, payload, 'outgoingMessageStatus');
   const nativeDescription = nz(n.description);
   const failed = FAILED_STATUSES.has(n.status);
   const description = failed ? [n.status, nativeDescription].filter(Boolean).join(': ') : nativeDescription;
@@ -379,7 +353,7 @@ const INSTANCE_STATES: Readonly<Record<string, string>> = {
 };
 
 function stateInstanceChanged(payload: unknown, ctx: NormalizeContext): SwitchboardEvent[] {
-  const n = parse(stateSchema, payload, 'stateInstanceChanged');
+  const n = parseWith(stateSchema, payload, 'stateInstanceChanged');
   const channelId = String(n.instanceData.idInstance);
   const out = collector(PLATFORM, ctx, payload, `${channelId}|stateInstanceChanged|${n.timestamp}|${n.stateInstance}`, `stateInstanceChanged/${n.stateInstance}`);
   out.emit(
@@ -392,7 +366,7 @@ function stateInstanceChanged(payload: unknown, ctx: NormalizeContext): Switchbo
 }
 
 function quotaExceeded(payload: unknown, ctx: NormalizeContext): SwitchboardEvent[] {
-  const n = parse(quotaSchema, payload, 'quotaExceeded');
+  const n = parseWith(quotaSchema, payload, 'quotaExceeded');
   const channelId = String(n.instanceData.idInstance);
   const q = n.quotaData;
   const fields = compact({ method: nz(q.method), used: num(q.used), total: num(q.total), status: nz(q.status), description: nz(q.description) });
@@ -403,7 +377,7 @@ function quotaExceeded(payload: unknown, ctx: NormalizeContext): SwitchboardEven
 }
 
 function incomingBlock(payload: unknown, ctx: NormalizeContext): SwitchboardEvent[] {
-  const n = parse(blockSchema, payload, 'incomingBlock');
+  const n = parseWith(blockSchema, payload, 'incomingBlock');
   const chatState = nz(n.chatState);
   const channelId = String(n.instanceData.idInstance);
   const out = collector(PLATFORM, ctx, payload, `${channelId}|incomingBlock|${n.timestamp}|${n.chatId}|${chatState ?? ''}`, 'incomingBlock');

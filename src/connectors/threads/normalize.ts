@@ -10,13 +10,18 @@
  */
 import {
   collector,
+  compact,
   describeValue,
+  idOf,
   invalidPayload,
   isRecord,
+  num,
+  nz,
   payloadHash,
+  rec,
   refuseDeepNesting,
-  unmapped,
   toIsoUtc,
+  unmapped,
   type Attachment,
   type NormalizeContext,
   type Normalizer,
@@ -28,33 +33,6 @@ const PLATFORM = 'threads';
 
 /** The conversation key of pushes without a `threadId`. */
 export const UNKNOWN_THREAD = 'unknown-thread';
-
-/** Drops keys whose value is `undefined`, so that events hold only what the push gave. */
-function compact<T extends Record<string, unknown>>(o: T): T {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
-  return out as T;
-}
-
-/** A non-empty string, else undefined. */
-function nz(v: unknown): string | undefined {
-  return typeof v === 'string' && v !== '' ? v : undefined;
-}
-
-/** An id: a non-empty string, or a finite number as a string (`threadId`, `backendId` are numbers). */
-function idOf(v: unknown): string | undefined {
-  return typeof v === 'number' && Number.isFinite(v) ? String(v) : nz(v);
-}
-
-/** A finite number, or a string holding one. */
-function num(v: unknown): number | undefined {
-  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
-  return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
-}
-
-function rec(v: unknown): Record<string, unknown> {
-  return isRecord(v) ? v : {};
-}
 
 const ZONED_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)$/i;
 

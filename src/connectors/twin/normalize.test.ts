@@ -1,8 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, it, expect } from 'vitest';
 import { comparable, clone, loadFixtures } from '../../../test/helpers/fixtures.js';
-import * as z from 'zod/mini';
 import { ValidationError, eventId, hashCanonical, sourceOf, type NormalizeContext, type SwitchboardEvent } from '../../core/index.js';
 import { normalizeTwin } from './normalize.js';
 

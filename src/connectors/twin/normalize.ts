@@ -16,11 +16,16 @@
 import * as z from 'zod/mini';
 import {
   collector,
-  describeIssues,
+  compact,
   describeValue,
+  finite,
+  idOf,
   invalidPayload,
   isRecord,
+  nz,
+  parseWith,
   payloadHash,
+  rec,
   refuseDeepNesting,
   unmapped,
   type Attachment,
@@ -36,29 +41,7 @@ const PLATFORM = 'twin';
 // ─── helpers ────────────────────────────────────────────────────────────────────────────────────
 
 /** Parses with a schema or throws `SB_ERR_INGEST_INVALID_PAYLOAD` naming the paths from the publication root. */
-function parse<S extends z.ZodMiniType>(schema: S, data: unknown, what: string): z.infer<S> {
-  const result = schema.safeParse(data);
-  if (!result.success) invalidPayload(`${what}: ${describeIssues(result.error.issues, data, 'data.data')}`);
-  return result.data as z.infer<S>;
-}
-
-/** Drops keys whose value is `undefined`, so that events hold only what the platform gave. */
-function compact<T extends Record<string, unknown>>(o: T): T {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
-  return out as T;
-}
-
-/** A non-empty string, else undefined. */
-function nz(v: unknown): string | undefined {
-  return typeof v === 'string' && v !== '' ? v : undefined;
-}
-
-/** An id: a non-empty string, or a finite number as a string (operator ids come as either). */
-function idOf(v: unknown): string | undefined {
-  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
-  return nz(v);
-}
+const parse = <S extends z.ZodMiniType>(schema: S, data: unknown, what: string): z.infer<S> => parseWith(schema, data, what, 'data.data');
 
 /** The first of several fields that holds an id. */
 function firstId(d: Record<string, unknown>, keys: readonly string[]): string | undefined {
@@ -67,14 +50,6 @@ function firstId(d: Record<string, unknown>, keys: readonly string[]): string | 
     if (id !== undefined) return id;
   }
   return undefined;
-}
-
-function rec(v: unknown): Record<string, unknown> {
-  return isRecord(v) ? v : {};
-}
-
-function num(v: unknown): number | undefined {
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
 /** ISO 8601 with a zone (`Z`, `+03:00`, `+0300`, `+03`); a time without a zone is not taken. */
@@ -339,7 +314,7 @@ function attachmentOf(v: unknown): Attachment {
     url: nz(a.url) ?? nz(a.link),
     name: nz(a.name) ?? nz(a.fileName) ?? nz(a.filename),
     mimeType: nz(a.mimeType) ?? nz(a.mime) ?? nz(a.contentType),
-    size: num(a.size),
+    size: finite(a.size),
     caption: nz(a.caption),
   });
 }

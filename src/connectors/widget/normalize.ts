@@ -14,9 +14,13 @@
 import {
   abbreviate,
   collector,
+  compact,
   describeValue,
+  idOf,
   invalidPayload,
   isRecord,
+  num,
+  nz,
   payloadHash,
   refuseDeepNesting,
   unmapped,
@@ -26,29 +30,6 @@ import {
 } from '../../core/index.js';
 
 const PLATFORM = 'widget';
-
-/** Drops keys whose value is `undefined`, so that events hold only what the widget gave. */
-function compact<T extends Record<string, unknown>>(o: T): T {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
-  return out as T;
-}
-
-/** A non-empty string, else undefined. */
-function nz(v: unknown): string | undefined {
-  return typeof v === 'string' && v !== '' ? v : undefined;
-}
-
-/** An id: a non-empty string, or a finite number as a string. */
-function idOf(v: unknown): string | undefined {
-  return typeof v === 'number' && Number.isFinite(v) ? String(v) : nz(v);
-}
-
-/** A finite number, or a string holding one. */
-function num(v: unknown): number | undefined {
-  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
-  return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
-}
 
 const ZONED_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)$/i;
 
