@@ -5,7 +5,10 @@
  */
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Registry } from 'prom-client';
 import { GreenApiSimulator } from '../src/connectors/greenapi/simulator.js';
+import { createDeliveryMetrics } from '../src/server/delivery/metrics.js';
+import { SqliteStore } from '../src/server/store/sqlite/index.js';
 import { apiHeaders, ingestHeaders, startTestServer, waMessage, type TestServer } from './helpers/sb.js';
 
 interface Sample {
@@ -117,5 +120,38 @@ describe('GET /metrics', () => {
     expect(natsText).toMatch(/^switchboard_nats_connected 0$/m);
     expect(natsText).toContain('# TYPE switchboard_nats_published_total counter');
     expect(natsText).toMatch(/^switchboard_nats_lag \d+$/m);
+  });
+});
+
+describe('delivery gauges', () => {
+  it('read the outbox counts once per scrape for both the queue-depth and the failed gauges', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    await store.open();
+    try {
+      await store.delivery.put({ id: 's1', origin: 'api', url: 'https://example.com/hook', filters: {}, mode: 'structured', ordered: false, secrets: [], description: undefined, enabled: true, disabledReason: undefined });
+      let reads = 0;
+      const d = store.delivery;
+      const counting = new Proxy(d, {
+        get(target, key) {
+          if (key === 'counts') {
+            return async () => {
+              reads++;
+              return target.counts();
+            };
+          }
+          const v: unknown = Reflect.get(target, key);
+          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+        },
+      });
+      const registry = new Registry();
+      createDeliveryMetrics(registry, () => counting);
+      const text = await registry.metrics();
+      expect(reads).toBe(1);
+      expect(samples(text, 'switchboard_delivery_queue_depth')).toEqual([{ labels: { subscription: 's1' }, value: 0 }]);
+      expect(samples(text, 'switchboard_delivery_failed')).toEqual([{ labels: { subscription: 's1' }, value: 0 }]);
+      expect(samples(text, 'switchboard_subscription_enabled')).toEqual([{ labels: { subscription: 's1' }, value: 1 }]);
+    } finally {
+      await store.close();
+    }
   });
 });

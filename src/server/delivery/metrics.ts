@@ -6,8 +6,40 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { DeliveryStore } from '../store/types.js';
 
+/**
+ * A store read shared by the gauges of one scrape (prom-client collects them one after another):
+ * reused while it runs and for a moment after, so that a scrape groups the outbox once.
+ */
+function sharedRead<T>(read: () => Promise<T>, ttlMs = 500): () => Promise<T> {
+  let last: { readonly at: number; readonly value: Promise<T> } | undefined;
+  return () => {
+    const now = Date.now();
+    if (!last || now - last.at > ttlMs) last = { at: now, value: read() };
+    return last.value;
+  };
+}
+
+/** A per-subscription gauge whose values are read from the store at each scrape (none while the store is closed). */
+function storeGauge(registers: Registry[], name: string, help: string, values: () => Promise<Iterable<readonly [string, number]>>) {
+  return new Gauge({
+    name,
+    help,
+    labelNames: ['subscription'] as const,
+    registers,
+    async collect() {
+      this.reset();
+      try {
+        for (const [subscription, v] of await values()) this.set({ subscription }, v);
+      } catch {
+        // the store is closed
+      }
+    },
+  });
+}
+
 export function createDeliveryMetrics(registry: Registry, db: () => DeliveryStore | undefined) {
   const registers = [registry];
+  const counts = sharedRead(async () => (await db()?.counts()) ?? new Map<string, Record<'pending' | 'delivered' | 'failed', number>>());
   return {
     deliveries: new Counter({
       name: 'switchboard_deliveries_total',
@@ -22,54 +54,18 @@ export function createDeliveryMetrics(registry: Registry, db: () => DeliveryStor
       registers,
     }),
     inFlight: new Gauge({ name: 'switchboard_delivery_in_flight', help: 'Webhook requests in flight.', registers }),
-    queueDepth: new Gauge({
-      name: 'switchboard_delivery_queue_depth',
-      help: 'Pending webhook deliveries (waiting for their first attempt or a retry), by subscription.',
-      labelNames: ['subscription'] as const,
+    queueDepth: storeGauge(registers, 'switchboard_delivery_queue_depth', 'Pending webhook deliveries (waiting for their first attempt or a retry), by subscription.', async () =>
+      [...(await counts())].map(([id, c]) => [id, c.pending] as const),
+    ),
+    failedDeliveries: storeGauge(registers, 'switchboard_delivery_failed', 'Deliveries whose retries are exhausted (listed by GET /v1/subscriptions/:id/deliveries?status=failed), by subscription.', async () =>
+      [...(await counts())].map(([id, c]) => [id, c.failed] as const),
+    ),
+    subscriptionEnabled: storeGauge(
       registers,
-      async collect() {
-        const d = db();
-        if (!d) return;
-        this.reset();
-        try {
-          for (const [id, c] of await d.counts()) this.set({ subscription: id }, c.pending);
-        } catch {
-          // the store is closed
-        }
-      },
-    }),
-    failedDeliveries: new Gauge({
-      name: 'switchboard_delivery_failed',
-      help: 'Deliveries whose retries are exhausted (listed by GET /v1/subscriptions/:id/deliveries?status=failed), by subscription.',
-      labelNames: ['subscription'] as const,
-      registers,
-      async collect() {
-        const d = db();
-        if (!d) return;
-        this.reset();
-        try {
-          for (const [id, c] of await d.counts()) this.set({ subscription: id }, c.failed);
-        } catch {
-          // the store is closed
-        }
-      },
-    }),
-    subscriptionEnabled: new Gauge({
-      name: 'switchboard_subscription_enabled',
-      help: '1 when a webhook subscription is enabled, 0 when disabled (by the API, the config, a 410 or failing longer than delivery.disableAfter).',
-      labelNames: ['subscription'] as const,
-      registers,
-      async collect() {
-        const d = db();
-        if (!d) return;
-        this.reset();
-        try {
-          for (const s of await d.list()) this.set({ subscription: s.id }, s.enabled ? 1 : 0);
-        } catch {
-          // the store is closed
-        }
-      },
-    }),
+      'switchboard_subscription_enabled',
+      '1 when a webhook subscription is enabled, 0 when disabled (by the API, the config, a 410 or failing longer than delivery.disableAfter).',
+      async () => ((await db()?.list()) ?? []).map((sub) => [sub.id, sub.enabled ? 1 : 0] as const),
+    ),
     subscriptionsDisabled: new Counter({
       name: 'switchboard_subscriptions_disabled_total',
       help: 'Subscriptions disabled automatically, by reason: gone (the target answered 410) or failing (longer than delivery.disableAfter).',
