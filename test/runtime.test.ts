@@ -14,7 +14,8 @@ import type { Source, SourceBatch, SourceSignal } from '../src/connectors/types.
 import { EventBus } from '../src/server/bus.js';
 import { createMetrics } from '../src/server/metrics.js';
 import { GroupCommitter, Pipeline } from '../src/server/pipeline.js';
-import { ConnectorRuntime, backoffDelay, type BackoffOptions } from '../src/server/runtime.js';
+import { backoffDelay } from '../src/core/index.js';
+import { ConnectorRuntime, type BackoffOptions } from '../src/server/runtime.js';
 import { SqliteStore } from '../src/server/store/sqlite/index.js';
 import { captureLogs } from './helpers/logs.js';
 import { waMessage } from './helpers/sb.js';
@@ -127,13 +128,15 @@ describe('connector runtime', () => {
     await store.close();
   });
 
-  it('backoff is jittered, grows, and is capped', () => {
+  it('backoff is jittered in the upper half of its base, grows, and is capped (the one backoff of the runtime, the NATS sink and the client)', () => {
     const o = { initialMs: 500, maxMs: 20_000, authFailedMs: 60_000 };
     expect(backoffDelay(0, o, () => 1)).toBe(500);
+    expect(backoffDelay(0, o, () => 0)).toBe(250);
     expect(backoffDelay(3, o, () => 1)).toBe(4000);
     expect(backoffDelay(20, o, () => 1)).toBe(20_000);
-    expect(backoffDelay(20, o, () => 0)).toBe(250);
-    expect(backoffDelay(5, o, () => 0.5)).toBe(8000);
+    // Never a burst of immediate retries after many failures: at least half the cap.
+    expect(backoffDelay(20, o, () => 0)).toBe(10_000);
+    expect(backoffDelay(5, o, () => 0.5)).toBe(12_000);
   });
 });
 

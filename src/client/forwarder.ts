@@ -10,6 +10,7 @@
  * `fetch(…, { keepalive: true })`, within the browser's 64 KB budget for such requests. Offline,
  * at most `maxQueue` items are kept: the oldest go first, each reported.
  */
+import { backoffDelay } from '../core/index.js';
 import { ClientError, report, type ErrorHandler } from './errors.js';
 
 /** The part of `fetch` the forwarder uses (browsers, React Native, Node ≥ 18). */
@@ -273,8 +274,7 @@ export function forwardTo(options: ForwardOptions): Forwarder {
     if (outcome === 'ok') itemsCap = Infinity;
     if (outcome === 'retry' && queue.length > 0 && !closed) {
       attempt++;
-      const base = Math.min(maxMs, minMs * 2 ** (attempt - 1));
-      const delay = Math.max(wait ?? 0, base / 2 + (random() * base) / 2);
+      const delay = Math.max(wait ?? 0, backoffDelay(attempt - 1, { initialMs: minMs, maxMs }, random));
       backingOff = true;
       retryAt = Date.now() + delay;
       timer = setTimeout(() => {

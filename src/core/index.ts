@@ -23,4 +23,4 @@ export { canonicalOrder } from './order.js';
 export type { OrderedEventLike } from './order.js';
 export { foldCall, namedParty, CALL_STATES, CALL_RANK } from './calls.js';
 export type { Call, CallState, CallEventLike } from './calls.js';
-export { compact, finite, idOf, nz, num, parseWith, rec } from './kit.js';
+export { backoffDelay, compact, finite, idOf, nz, num, parseWith, rec, seededRandom, sleep } from './kit.js';

@@ -48,3 +48,39 @@ export function parseWith<S extends z.ZodMiniType>(schema: S, data: unknown, wha
   if (!result.success) invalidPayload(`${what}: ${describeIssues(result.error.issues, data, root)}`);
   return result.data as z.infer<S>;
 }
+
+/**
+ * Exponential backoff with "equal jitter": the attempt's base is `initialMs·2^attempt` (attempt
+ * 0 first) up to `maxMs`, and the wait a random point in its upper half — growing with every
+ * failure, never a burst of immediate retries, and spread so that many clients do not retry in step.
+ */
+export function backoffDelay(attempt: number, o: { readonly initialMs: number; readonly maxMs: number }, random: () => number = Math.random): number {
+  const base = Math.min(o.maxMs, o.initialMs * 2 ** Math.min(Math.max(attempt, 0), 30));
+  return Math.round(base / 2 + (random() * base) / 2);
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts (leaving no listener behind). */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** A small seeded PRNG (mulberry32) with a uniform output in [0, 1): simulators and tests that replay. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -15,7 +15,7 @@
 import type { Logger } from 'pino';
 // Event ids hashed with node:crypto on the server (the core's JS SHA-256 stays for browsers).
 import './native-hash.js';
-import { DEFAULT_PAYLOAD_LIMITS, OverloadedError, StoreError, SwitchboardError, ValidationError, parseJsonWithin, payloadLimitBreach, type NormalizeContext, type PayloadLimits, type SwitchboardEvent } from '../core/index.js';
+import { DEFAULT_PAYLOAD_LIMITS, OverloadedError, StoreError, SwitchboardError, ValidationError, parseJsonWithin, payloadLimitBreach, sleep, type NormalizeContext, type PayloadLimits, type SwitchboardEvent } from '../core/index.js';
 import type { ConnectorDefinition, IngestItem } from '../connectors/types.js';
 import type { EventBus, Committed } from './bus.js';
 import { decodeBody, parseContentType } from './decode.js';
@@ -58,10 +58,6 @@ interface Pending {
   readonly submittedAt: number;
   readonly resolve: (r: CommitResult) => void;
   readonly reject: (e: unknown) => void;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 /** A store failure as a StoreError (a store that threw something else is treated as failing on this data). */

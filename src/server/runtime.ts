@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { RetryableError, SwitchboardError, createEvent, type EventType } from '../core/index.js';
+import { RetryableError, SwitchboardError, backoffDelay, createEvent, sleep, type EventType } from '../core/index.js';
 import type { IngestItem, Source, SourceSignal } from '../connectors/types.js';
 import type { Metrics } from './metrics.js';
 import type { ConnectorInstance, GroupCommitter, Pipeline } from './pipeline.js';
@@ -21,26 +21,8 @@ export interface BackoffOptions {
 
 export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 500, maxMs: 20_000, authFailedMs: 60_000 };
 
-/** Full-jitter exponential backoff: a random wait in [0, min(max, initial·2^attempt)]. */
-export function backoffDelay(attempt: number, o: BackoffOptions, random: () => number = Math.random): number {
-  const cap = Math.min(o.maxMs, o.initialMs * 2 ** Math.min(attempt, 30));
-  return Math.max(o.initialMs / 2, Math.round(random() * cap));
-}
 
 export type RuntimeState = 'starting' | 'connecting' | 'connected' | 'backoff' | 'auth-failed' | 'stopped';
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 /** A connector's live state in `GET /v1/connectors`. */
 export interface ConnectorStatus {

@@ -5,18 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { FrameDecoder, encodeFrame, utf16Problem, type DecodedFrame } from './framing.js';
 import { allScenarioEvents, badFrames } from './scenarios.js';
+import { seededRandom } from '../../core/index.js';
 
-/** mulberry32: a small seeded RNG, so that every run cuts the stream the same way. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Cuts `bytes` at random boundaries: chunks of 1..maxChunk bytes. */
 function cut(bytes: Buffer, random: () => number, maxChunk: number): Buffer[] {
@@ -84,7 +74,7 @@ describe('1С-Коннект framing', () => {
     expect(xmls.some((x) => /[А-Яа-яЁё]/.test(x))).toBe(true);
     const stream = Buffer.concat(xmls.map(encodeFrame));
     const expected = xmls.map((xml) => ({ xml }));
-    const random = rng(20240520);
+    const random = seededRandom(20240520);
     const maxChunks = [1, 2, 3, 7, 64, 500, 4096, stream.length];
     for (let trial = 0; trial < 250; trial++) {
       // Every 25th trial feeds the stream one byte at a time; the others cut it with chunks of varied sizes.
@@ -115,7 +105,7 @@ describe('1С-Коннект framing', () => {
       expect(err.error.startsWith(bad.reason)).toBe(true);
       expect(err.raw).toBe(bad.raw.toString('hex'));
       expect(whole.slice(2)).toEqual([{ xml: g2 }, { xml: g3 }]);
-      const random = rng(kind.length * 7919);
+      const random = seededRandom(kind.length * 7919);
       for (let trial = 0; trial < 40; trial++) expect(decodeAll(cut(stream, random, trial % 10 === 0 ? 1 : 1 + Math.floor(random() * 300)))).toEqual(whole);
     });
   });
@@ -146,7 +136,7 @@ describe('1С-Коннект framing', () => {
     const stream = Buffer.concat([garbage, encodeFrame(g1), (kinds['odd-length'] as { raw: Buffer }).raw, (kinds['short-length'] as { raw: Buffer }).raw, encodeFrame(g2), garbage]);
     const got = decodeAll([stream]);
     expect(got.map((f) => ('xml' in f ? f.xml : f.error.replace(/ \(.*/, '')))).toEqual(['header bytes 2-3 not zero', g1, 'odd length 51', g2, 'header bytes 2-3 not zero']);
-    const random = rng(5);
+    const random = seededRandom(5);
     for (let trial = 0; trial < 30; trial++) expect(decodeAll(cut(stream, random, 1 + Math.floor(random() * 50)))).toEqual(got);
   });
 
@@ -156,7 +146,7 @@ describe('1С-Коннект framing', () => {
     const got = decodeAll([stream]);
     expect(got.map((f) => ('xml' in f ? 'xml' : f.raw.length / 2))).toEqual([65_539, 65_539, 65_539, 200_000 - 3 * 65_539, 'xml']);
     expect((got[1] as { error: string }).error).toMatch(/^no plausible frame header/);
-    expect(decodeAll(cut(stream, rng(9), 997))).toEqual(got);
+    expect(decodeAll(cut(stream, seededRandom(9), 997))).toEqual(got);
   });
 
   it('a stream that ends inside a frame reports the truncated frame', () => {

@@ -31,6 +31,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { Agent, request } from 'undici';
 import { SCENARIOS } from './scenarios.js';
+import { seededRandom } from '../../core/index.js';
 
 // ─── public types ───────────────────────────────────────────────────────────────────────────────
 
@@ -153,17 +154,6 @@ const METHODS: Record<string, Route> = {
 };
 const MAX_BODY = 1 << 20;
 
-/** mulberry32: a small seeded PRNG with a uniform output in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function prob(p: number | undefined): number {
   return typeof p === 'number' && Number.isFinite(p) ? Math.min(1, Math.max(0, p)) : 0;
@@ -243,7 +233,7 @@ export class GreenApiSimulator {
       });
     }
     this.faults = { ...(options.faults ?? {}) };
-    this.rng = mulberry32(this.faults.seed ?? 1);
+    this.rng = seededRandom(this.faults.seed ?? 1);
   }
 
   /** Listens; resolves with the base URL (the `apiUrl`), e.g. `http://127.0.0.1:40123`. */
@@ -336,7 +326,7 @@ export class GreenApiSimulator {
   /** Replaces the fault settings; a `seed` in them restarts the RNG, else the sequence continues. */
   setFaults(f: GreenApiFaults): void {
     this.faults = { ...f };
-    if (f.seed !== undefined) this.rng = mulberry32(f.seed);
+    if (f.seed !== undefined) this.rng = seededRandom(f.seed);
   }
 
   // ─── internals ────────────────────────────────────────────────────────────────────────────────

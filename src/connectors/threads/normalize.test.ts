@@ -2,7 +2,16 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, it, expect } from 'vitest';
 import { comparable, clone, loadFixtures, type Fixture } from '../../../test/helpers/fixtures.js';
-import { ValidationError, eventId, hashCanonical, sourceOf, validateEvent, type NormalizeContext, type SwitchboardEvent } from '../../core/index.js';
+import {
+  eventId,
+  hashCanonical,
+  seededRandom,
+  sourceOf,
+  validateEvent,
+  ValidationError,
+  type NormalizeContext,
+  type SwitchboardEvent,
+} from '../../core/index.js';
 import { jsonIngest } from '../json-ingest.js';
 import { threads, threadsSettings } from './index.js';
 import { THREADS_MAPPED_TYPES, UNKNOWN_THREAD, normalizeThreads } from './normalize.js';
@@ -342,17 +351,6 @@ describe('Threads invalid pushes', () => {
 
 // ─── fuzz: random JSON and spoiled fixtures give events or the one ValidationError ─────────────
 
-/** mulberry32: a small seeded PRNG, so that a failure replays. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = ['origin', 'type', 'threadId', 'uuid', 'providerId', 'backendId', 'text', 'formattedText', 'operator', 'id', 'name', 'role', 'attachments', 'optional', 'result', 'size', 'quickReplies', 'quotes', 'display', 'receivedDate', 'readInMessageIds', 'hideAfter', 'clientId', '__proto__'];
 const STRINGS = ['threads', 'THREADS', ...Object.keys(MAPPED), ...SDK_UNMAPPED_TYPES, 'EXTERNAL_BOT', '', ' ', 'a\nb', '\u2029', '\ud800', '{}', '[1,2]', '{bad', '1,2,3', '[a, b]', '2026-01-15T09:30:00Z', '0', '-1', 'toString'];
@@ -405,7 +403,7 @@ function spoiled(rnd: () => number): unknown {
 
 describe('Threads fuzz', () => {
   it('answers ~200 random and spoiled pushes with events or ValidationError SB_ERR_INGEST_INVALID_PAYLOAD only', () => {
-    const rnd = prng(0x5eed001);
+    const rnd = seededRandom(0x5eed001);
     const inputs = [...Array.from({ length: 50 }, () => randomJson(rnd)), ...Array.from({ length: 100 }, () => randomPush(rnd)), ...Array.from({ length: 80 }, () => spoiled(rnd))];
     let events = 0;
     let rejected = 0;

@@ -2,7 +2,16 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, it, expect } from 'vitest';
 import { comparable, clone, loadFixtures, type Fixture } from '../../../test/helpers/fixtures.js';
-import { ValidationError, eventId, hashCanonical, sourceOf, validateEvent, type NormalizeContext, type SwitchboardEvent } from '../../core/index.js';
+import {
+  eventId,
+  hashCanonical,
+  seededRandom,
+  sourceOf,
+  validateEvent,
+  ValidationError,
+  type NormalizeContext,
+  type SwitchboardEvent,
+} from '../../core/index.js';
 import { jsonIngest } from '../json-ingest.js';
 import { widget, widgetSettings } from './index.js';
 import { normalizeWidget } from './normalize.js';
@@ -364,17 +373,6 @@ describe('widget invalid messages', () => {
 
 // ─── fuzz: random JSON and spoiled fixtures give events or the one ValidationError ─────────────
 
-/** mulberry32: a small seeded PRNG, so that a failure replays. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = ['subject', 'payload', 'type', 'data', 'state', 'code', 'callId', 'timestamp', 'ts', 'id', 'eventId', 'sessionId', 'text', 'message', 'rating', 'rate', 'scale', 'by', 'reason', 'noOperator', 'direction', 'from', '__proto__', 'constructor'];
 const STRINGS = [...Object.keys(SEED_WEB_STATES), ...Object.keys(SEED_WEB_TYPES), ...Object.keys(SEED_MOBILE_CODES), 'state', '', ' ', 'a\nb', '\u2028', '\ud800', '2026-01-15T09:30:00Z', '2026-01-15T09:30:00', '1768469400', 'operator', 'no_operator', 'toString', 'x'.repeat(300)];
@@ -430,7 +428,7 @@ function spoiled(rnd: () => number): unknown {
 
 describe('widget fuzz', () => {
   it('answers ~200 random and spoiled messages with events or ValidationError SB_ERR_INGEST_INVALID_PAYLOAD only', () => {
-    const rnd = prng(0x5eed000);
+    const rnd = seededRandom(0x5eed000);
     const inputs = [...Array.from({ length: 60 }, () => randomJson(rnd)), ...Array.from({ length: 80 }, () => randomMessage(rnd)), ...Array.from({ length: 80 }, () => spoiled(rnd))];
     let events = 0;
     let rejected = 0;

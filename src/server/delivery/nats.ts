@@ -10,24 +10,15 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
+import { backoffDelay, sleep } from '../../core/index.js';
 import type { EventBus } from '../bus.js';
 import { withSequence } from '../store/types.js';
 import type { NatsConfig } from './config.js';
 import type { DeliveryStore } from '../store/types.js';
 import type { NatsMetrics } from './metrics.js';
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
+/** Waits between tries to reach NATS: from about 250 ms, doubling, up to 15 s. */
+const NATS_BACKOFF = { initialMs: 250, maxMs: 15_000 };
 
 /** The subject of an event: `<prefix>.<platform>.<type>` (types keep their dot: `switchboard.greenapi.call.ended`). */
 export function natsSubject(prefix: string, platform: string, type: string): string {
@@ -70,18 +61,18 @@ export class NatsSink {
   }
 
   private async run(): Promise<void> {
-    let backoff = 250;
+    let failures = 0;
     while (!this.stop.signal.aborted) {
       try {
         await this.connect();
         await this.ensureStream();
-        backoff = 250;
+        failures = 0;
         await this.pump();
       } catch (err) {
         if (this.stop.signal.aborted) break;
-        this.log.warn({ err: err instanceof Error ? { message: err.message, code: (err as { code?: unknown }).code } : err, stream: this.options.config.stream }, `nats: ${err instanceof Error ? err.message : String(err)}; retrying from sequence ${this.cursor + 1} in ${backoff} ms`);
-        await sleep(backoff, this.stop.signal);
-        backoff = Math.min(backoff * 2, 15_000);
+        const wait = backoffDelay(failures++, NATS_BACKOFF);
+        this.log.warn({ err: err instanceof Error ? { message: err.message, code: (err as { code?: unknown }).code } : err, stream: this.options.config.stream }, `nats: ${err instanceof Error ? err.message : String(err)}; retrying from sequence ${this.cursor + 1} in ${wait} ms`);
+        await sleep(wait, this.stop.signal);
       }
     }
   }
