@@ -8,7 +8,7 @@ import { collector, type NormalizeContext, type SwitchboardEvent } from '../../c
 import { GateRegistry } from '../limiter.js';
 import type { ConnectorService, ServiceContext } from '../types.js';
 import { GreenApiClient, type ContactInfo } from './client.js';
-import type { GreenApiSettings } from './index.js';
+import type { GreenApiSettings } from './settings.js';
 
 /** GREEN-API allows one getContactInfo per second per instance; a margin covers clock jitter. */
 export const CONTACT_INFO_INTERVAL_MS = 1100;

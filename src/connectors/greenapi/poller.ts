@@ -10,7 +10,7 @@ import { isRecord } from '../../core/index.js';
 import { GateRegistry } from '../limiter.js';
 import type { Source, SourceBatch, SourceContext } from '../types.js';
 import { GreenApiClient, MalformedAnswerError } from './client.js';
-import type { GreenApiSettings } from './index.js';
+import type { GreenApiSettings } from './settings.js';
 
 /**
  * Request pacing per instance and per method (receiveNotification and deleteNotification each

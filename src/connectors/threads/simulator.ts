@@ -6,7 +6,7 @@
  * import { sendThreadsScenario } from './simulator.js';
  * const r = await sendThreadsScenario({ target: 'http://127.0.0.1:8080/ingest/threads-app', token, scenario: 'handover' });
  */
-import { sendPayloads, type SendScenarioOptions, type SendScenarioResult } from '../widget/simulator.js';
+import { sendPayloads, type SendScenarioOptions, type SendScenarioResult } from '../relay.js';
 import { THREADS_SCENARIOS, THREADS_SCENARIO_NAMES } from './scenarios.js';
 
 export { THREADS_SCENARIOS, THREADS_SCENARIO_NAMES };

@@ -17,7 +17,7 @@ import { Centrifuge, type DisconnectedContext, type ErrorContext, type ServerPub
 import WebSocket from 'ws';
 import { RetryableError, SwitchboardError, isRecord } from '../../core/index.js';
 import type { Source, SourceBatch, SourceContext } from '../types.js';
-import type { TwinSettings } from './index.js';
+import type { TwinSettings } from './settings.js';
 import { REFRESH_BEFORE_MS, TwinTokens } from './tokens.js';
 
 export const DEFAULT_TWIN_URL = 'wss://twin24.ai/centrifugo/connection/websocket';
