@@ -4,6 +4,7 @@
  * and the server always say the same of the same call.
  */
 import type { CallOutcome, Party } from './catalog.js';
+import { compact, finite, str } from './kit.js';
 import { canonicalOrder, type OrderedEventLike } from './order.js';
 
 /** Where a call is: the phase of the latest lifecycle event, never moving backwards. */
@@ -85,13 +86,6 @@ function dataOf(e: CallEventLike): Data {
   return e.data !== null && typeof e.data === 'object' ? (e.data as Data) : {};
 }
 
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' ? v : undefined;
-}
-
-function num(v: unknown): number | undefined {
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-}
 
 function party(v: unknown): Party | undefined {
   return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Party) : undefined;
@@ -171,12 +165,6 @@ export interface CallFold {
   readonly events: number;
 }
 
-/** `o` without its undefined properties (rows and fold states are stored as JSON as they are). */
-export function dropUndefined<T extends object>(o: T): T {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
-  return out as T;
-}
 
 /**
  * Folds one more event, later in canonical order than every event of `s`, into the call's state
@@ -201,13 +189,13 @@ export function stepCall(s: CallFold | undefined, e: CallEventLike): CallFold | 
       talkEndedAt ??= e.time;
       break;
     case 'call.ended':
-      ended ??= dropUndefined({ time: e.time, outcome: str(d.outcome), reason: str(d.reason), answeredAt: str(d.answeredAt), startedAt: str(d.startedAt), endedAt: str(d.endedAt), durationSec: num(d.durationSec), talkSec: num(d.talkSec) });
+      ended ??= compact({ time: e.time, outcome: str(d.outcome), reason: str(d.reason), answeredAt: str(d.answeredAt), startedAt: str(d.startedAt), endedAt: str(d.endedAt), durationSec: finite(d.durationSec), talkSec: finite(d.talkSec) });
       break;
     case 'call.closed':
       closedAt ??= e.time;
       break;
     case 'call.rated':
-      rated = dropUndefined({ rating: num(d.rating), scale: num(d.scale), comment: str(d.comment) });
+      rated = compact({ rating: finite(d.rating), scale: finite(d.scale), comment: str(d.comment) });
       break;
     case 'call.rating-skipped':
       skipped = true;
@@ -219,7 +207,7 @@ export function stepCall(s: CallFold | undefined, e: CallEventLike): CallFold | 
   const rank = CALL_RANK[e.type] ?? 0;
   // Forward only; at an equal rank (a repeat, or the answered ⇄ redirected cycle) the later event wins.
   if (STATE_OF[e.type] !== undefined && (stateType === undefined || rank >= (CALL_RANK[stateType] ?? 0))) stateType = e.type;
-  return dropUndefined({
+  return compact({
     tail: tailWith(s?.tail ?? {}, e, CALL_RANK),
     platform: s?.platform ?? e.platform,
     direction: s?.direction ?? str(d.direction),
@@ -271,7 +259,7 @@ export function finishCall(connectorId: string, callId: string, s: CallFold, nam
   const durationSec = end?.durationSec ?? secondsBetween(ringingAt ?? answered, endedAt);
   const talkSec = end?.talkSec ?? (answered !== undefined ? secondsBetween(answered, s.talkEndedAt ?? endedAt) : outcome !== undefined ? 0 : undefined);
   const rating = s.rated;
-  return dropUndefined({
+  return compact({
     id: `${connectorId}:${callId}`,
     connectorId,
     platform: s.platform,

@@ -1,16 +1,24 @@
 /**
  * The connector kit: the small readers every normalizer needs, written once (issue 20). Pure and
- * isomorphic, like the rest of the core.
+ * isomorphic, like the rest of the core, and importing nothing: the projection folds use it too,
+ * in the SQLite writer's thread, which must not load the event model's schemas.
  */
-import type * as z from 'zod/mini';
-import { invalidPayload, isRecord } from './normalizer.js';
-import { describeIssues } from './issues.js';
+
+/** Narrows `unknown` to a plain object. */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
 
 /** Drops keys whose value is `undefined`, so that events hold only what the platform gave. */
 export function compact<T extends Record<string, unknown>>(o: T): T {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
   return out as T;
+}
+
+/** A string (empty included), else undefined. */
+export function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
 }
 
 /** A non-empty string, else undefined (platforms send `""` for absent names and captions). */
@@ -37,16 +45,6 @@ export function finite(v: unknown): number | undefined {
 /** An object, else an empty one: for reading optional nested fields. */
 export function rec(v: unknown): Record<string, unknown> {
   return isRecord(v) ? v : {};
-}
-
-/**
- * Parses with a schema, or throws `SB_ERR_INGEST_INVALID_PAYLOAD` naming the failing paths
- * (from `root`, e.g. `data.data` for a publication's payload) and `what` was being read.
- */
-export function parseWith<S extends z.ZodMiniType>(schema: S, data: unknown, what: string, root?: string): z.infer<S> {
-  const result = schema.safeParse(data);
-  if (!result.success) invalidPayload(`${what}: ${describeIssues(result.error.issues, data, root)}`);
-  return result.data as z.infer<S>;
 }
 
 /**

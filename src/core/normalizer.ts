@@ -5,7 +5,9 @@
 import type { EventDataMap, EventType } from './catalog.js';
 import { ValidationError } from './errors.js';
 import { createEvent, hashCanonical, type Platform, type SwitchboardEvent } from './event.js';
-import { describeValue } from './issues.js';
+import { describeIssues, describeValue } from './issues.js';
+import { isRecord } from './kit.js';
+import type * as z from 'zod/mini';
 
 export interface NormalizeContext {
   readonly connectorId: string;
@@ -136,7 +138,14 @@ export function invalidPayload(message: string, detail?: Record<string, unknown>
   throw new ValidationError('SB_ERR_INGEST_INVALID_PAYLOAD', message, detail ? { detail } : undefined);
 }
 
-/** Narrows `unknown` to a plain object. */
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
+export { isRecord };
+
+/**
+ * Parses with a schema, or throws `SB_ERR_INGEST_INVALID_PAYLOAD` naming the failing paths
+ * (from `root`, e.g. `data.data` for a publication's payload) and `what` was being read.
+ */
+export function parseWith<S extends z.ZodMiniType>(schema: S, data: unknown, what: string, root?: string): z.infer<S> {
+  const result = schema.safeParse(data);
+  if (!result.success) invalidPayload(`${what}: ${describeIssues(result.error.issues, data, root)}`);
+  return result.data as z.infer<S>;
 }

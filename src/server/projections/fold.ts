@@ -7,7 +7,8 @@
 // Direct module imports (not core/index.js): the SQLite writer thread loads this file, and the
 // index would bring every data schema (zod) into its isolate.
 import type { Call, Party, SwitchboardEvent } from '../../core/index.js';
-import { appendsAfter, CALL_RANK, callParties, dropUndefined, finishCall, foldCall, foldCallState, namedParty as named, stepCall, tailWith, type CallFold, type FoldTail } from '../../core/calls.js';
+import { appendsAfter, CALL_RANK, callParties, finishCall, foldCall, foldCallState, namedParty as named, stepCall, tailWith, type CallFold, type FoldTail } from '../../core/calls.js';
+import { compact, finite, str } from '../../core/kit.js';
 import { canonicalOrder } from '../../core/order.js';
 
 export { appendsAfter, CALL_RANK, callParties, finishCall, foldCall, foldCallState, stepCall, type CallFold, type FoldTail };
@@ -30,14 +31,6 @@ const CONVERSATION_RANK: Record<string, number> = {
 
 function data(e: SwitchboardEvent): AnyData {
   return e.data as AnyData;
-}
-
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' ? v : undefined;
-}
-
-function num(v: unknown): number | undefined {
-  return typeof v === 'number' ? v : undefined;
 }
 
 function party(v: unknown): Party | undefined {
@@ -138,8 +131,8 @@ export function stepConversation(s: ConversationFold, e: SwitchboardEvent): Conv
     // The earliest, whatever the order the events were folded in.
     if (assignedAt === undefined || e.time < assignedAt) assignedAt = e.time;
   }
-  if (e.type === 'conversation.rated') rating = num(d.rating);
-  return dropUndefined({
+  if (e.type === 'conversation.rated') rating = finite(d.rating);
+  return compact({
     tail: tailWith(s.tail, e, CONVERSATION_RANK),
     platform: s.platform ?? e.platform,
     state,
@@ -178,7 +171,7 @@ export function finishConversation(connectorId: string, conversationId: string, 
   const firstAt = times[0];
   if (!firstAt) return undefined;
   const lastAt = times[times.length - 1] ?? firstAt;
-  return dropUndefined({
+  return compact({
     id: `${connectorId}:${conversationId}`,
     connectorId,
     platform: s.platform ?? messages.platform ?? 'unknown',
@@ -245,10 +238,10 @@ const OPERATOR_TYPES = new Set(['operator.status-changed', 'operator.session-rev
 export function stepOperator(s: OperatorFold | undefined, e: SwitchboardEvent): OperatorFold | undefined {
   if (!OPERATOR_TYPES.has(e.type)) return s;
   const d = data(e);
-  return dropUndefined({
+  return compact({
     tail: tailWith(s?.tail ?? {}, e, {}),
     name: party(d.operator)?.name ?? s?.name,
-    last: dropUndefined({ type: e.type, platform: e.platform, time: e.time, status: str(d.status), nativeStatus: str(d.nativeStatus), reason: str(d.reason) }),
+    last: compact({ type: e.type, platform: e.platform, time: e.time, status: str(d.status), nativeStatus: str(d.nativeStatus), reason: str(d.reason) }),
   });
 }
 
@@ -265,7 +258,7 @@ export function foldOperatorState(input: readonly SwitchboardEvent[]): OperatorF
 export function finishOperator(connectorId: string, operatorId: string, s: OperatorFold): OperatorRow {
   const { last } = s;
   const revoked = last.type === 'operator.session-revoked';
-  return dropUndefined({
+  return compact({
     id: `${connectorId}:${operatorId}`,
     connectorId,
     platform: last.platform,
