@@ -23,4 +23,5 @@ export { canonicalOrder } from './order.js';
 export type { OrderedEventLike } from './order.js';
 export { foldCall, namedParty, CALL_STATES, CALL_RANK } from './calls.js';
 export type { Call, CallState, CallEventLike } from './calls.js';
-export { backoffDelay, compact, finite, idOf, nz, num, rec, seededRandom, sleep } from './kit.js';
+export { backoffDelay, compact, finite, idOf, isoOf, nz, num, parseDateTime, parseTime, rec, seededRandom, sleep, MAX_TIME_MS } from './kit.js';
+export type { DateTimeParts } from './kit.js';

@@ -82,3 +82,68 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+// ─── times: one parser for every platform ─────────────────────────────────────────────────────
+
+/** The latest instant that prints as ISO 8601 (9999-12-31T23:59:59.999Z). */
+export const MAX_TIME_MS = 253_402_300_799_999;
+
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+
+/** A date and time as read: the wall clock as if it were UTC, and the zone's offset when the text names one. */
+export interface DateTimeParts {
+  /** The wall clock read as UTC, in ms. */
+  readonly wallMs: number;
+  /** The named offset from UTC in ms (`Z` = 0), or undefined for a time without a zone. */
+  readonly offsetMs: number | undefined;
+}
+
+/**
+ * Reads an ISO 8601 date and time: `T` or a space between date and time, optional seconds and
+ * fraction (`.` or `,`), and an optional zone `Z`, `±HH`, `±HHMM` or `±HH:MM`. Undefined for any
+ * other text, for impossible values (February 30, hour 24, a zone beyond ±23:59) and for years
+ * before 1900.
+ */
+export function parseDateTime(text: string): DateTimeParts | undefined {
+  const m = DATE_TIME.exec(text.trim());
+  if (!m) return undefined;
+  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6]].map((s) => Number(s ?? 0)) as [number, number, number, number, number, number];
+  // Years before 1900 are typing errors in these feeds (0019 for 2019), and zone data has none.
+  if (year < 1900 || hour > 23 || minute > 59 || second > 59) return undefined;
+  const d = new Date(0);
+  d.setUTCFullYear(year, month - 1, day);
+  // Dates roll over (2019-02-30 → March 2): one that does not come back as written is impossible.
+  if (d.getUTCFullYear() !== year || d.getUTCMonth() !== month - 1 || d.getUTCDate() !== day) return undefined;
+  const wallMs = d.getTime() + ((hour * 60 + minute) * 60 + second) * 1000 + (m[7] === undefined ? 0 : Math.floor(Number(`0.${m[7]}`) * 1000));
+  const zone = m[8];
+  if (zone === undefined) return { wallMs, offsetMs: undefined };
+  if (zone.toUpperCase() === 'Z') return { wallMs, offsetMs: 0 };
+  const zh = Number(zone.slice(1, 3));
+  const zm = zone.length > 3 ? Number(zone.slice(-2)) : 0;
+  if (zh > 23 || zm > 59) return undefined;
+  return { wallMs, offsetMs: (zone[0] === '-' ? -1 : 1) * (zh * 60 + zm) * 60_000 };
+}
+
+/** An instant in ms as ISO 8601 UTC, or undefined outside the years 0000–9999. */
+export function isoOf(ms: number): string | undefined {
+  return Number.isFinite(ms) && ms >= -62_167_219_200_000 && ms <= MAX_TIME_MS ? new Date(ms).toISOString() : undefined;
+}
+
+/**
+ * The platforms' event times, read one way for all of them: an ISO 8601 date and time that names
+ * its zone (see `parseDateTime`), or a Unix timestamp — seconds below 10^12, else milliseconds —
+ * as a positive number or a string holding one. Returns ISO 8601 UTC, or undefined for anything
+ * else, a time without a zone included: it would be read in the host's zone. Each normalizer
+ * decides what undefined means (the receipt time, or a refusal naming the field).
+ *
+ * @example parseTime('2024-05-01 12:00:00+03') // → '2024-05-01T09:00:00.000Z'
+ * @example parseTime(1714554000) // → '2024-05-01T09:00:00.000Z'
+ */
+export function parseTime(v: unknown): string | undefined {
+  if (typeof v === 'string' && !/^\s*-?[\d.]+\s*$/.test(v)) {
+    const p = parseDateTime(v);
+    return p?.offsetMs === undefined ? undefined : isoOf(p.wallMs - p.offsetMs);
+  }
+  const n = num(v);
+  return n !== undefined && n > 0 ? isoOf(n < 1e12 ? n * 1000 : n) : undefined;
+}

@@ -23,6 +23,7 @@ import {
   describeValue,
   invalidPayload,
   nz,
+  parseDateTime,
   toIsoUtc,
   unmapped,
   type CallOutcome,
@@ -82,8 +83,6 @@ function offsetAt(fmt: Intl.DateTimeFormat, t: number): number {
   return wall - whole;
 }
 
-const LOCAL_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?$/;
-const ZONED_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
 
 /**
  * Reads a wall-clock time of the zone `timeZone` (`2019-01-31T12:47:28`, optional seconds and
@@ -100,17 +99,12 @@ const ZONED_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[
 export function localToUtc(local: string, timeZone: string, field = 'time'): string {
   const fmt = formatterFor(timeZone);
   if (!fmt) throw new ConfigError([{ path: 'settings.timeZone', expected: 'an IANA time zone such as "Europe/Moscow"', found: JSON.stringify(timeZone) }]);
-  const value = local.trim();
-  if (ZONED_TIME.test(value)) return toIsoUtc(value, field);
-  const m = LOCAL_TIME.exec(value);
-  if (!m) invalidPayload(`${field}: expected a local time like "2019-01-31T12:47:28", found ${describeValue(local)}`);
-  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6]].map((s) => Number(s ?? 0)) as [number, number, number, number, number, number];
-  const ms = m[7] === undefined ? 0 : Math.floor(Number(`0.${m[7]}`) * 1000);
-  const t0 = Date.UTC(year, month - 1, day, hour, minute, second, ms);
-  // Date.UTC rolls 2019-02-30 over to March: a time that does not round-trip is impossible.
-  const check = toIsoUtc(t0, field);
-  const expected = `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${(m[6] ?? '00')}`;
-  if (hour > 23 || check.slice(0, 19) !== expected) invalidPayload(`${field}: ${describeValue(local)} is not a valid date and time`);
+  const parts = parseDateTime(local);
+  if (!parts) {
+    return invalidPayload(`${field}: expected a local time like "2019-01-31T12:47:28", found ${describeValue(local)}`);
+  }
+  if (parts.offsetMs !== undefined) return toIsoUtc(parts.wallMs - parts.offsetMs, field);
+  const t0 = parts.wallMs;
   const before = offsetAt(fmt, t0 - DAY_MS);
   const after = offsetAt(fmt, t0 + DAY_MS);
   const valid = [t0 - before, t0 - after].filter((t) => offsetAt(fmt, t) === t0 - t);

@@ -15,6 +15,7 @@ import {
   isRecord,
   num,
   nz,
+  parseTime,
   parseWith,
   payloadHash,
   rec,
@@ -53,10 +54,6 @@ function kebab(s: string): string {
   return s.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
 }
 
-/** GREEN-API timestamps are Unix seconds; events take milliseconds. */
-function unixMs(timestamp: number): number {
-  return timestamp * 1000;
-}
 
 // ─── schemas: only the fields a mapping needs; extra fields are allowed ───────────────────────
 
@@ -136,7 +133,7 @@ function incomingCall(payload: unknown, ctx: NormalizeContext): SwitchboardEvent
   const nativetype = `incomingCall/${n.status}`;
   const identity = `${n.idMessage}|incomingCall|${n.status}`;
   const subject = `call/${n.idMessage}`;
-  const time = unixMs(n.timestamp);
+  const time = parseTime(n.timestamp);
   const call = { callId: n.idMessage, direction: 'inbound' as const, from: party(n.from), conversationId: n.from };
   const out = collector(PLATFORM, ctx, payload, identity, nativetype);
 
@@ -169,7 +166,7 @@ function outgoingCall(payload: unknown, ctx: NormalizeContext): SwitchboardEvent
   const nativetype = `outgoingCall/${n.status}`;
   const identity = `${callKey}|outgoingCall|${n.status}`;
   const subject = `call/${callKey}`;
-  const time = unixMs(n.timestamp);
+  const time = parseTime(n.timestamp);
   const call = compact({ callId: callKey, direction: 'outbound' as const, to: party(n.from), conversationId: n.from, video: n.isVideo });
   const out = collector(PLATFORM, ctx, payload, identity, nativetype);
 
@@ -270,7 +267,7 @@ function message(payload: unknown, ctx: NormalizeContext): SwitchboardEvent[] {
   const chatId = sd.chatId;
   const conversationId = chatId;
   const subject = `conversation/${chatId}`;
-  const time = unixMs(n.timestamp);
+  const time = parseTime(n.timestamp);
   const out = collector(PLATFORM, ctx, payload, `${idMessage}|${typeWebhook}|`, what);
 
   const inbound = typeWebhook === 'incomingMessageReceived';
@@ -338,7 +335,7 @@ function outgoingMessageStatus(payload: unknown, ctx: NormalizeContext): Switchb
     'message.status-changed',
     `conversation/${n.chatId}`,
     compact({ conversationId: n.chatId, messageIds: [n.idMessage], status: failed ? 'failed' : n.status, description }),
-    unixMs(n.timestamp),
+    parseTime(n.timestamp),
   );
   return out.events;
 }
@@ -360,7 +357,7 @@ function stateInstanceChanged(payload: unknown, ctx: NormalizeContext): Switchbo
     'channel.state-changed',
     `channel/${channelId}`,
     { channelId, state: own(INSTANCE_STATES, n.stateInstance) ?? kebab(n.stateInstance), nativeState: n.stateInstance },
-    unixMs(n.timestamp),
+    parseTime(n.timestamp),
   );
   return out.events;
 }
@@ -372,7 +369,7 @@ function quotaExceeded(payload: unknown, ctx: NormalizeContext): SwitchboardEven
   const fields = compact({ method: nz(q.method), used: num(q.used), total: num(q.total), status: nz(q.status), description: nz(q.description) });
   const identity = `${channelId}|quotaExceeded|${n.timestamp ?? ''}|${fields.method ?? ''}|${fields.used ?? ''}|${fields.total ?? ''}|${fields.status ?? ''}`;
   const out = collector(PLATFORM, ctx, payload, identity, 'quotaExceeded');
-  out.emit('channel.quota-exceeded', `channel/${channelId}`, { channelId, ...fields }, n.timestamp === undefined ? undefined : unixMs(n.timestamp));
+  out.emit('channel.quota-exceeded', `channel/${channelId}`, { channelId, ...fields }, n.timestamp === undefined ? undefined : parseTime(n.timestamp));
   return out.events;
 }
 
@@ -385,7 +382,7 @@ function incomingBlock(payload: unknown, ctx: NormalizeContext): SwitchboardEven
     'contact.updated',
     `client/${n.chatId}`,
     compact({ contactId: n.chatId, phone: PERSONAL_CHAT.exec(n.chatId)?.[1], fields: compact({ blocked: (chatState ?? 'blocked') === 'blocked', chatState }) }),
-    unixMs(n.timestamp),
+    parseTime(n.timestamp),
   );
   return out.events;
 }

@@ -20,7 +20,7 @@ import {
   payloadHash,
   rec,
   refuseDeepNesting,
-  toIsoUtc,
+  parseTime,
   unmapped,
   type Attachment,
   type NormalizeContext,
@@ -33,13 +33,6 @@ const PLATFORM = 'threads';
 
 /** The conversation key of pushes without a `threadId`. */
 export const UNKNOWN_THREAD = 'unknown-thread';
-
-const ZONED_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)$/i;
-
-/** `receivedDate` in UTC when it is an ISO 8601 time with a zone; else undefined (→ the receipt time). */
-function isoTime(v: unknown): string | undefined {
-  return typeof v === 'string' && ZONED_TIME.test(v) && Number.isFinite(Date.parse(v)) ? toIsoUtc(v, 'receivedDate') : undefined;
-}
 
 const LINE_BREAK = /[\n\r\u2028\u2029]/;
 
@@ -222,7 +215,8 @@ export const normalizeThreads: Normalizer = (payload, ctx: NormalizeContext): Sw
     messageId,
     identity: messageId !== undefined ? `${messageId}|${type}` : payloadHash(payload, 'threads: the push'),
     subject: `conversation/${threadId}`,
-    time: isoTime(payload.receivedDate),
+    // A time the kit cannot read (no zone, say) gives way to the receipt time.
+    time: parseTime(payload.receivedDate),
     base: compact({ conversationId: threadId, client: clientId === undefined ? undefined : { id: clientId, role: 'client' as const }, operator: operatorOf(payload.operator) }),
     parseJson: ctx.parseJson,
   };

@@ -23,6 +23,7 @@ import {
   invalidPayload,
   isRecord,
   nz,
+  parseTime,
   parseWith,
   payloadHash,
   rec,
@@ -52,18 +53,15 @@ function firstId(d: Record<string, unknown>, keys: readonly string[]): string | 
   return undefined;
 }
 
-/** ISO 8601 with a zone (`Z`, `+03:00`, `+0300`, `+03`); a time without a zone is not taken. */
-const ZONED_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)$/i;
-
 /**
- * The event time from the first of `values` that is a time: an ISO 8601 string with a zone, or a
- * Unix timestamp (seconds below 10^12, else milliseconds). Undefined (→ the receipt time) when
- * none is: a zone-less string would be read in the host's zone, so it is not trusted.
+ * The event time from the first of `values` the kit's `parseTime` reads (ISO 8601 with a zone, or
+ * Unix seconds or milliseconds). Undefined (→ the receipt time) when none is: a zone-less string
+ * would be read in the host's zone, so it is not trusted.
  */
-function timeOf(...values: unknown[]): string | number | undefined {
+function timeOf(...values: unknown[]): string | undefined {
   for (const v of values) {
-    if (typeof v === 'string' && ZONED_TIME.test(v) && Number.isFinite(Date.parse(v))) return v;
-    if (typeof v === 'number' && Number.isFinite(v) && v > 0) return v < 1e12 ? v * 1000 : v;
+    const t = parseTime(v);
+    if (t !== undefined) return t;
   }
   return undefined;
 }

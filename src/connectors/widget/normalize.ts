@@ -21,6 +21,7 @@ import {
   isRecord,
   num,
   nz,
+  parseTime,
   payloadHash,
   refuseDeepNesting,
   unmapped,
@@ -31,21 +32,14 @@ import {
 
 const PLATFORM = 'widget';
 
-const ZONED_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)$/i;
-
 /**
  * A timestamp: Unix seconds (below 10^12) or milliseconds, as a number or a numeric string, or
  * an ISO 8601 time with a zone. `undefined`/`null` → undefined (the receipt time); anything else is
  * rejected, naming `at`: a zone-less time would be read in the host's zone.
  */
-function timeOf(v: unknown, at: string): string | number | undefined {
+function timeOf(v: unknown, at: string): string | undefined {
   if (v === undefined || v === null) return undefined;
-  const n = num(v);
-  const ms = n !== undefined && n > 0 ? (n < 1e12 ? n * 1000 : n) : undefined;
-  // Up to 9999-12-31: later years do not print as ISO 8601.
-  if (ms !== undefined && ms < 253402300800000) return ms;
-  if (typeof v === 'string' && ZONED_TIME.test(v) && Number.isFinite(Date.parse(v))) return v;
-  return invalidPayload(`widget: at ${at}: expected Unix milliseconds, Unix seconds or an ISO 8601 time with a zone, found ${describeValue(v)}`);
+  return parseTime(v) ?? invalidPayload(`widget: at ${at}: expected Unix milliseconds, Unix seconds or an ISO 8601 time with a zone, found ${describeValue(v)}`);
 }
 
 const LINE_BREAK = /[\n\r\u2028\u2029]/;
