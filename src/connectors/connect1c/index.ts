@@ -3,57 +3,27 @@
  * application's pipe (`pipe`), or relayed as XML to `POST /ingest/:connectorId`, normalized by
  * `normalizeConnect1c`; commands (`send-message`, `raw`) written back to the pipe.
  */
-import * as z from 'zod/mini';
 import type { ConnectorDefinition, IngestItem, IngestSpec } from '../types.js';
 import { DEFAULT_TIME_ZONE, isTimeZone, normalizeConnect1c } from './normalize.js';
-import { CONNECT1C_INITIATORS, CONNECT1C_MODES, Connect1cPipeSource, MAX_FRAME_CHARS } from './pipe.js';
+import { Connect1cPipeSource } from './pipe.js';
+import { connect1cSettings, type Connect1cSettings } from './settings.js';
 import { parseXml, splitEvents } from './xml.js';
 
-export { DEFAULT_SUBSCRIPTIONS, Connect1cPipeSource, type Connect1cCommandResult, type Connect1cSubscription } from './pipe.js';
+export { Connect1cPipeSource, type Connect1cCommandResult } from './pipe.js';
+export {
+  CONNECT1C_INITIATORS,
+  CONNECT1C_MASS_OBJECTS,
+  CONNECT1C_MODES,
+  CONNECT1C_OBJECTS,
+  DEFAULT_SUBSCRIPTIONS,
+  MAX_FRAME_CHARS,
+  connect1cSettings,
+  type Connect1cSettings,
+  type Connect1cSubscription,
+} from './settings.js';
 
 export { DEFAULT_TIME_ZONE, isTimeZone };
 
-/** Every object of the seed's list ("Возможные объекты события"); subscriptions make sense for the mass ones. */
-export const CONNECT1C_OBJECTS = ['PersonalInfo', 'AgentOnlineStatus', 'Message', 'Call', 'RemoteAccessSession', 'FileTransfer', 'Treatment', 'ServiceRequest'] as const;
-
-/**
- * The 1С-Коннект keys of a `connectors[]` entry.
- *
- * @example
- * { pipe: '\\\\.\\pipe\\BuhphoneAgentAPI2_ivanov', timeZone: 'Europe/Moscow',
- *   subscribe: [{ mode: 'ServicesClients', object: 'Call', initiator: 'Incoming' }] }
- */
-export const connect1cSettings = z.strictObject({
-  /**
-   * The application's pipe: `\\.\pipe\BuhphoneAgentAPI2_<login>` on Windows, a Unix socket path
-   * elsewhere (the simulator). Without it there is no pull source: events come only from a relay
-   * posting XML to `/ingest/<id>`.
-   */
-  pipe: z.optional(z.string().check(z.minLength(1))),
-  /** IANA zone of the application's local `Time` stamps (default Europe/Moscow). */
-  timeZone: z.optional(z.string().check(z.refine(isTimeZone, { message: 'an IANA time zone such as Europe/Moscow' }))),
-  /**
-   * The mass events to subscribe to, one entry per combination; default `DEFAULT_SUBSCRIPTIONS`
-   * (every mode's mass objects with both initiators). `[]` subscribes to nothing.
-   */
-  subscribe: z.optional(
-    z.array(
-      z.strictObject({
-        mode: z.enum(CONNECT1C_MODES),
-        object: z.enum(CONNECT1C_OBJECTS),
-        initiator: z.enum(CONNECT1C_INITIATORS),
-      }),
-    ),
-  ),
-  /** How commands are written: UTF-8 without a header (default; what the public client does) or framed UTF-16LE like the application's own messages. */
-  commandEncoding: z.optional(z.enum(['utf8', 'utf16-framed'])),
-  /** How long a command waits for its CommandResult, ms (default 10000). */
-  commandTimeoutMs: z.optional(z.int().check(z.gte(100))),
-  /** Largest XML accepted from the pipe, in characters (default and ceiling 32767: all a frame can carry); longer frames are quarantined. */
-  maxFrameChars: z.optional(z.int().check(z.gte(25), z.lte(MAX_FRAME_CHARS))),
-});
-
-export type Connect1cSettings = z.infer<typeof connect1cSettings>;
 
 /**
  * The relay's bodies: `application/xml` or `text/xml` holding one `<Event>`, several, or several

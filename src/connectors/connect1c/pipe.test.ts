@@ -14,7 +14,8 @@ import { ConnectorRuntime } from '../../server/runtime.js';
 import { SqliteStore } from '../../server/store/sqlite/index.js';
 import { defineConnector, type Source, type SourceSignal } from '../types.js';
 import { connect1c, connect1cIngest, connect1cSettings, type Connect1cSettings } from './index.js';
-import { Connect1cPipeSource, DEFAULT_SUBSCRIPTIONS, buildCommand, commandSpec, type Connect1cCommandResult } from './pipe.js';
+import { Connect1cPipeSource, buildCommand, commandSpec, type Connect1cCommandResult } from './pipe.js';
+import { DEFAULT_SUBSCRIPTIONS } from './settings.js';
 import { CONNECT1C_SCENARIOS, badFrames, scenarioEvents } from './scenarios.js';
 import { Connect1cSimulator, type Connect1cSimulatorOptions } from './simulator.js';
 

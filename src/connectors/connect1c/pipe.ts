@@ -24,51 +24,9 @@ import { randomUUID } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { RetryableError, SwitchboardError, isRecord } from '../../core/index.js';
 import type { Source, SourceBatch, SourceContext } from '../types.js';
-import { FrameDecoder, MAX_BODY_BYTES, encodeFrame } from './framing.js';
-import type { Connect1cSettings } from './index.js';
+import { FrameDecoder, encodeFrame } from './framing.js';
+import { DEFAULT_SUBSCRIPTIONS, MAX_FRAME_CHARS, type Connect1cSettings, type Connect1cSubscription } from './settings.js';
 import { childText, parseXml } from './xml.js';
-
-// ─── the seed's vocabulary ──────────────────────────────────────────────────────────────────────
-
-/** Where an event happens ("Возможные места возникновения события"). */
-export const CONNECT1C_MODES = ['ServicesClients', 'Colleagues', 'PersonalContacts', 'Softphone', 'GroupChats'] as const;
-/** The objects of mass events, which the application sends only to subscribers. */
-export const CONNECT1C_MASS_OBJECTS = ['Message', 'Call', 'RemoteAccessSession', 'Treatment', 'AgentOnlineStatus'] as const;
-/** `Incoming`: the counterpart acted; `Self`: this account did. */
-export const CONNECT1C_INITIATORS = ['Incoming', 'Self'] as const;
-
-export interface Connect1cSubscription {
-  readonly mode: string;
-  readonly object: string;
-  readonly initiator: string;
-}
-
-/**
- * Which mass objects each mode can carry, from the seed's conditions: `Treatment` exists only
- * with `Mode="ServicesClients"`; the softphone's only property is the number called, so it
- * carries calls; a group chat carries its members' messages and conference calls; the chat
- * modes carry messages, calls, remote-access sessions and the counterparts' online status.
- */
-const OBJECTS_BY_MODE: Readonly<Record<(typeof CONNECT1C_MODES)[number], readonly (typeof CONNECT1C_MASS_OBJECTS)[number][]>> = {
-  ServicesClients: ['Message', 'Call', 'RemoteAccessSession', 'Treatment', 'AgentOnlineStatus'],
-  Colleagues: ['Message', 'Call', 'RemoteAccessSession', 'AgentOnlineStatus'],
-  PersonalContacts: ['Message', 'Call', 'RemoteAccessSession', 'AgentOnlineStatus'],
-  Softphone: ['Call'],
-  GroupChats: ['Message', 'Call'],
-};
-
-/**
- * The subscriptions sent when the settings give none: every mode's mass objects (see above) with
- * both initiators — 32 combinations. A combination the application does not know is answered
- * with a non-success `CommandResult`, which costs nothing.
- *
- * @example
- * DEFAULT_SUBSCRIPTIONS.length; // 32
- * DEFAULT_SUBSCRIPTIONS[0];     // { mode: 'ServicesClients', object: 'Message', initiator: 'Incoming' }
- */
-export const DEFAULT_SUBSCRIPTIONS: readonly Connect1cSubscription[] = CONNECT1C_MODES.flatMap((mode) =>
-  OBJECTS_BY_MODE[mode].flatMap((object) => CONNECT1C_INITIATORS.map((initiator) => ({ mode, object, initiator }))),
-);
 
 /** The answer to a command, as the application sent it. */
 export interface Connect1cCommandResult {
@@ -209,8 +167,6 @@ const LOW_WATER = 1_000;
 /** Raw bytes of a bad frame kept in the quarantine, as hex. */
 const MAX_RAW_BYTES = 16 * 1024;
 
-/** Longest XML a frame can carry, in characters. */
-export const MAX_FRAME_CHARS = Math.floor(MAX_BODY_BYTES / 2);
 
 export const DEFAULT_COMMAND_TIMEOUT_MS = 10_000;
 

@@ -2,15 +2,12 @@
  * The edna Threads connector (seed 001): Threads push payloads (FCM/HCM data) relayed as they
  * arrive to `POST /ingest/:connectorId` by the app or its backend, normalized by `normalizeThreads`.
  */
-import * as z from 'zod/mini';
 import { jsonIngest } from '../json-ingest.js';
 import type { ConnectorDefinition } from '../types.js';
 import { normalizeThreads } from './normalize.js';
+import { threadsSettings, type ThreadsSettings } from './settings.js';
 
-/** The Threads keys of a `connectors[]` entry: none besides `id`, `platform` and `ingestToken`. */
-export const threadsSettings = z.strictObject({});
-
-export type ThreadsSettings = z.infer<typeof threadsSettings>;
+export { threadsSettings, type ThreadsSettings };
 
 /**
  * The edna Threads connector definition.

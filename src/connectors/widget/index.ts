@@ -2,15 +2,12 @@
  * The call widget connector ("Слушатель", seed 000): web widget messages and mobile SDK codes,
  * relayed to `POST /ingest/:connectorId` by the page or the app, normalized by `normalizeWidget`.
  */
-import * as z from 'zod/mini';
 import { jsonIngest } from '../json-ingest.js';
 import type { ConnectorDefinition } from '../types.js';
 import { normalizeWidget } from './normalize.js';
+import { widgetSettings, type WidgetSettings } from './settings.js';
 
-/** The widget keys of a `connectors[]` entry: none besides `id`, `platform` and `ingestToken`. */
-export const widgetSettings = z.strictObject({});
-
-export type WidgetSettings = z.infer<typeof widgetSettings>;
+export { widgetSettings, type WidgetSettings };
 
 /**
  * The call widget connector definition.
