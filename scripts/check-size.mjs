@@ -2,34 +2,26 @@
 /**
  * The size budget of the browser module (issue 6): the widget + Threads entry `src/client/index.ts`
  * (listener, both normalizers, the call lifecycle, the forwarder and the core they use), bundled
- * for the browser and minified with esbuild, then gzipped, must stay within 12 KiB.
+ * for the browser and minified with esbuild, then gzipped, must stay within 24 KiB.
  *
  *   node scripts/check-size.mjs            # prints the figures; exit 1 when over the budget
  *   node scripts/check-size.mjs --json     # the same as one JSON line
  *   node scripts/check-size.mjs --out FILE # also writes the minified bundle
  *
- * The type catalogue (`src/core/catalog.ts`, zod) is treated as free of side effects, as the
- * package's `sideEffects` field tells any bundler: the browser entry uses none of it, so it is
- * left out, and `createEvent` checks the envelope only there (the server validates again).
+ * Data validation is part of the bundle (issue 20): `createEvent` checks every event's `data`
+ * against the catalogue (`src/core/catalog.ts`, zod/mini) in the browser as on the server. That
+ * costs about 9 KiB of the total (zod/mini's core about 8, the catalogue and the issue texts the
+ * rest; an app that already bundles zod 4 shares zod's part), so the budget, 12 KiB while the
+ * catalogue was left out (issue 6), is 24 KiB.
  */
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
-export const BUDGET_BYTES = 12 * 1024;
+export const BUDGET_BYTES = 24 * 1024;
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const CLIENT_ENTRY = join(root, 'src/client/index.ts');
-
-/** The esbuild plugin that lets the bundle leave the catalogue out when nothing uses it. */
-export const catalogWithoutSideEffects = {
-  name: 'switchboard-catalog-side-effects',
-  setup(build) {
-    build.onResolve({ filter: /\/catalog\.js$/ }, (args) =>
-      args.resolveDir.endsWith(join('src', 'core')) ? { path: join(args.resolveDir, 'catalog.ts'), sideEffects: false } : undefined,
-    );
-  },
-};
 
 /**
  * Bundles browser code (an entry of the client, the demo's pages) as one ES module.
@@ -48,7 +40,6 @@ export async function bundle({ entry = CLIENT_ENTRY, minify = true, format = 'es
     write: false,
     metafile: true,
     logLevel: 'silent',
-    plugins: [catalogWithoutSideEffects],
   });
   const output = result.outputFiles[0];
   if (!output) throw new Error(`esbuild produced nothing for ${entry}`);

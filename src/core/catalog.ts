@@ -2,15 +2,12 @@
  * The type catalogue of DESIGN §2: one schema per event type for its `data`.
  * Built with `zod/mini`. Every `data` also carries `native`: the original payload, unchanged.
  *
- * Loading this module registers the schemas with `createEvent` (see `setDataValidator`), so every
- * program that has the catalogue validates each event's data at construction. Its only side
- * effect is that registration: a browser bundle that uses nothing from here may leave it out
- * (the package's `sideEffects` hint, `scripts/check-size.mjs`), and then `createEvent` checks
- * the envelope only — the server validates again what it ingests.
+ * `createEvent` and `validateEvent` (event.ts) check every event's `data` with `validateData`,
+ * imported, not registered: loading this module has no side effect, and every program that makes
+ * events — the server, the library, the browser module — validates them the same way.
  */
 import * as z from 'zod/mini';
-import { dataSchemaUri, setDataValidator } from './event.js';
-import { EVENT_TYPES, isEventType, type EventType } from './event-types.js';
+import { EVENT_TYPES, dataSchemaUri, isEventType, type EventType } from './event-types.js';
 import { describeIssues } from './issues.js';
 
 export { EVENT_TYPES, isEventType };
@@ -196,7 +193,11 @@ export function dataJsonSchema(type: EventType): Record<string, unknown> {
   return { $schema, $id: dataSchemaUri(type), title: `${type} data`, ...rest };
 }
 
-setDataValidator((type, data) => {
+/**
+ * Checks the `data` of an event against its type's schema: `undefined` when it matches, else
+ * the problem, naming the field (`at outcome: expected …, found …`).
+ */
+export function validateData(type: EventType, data: unknown): string | undefined {
   const result = schemas[type].safeParse(data);
   return result.success ? undefined : describeIssues(result.error.issues, data);
-});
+}

@@ -34,3 +34,8 @@ const typeSet: ReadonlySet<string> = new Set(NAMES);
 export function isEventType(value: string): value is EventType {
   return typeSet.has(value);
 }
+
+/** The `dataschema` URI of a type; the schema itself is served at `GET /v1/schemas/<type>`. */
+export function dataSchemaUri(type: EventType): string {
+  return `urn:switchboard:schema:v1:${type}`;
+}

@@ -2,9 +2,9 @@
  * The normalized event: a CloudEvents 1.0 event (JSON format) as DESIGN §2 fixes it.
  */
 import canonicalize from 'canonicalize';
-import type { EventDataMap } from './catalog.js';
+import { validateData, type EventDataMap } from './catalog.js';
 import { ValidationError } from './errors.js';
-import { isEventType, type EventType } from './event-types.js';
+import { dataSchemaUri, isEventType, type EventType } from './event-types.js';
 import { sha256Hex } from './sha256.js';
 
 export const PLATFORMS = ['widget', 'threads', 'twin', 'connect1c', 'greenapi'] as const;
@@ -45,11 +45,6 @@ export type AnyEvent = { [K in EventType]: SwitchboardEvent<K> }[EventType];
 
 const TRACEPARENT_RE = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 const SUBJECT_RE = /^(call|conversation|operator|client|channel|connector|contact|remote-session|file|ticket|native)\/.+$/;
-
-/** The `dataschema` URI of a type; the schema itself is served at `GET /v1/schemas/<type>`. */
-export function dataSchemaUri(type: EventType): string {
-  return `urn:switchboard:schema:v1:${type}`;
-}
 
 export function sourceOf(platform: Platform, connectorId: string): string {
   return `switchboard/${platform}/${connectorId}`;
@@ -126,26 +121,8 @@ export function createEvent<T extends EventType>(init: EventInit<T>): Switchboar
 }
 
 /**
- * Checks the `data` of an event against its type's schema: `undefined` when it matches, else
- * the problem, naming the field (`at outcome: expected …, found …`).
- */
-export type DataValidator = (type: EventType, data: unknown) => string | undefined;
-
-let dataValidator: DataValidator | undefined;
-
-/**
- * Registers the check of `data` used by `createEvent` and `validateEvent`. `catalog.ts` registers
- * the catalogue's schemas when it is loaded, which `core/index.ts` always does; without it (a
- * browser bundle that left the catalogue out) only the envelope and the presence of
- * `data.native` are checked. Internal: not exported from the core's entry.
- */
-export function setDataValidator(validator: DataValidator): void {
-  dataValidator = validator;
-}
-
-/**
- * Checks an event (e.g. one read back from JSON) against the envelope rules and its data schema
- * (the envelope alone where the catalogue is not loaded, see `setDataValidator`).
+ * Checks an event (e.g. one read back from JSON) against the envelope rules and its type's data
+ * schema (`validateData` of the catalogue).
  */
 export function validateEvent(event: SwitchboardEvent): void {
   const fail = (what: string): never => {
@@ -156,12 +133,7 @@ export function validateEvent(event: SwitchboardEvent): void {
   if (!event.nativetype) fail('nativetype is empty');
   if (event.timesource !== undefined && event.timesource !== 'receipt') fail(`timesource "${String(event.timesource)}" is not "receipt"`);
   if (event.traceparent !== undefined && !TRACEPARENT_RE.test(event.traceparent)) fail(`traceparent "${String(event.traceparent)}" is not a W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>)`);
-  const data: unknown = event.data;
-  const problem = dataValidator
-    ? dataValidator(event.type, data)
-    : data === null || typeof data !== 'object' || Array.isArray(data) || !('native' in data)
-      ? 'at (root): expected an object with native, found something else'
-      : undefined;
+  const problem = validateData(event.type, event.data);
   if (problem !== undefined) fail(`data ${problem}`);
 }
 

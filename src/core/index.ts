@@ -2,11 +2,11 @@
  * The pure, isomorphic core of Switchboard: the event model, its schemas and the normalizer
  * contract. No Node built-ins are imported here or below.
  */
-export { DATA_SCHEMAS, CALL_OUTCOMES, MESSAGE_STATUSES, dataJsonSchema } from './catalog.js';
+export { DATA_SCHEMAS, CALL_OUTCOMES, MESSAGE_STATUSES, dataJsonSchema, validateData } from './catalog.js';
 export type { EventDataMap, Party, Direction, CallOutcome, Attachment } from './catalog.js';
-export { EVENT_TYPES, isEventType } from './event-types.js';
+export { EVENT_TYPES, dataSchemaUri, isEventType } from './event-types.js';
 export type { EventType } from './event-types.js';
-export { PLATFORMS, isPlatform, createEvent, validateEvent, eventId, sourceOf, hashCanonical, canonicalJson, dataSchemaUri, toIsoUtc } from './event.js';
+export { PLATFORMS, isPlatform, createEvent, validateEvent, eventId, sourceOf, hashCanonical, canonicalJson, toIsoUtc } from './event.js';
 export type { Platform, SwitchboardEvent, AnyEvent, EventInit } from './event.js';
 export { collector, unmapped, invalidPayload, isRecord, parseWith, payloadHash, refuseDeepNesting, nestedDeeperThan, MAX_PAYLOAD_DEPTH } from './normalizer.js';
 export type { Normalizer, NormalizeContext, DataWithoutNative } from './normalizer.js';
