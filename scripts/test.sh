@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite. Installs what is missing, builds, type-checks (tests included), runs vitest.
+# The whole test suite. Installs what is missing, builds, type-checks (tests included), lints
+# (ESLint and the layers, `npm run lint`), runs vitest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,4 +28,5 @@ fi
 
 npm run --silent build
 npx tsc -p tsconfig.json --noEmit
+npm run --silent lint
 npx vitest run "$@"

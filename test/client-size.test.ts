@@ -9,7 +9,7 @@ import { expect, it } from 'vitest';
 const root = new URL('..', import.meta.url).pathname;
 
 it('the client bundle (listener, both normalizers, the call model, forwarder) is within 24 KiB min+gz, with the zod catalogue that validates every event\'s data', async () => {
-  let stdout = '';
+  let stdout: string;
   let code = 0;
   try {
     ({ stdout } = await promisify(execFile)('node', ['scripts/check-size.mjs', '--json'], { cwd: root }));

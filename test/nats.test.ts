@@ -83,7 +83,7 @@ describe('NATS JetStream sink', () => {
     try {
       nc = await connect({ servers: NATS_URL, timeout: 2000 });
     } catch (err) {
-      if (!NATS_SERVER) throw new Error(`no NATS server at ${NATS_URL} (${(err as Error).message}) and no nats-server binary to start one; install nats-server, or run one: nats-server -a 127.0.0.1 -p 4222 -js`);
+      if (!NATS_SERVER) throw new Error(`no NATS server at ${NATS_URL} (${(err as Error).message}) and no nats-server binary to start one; install nats-server, or run one: nats-server -a 127.0.0.1 -p 4222 -js`, { cause: err });
       const port = await freePort();
       ownServer = await runNatsServer(port, makeTempDir('switchboard-nats-own-'));
       NATS_URL = `nats://127.0.0.1:${port}`;

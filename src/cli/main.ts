@@ -118,7 +118,7 @@ async function replay(file: string, opts: ConfigOptions & { connector: string; b
   const sb = new Switchboard({ ...config, log: { level: 'warn' } }, { processMetrics: false, bulk: true });
   await sb.start({ listen: false, background: false });
   const totals = { lines: 0, accepted: 0, duplicates: 0, quarantined: 0, entities: 0 };
-  let catchUpSeconds = 0;
+  let catchUpSeconds: number;
   const started = Date.now();
   const showBar = opts.progress !== false;
   const bar = new SingleBar(
@@ -154,6 +154,8 @@ async function replay(file: string, opts: ConfigOptions & { connector: string; b
     if (inflight.length >= 2) await inflight.shift();
   };
   try {
+    // A batch that failed is the first thing to report: a read error after it is a consequence.
+    let readError: unknown;
     try {
       const rl = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
       for await (const line of rl) {
@@ -164,12 +166,14 @@ async function replay(file: string, opts: ConfigOptions & { connector: string; b
         if (pending.length >= opts.batch) await send();
       }
       await send();
-    } finally {
-      // Every batch handed over is finished (or failed) before the store closes.
-      const outcomes = await Promise.allSettled(inflight.splice(0));
-      const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-      if (failed) throw failed.reason;
+    } catch (err) {
+      readError = err;
     }
+    // Every batch handed over is finished (or failed) before the store closes.
+    const outcomes = await Promise.allSettled(inflight.splice(0));
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) throw failed.reason;
+    if (readError !== undefined) throw readError;
     if (showBar) {
       bar.update(size, totals);
       bar.stop();

@@ -156,7 +156,7 @@ export class Switchboard {
       this.serviceStarters.push(() => this.startService(entry.id, definition, entry.settings));
     }
     // Tracing is loaded at start: the features read it then.
-    const self = this;
+    const tracingNow = () => this.tracing;
     const featureContext = {
       config,
       store: this.store,
@@ -166,7 +166,7 @@ export class Switchboard {
       logger: this.logger,
       connectors: featureConnectors,
       get tracing() {
-        return self.tracing;
+        return tracingNow();
       },
     };
     this.features = FEATURES.map((make) => make(featureContext));

@@ -29,7 +29,7 @@ export function usePoll<T>(load: () => Promise<T>, deps: readonly unknown[], eve
       stop = true;
       if (timer) clearInterval(timer);
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // The caller's deps are the effect's deps, spread: they name what the load reads.
   }, [...deps, tick]);
   return { data, error, reload: () => setTick((n) => n + 1) };
 }

@@ -47,6 +47,7 @@ export function escapeXml(s: string): string {
 const XML_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
 /** Characters XML 1.0 cannot carry at all, even escaped. */
+// eslint-disable-next-line no-control-regex -- control characters are what this finds
 const NOT_XML_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
 
 export interface CommandSpec {

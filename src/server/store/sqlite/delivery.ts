@@ -21,7 +21,7 @@ import {
   type SubscriptionInput,
 } from '../../delivery/types.js';
 import type { DeliveryStore } from '../types.js';
-import type { InsertedEvent } from './index.js';
+import type { InsertedEvent } from './inserted.js';
 import { filters } from './where.js';
 
 interface SubscriptionRow {

@@ -139,12 +139,7 @@ interface Row {
   body: string;
 }
 
-/** An event inserted by the transaction in progress. */
-export interface InsertedEvent {
-  readonly seq: number;
-  readonly connectorId: string;
-  readonly event: SwitchboardEvent;
-}
+export type { InsertedEvent } from './inserted.js';
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';

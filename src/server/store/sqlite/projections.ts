@@ -33,7 +33,6 @@ import {
   type OperatorRow,
 } from '../../projections/fold.js';
 import type { CallListQuery, ConversationListQuery, OperatorListQuery, ProjectionPage, ProjectionStore, StatsCounters, StatsQuery } from '../types.js';
-import type { InsertedEvent } from './index.js';
 import { sqliteStats } from './stats.js';
 import { filters } from './where.js';
 
