@@ -5,7 +5,7 @@
  * array that was the item — what the quarantine keeps when the item is refused.
  */
 import { ValidationError } from '../core/index.js';
-import type { IngestItem, IngestSpec } from './types.js';
+import type { ConnectorDefinition, IngestItem, IngestSpec } from './types.js';
 
 const NDJSON = new Set(['application/x-ndjson', 'application/ndjson', 'application/jsonl', 'application/jsonlines']);
 
@@ -95,3 +95,16 @@ export const jsonIngest: IngestSpec = {
     return parsed.map((payload: unknown, i) => ({ payload, raw: texts.length === parsed.length ? texts[i] : undefined }));
   },
 };
+
+/**
+ * A connector whose payloads a relay (the page, the app, its backend) posts as JSON to
+ * `POST /ingest/:connectorId`: its settings, its normalizer and `jsonIngest`; nothing pulled.
+ */
+export function relayedJsonConnector<S extends Record<string, unknown>>(
+  platform: ConnectorDefinition<S>['platform'],
+  settings: ConnectorDefinition<S>['settings'],
+  normalize: ConnectorDefinition<S>['normalize'],
+  description: string,
+): ConnectorDefinition<S> {
+  return { platform, description, settings, normalize, ingest: jsonIngest };
+}

@@ -16,11 +16,13 @@ import { connectorFor } from '../../src/connectors/registry.js';
 import {
   ERROR_CODES,
   SwitchboardError,
+  ValidationError,
   parseJsonWithin,
   sourceOf,
   validateEvent,
   type ErrorCode,
   type NormalizeContext,
+  type Normalizer,
   type Platform,
   type SwitchboardEvent,
 } from '../../src/core/index.js';
@@ -101,22 +103,35 @@ export const CTX: NormalizeContext = { connectorId: 'fuzz', receivedAt: '2026-01
 export const SERVER_CTX: NormalizeContext = { ...CTX, parseJson: (text, where) => parseJsonWithin(text, where) };
 
 /**
- * Normalizes `payload` with the platform's registered normalizer and checks the contract: it
- * refuses with a catalogued reason, or returns at least one event (nothing is dropped silently),
- * each valid, of this platform and connector, and writable as JSON. Returns the events.
+ * Normalizes `payload` with `normalize` and checks the contract: it refuses with a
+ * `ValidationError` of a catalogued ingest code (whose message matches `refusal`, when given), or
+ * returns at least one event (nothing is dropped silently), each valid, of this platform and
+ * connector, and writable as JSON. Returns the events.
  */
-export function normalizeChecked(platform: Platform, payload: unknown, ctx: NormalizeContext = CTX): SwitchboardEvent[] | undefined {
-  const def = connectorFor(platform);
-  if (!def) throw new Error(`no connector for ${platform}`);
-  const events = refusedOr(() => def.normalize(payload, ctx), NORMALIZER_REFUSALS);
-  if (events === undefined) return undefined;
+export function normalizeWith(normalize: Normalizer, platform: Platform, payload: unknown, ctx: NormalizeContext = CTX, refusal?: RegExp): SwitchboardEvent[] | undefined {
+  let events: SwitchboardEvent[];
+  try {
+    events = normalize(payload, ctx);
+  } catch (err) {
+    expectRefusal(err, NORMALIZER_REFUSALS);
+    if (!(err instanceof ValidationError)) throw new Error(`${platform}: refused with ${describeThrown(err)}, not a ValidationError`, { cause: err });
+    if (refusal && !refusal.test(err.message)) throw new Error(`${platform}: refused with "${err.message.slice(0, 300)}", which does not match ${String(refusal)}`, { cause: err });
+    return undefined;
+  }
   if (!Array.isArray(events) || events.length === 0) throw new Error(`${platform}: returned ${Array.isArray(events) ? 'no event' : typeof events}`);
   for (const e of events) {
     validateEvent(e);
-    if (e.platform !== platform || e.source !== sourceOf(platform, CTX.connectorId)) throw new Error(`${platform}: event of ${e.platform} from ${e.source}`);
+    if (e.platform !== platform || e.source !== sourceOf(platform, ctx.connectorId)) throw new Error(`${platform}: event of ${e.platform} from ${e.source}`);
     JSON.stringify(e);
   }
   return events;
+}
+
+/** `normalizeWith` the platform's registered normalizer. */
+export function normalizeChecked(platform: Platform, payload: unknown, ctx: NormalizeContext = CTX): SwitchboardEvent[] | undefined {
+  const def = connectorFor(platform);
+  if (!def) throw new Error(`no connector for ${platform}`);
+  return normalizeWith(def.normalize, platform, payload, ctx);
 }
 
 // ─── generators ───────────────────────────────────────────────────────────────────────────────

@@ -44,3 +44,12 @@ export function comparable(e: SwitchboardEvent) {
 export function clone<T>(v: T): T {
   return JSON.parse(JSON.stringify(v)) as T;
 }
+
+/** Reads fixtures by name (the file without `.json`): a fresh deep copy of the payload, as `T`, each time. */
+export function payloadReader<T>(fixtures: readonly Fixture[]): (name: string) => T {
+  return (name) => {
+    const f = fixtures.find((x) => x.file === `${name}.json`);
+    if (!f) throw new Error(`no fixture ${name}`);
+    return clone(f.payload) as T;
+  };
+}

@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, it, expect } from 'vitest';
-import { comparable, loadFixtures } from '../../../test/helpers/fixtures.js';
 import * as z from 'zod/mini';
-import { ConfigError, ValidationError, type NormalizeContext, type SwitchboardEvent } from '../../core/index.js';
+import { comparable, loadFixtures, payloadReader } from '../../../test/helpers/fixtures.js';
+import { normalizerConformance, normalizerProbes } from '../../../test/normalizer-conformance.js';
+import { ConfigError, ValidationError, type EventType, type NormalizeContext, type SwitchboardEvent } from '../../core/index.js';
 import { localToUtc, normalizeConnect1c, isTimeZone, DEFAULT_TIME_ZONE } from './normalize.js';
+import { CONNECT1C_OBJECTS } from './settings.js';
 import { MAX_XML_CHARS } from './xml.js';
 
 /** The fixtures' context; the shared runner passes no settings, which must give the same result. */
@@ -12,24 +12,11 @@ const ctx: NormalizeContext = { connectorId: 'fixture', receivedAt: '2026-01-01T
 const bare: NormalizeContext = { connectorId: 'fixture', receivedAt: '2026-01-01T00:00:00.000Z' };
 
 const fixtures = loadFixtures(new URL('./fixtures/', import.meta.url), z.string());
-
-function payloadOf(name: string): string {
-  const f = fixtures.find((x) => x.file === `${name}.json`);
-  if (!f) throw new Error(`no fixture ${name}`);
-  return f.payload;
-}
-
+const payloadOf = payloadReader<string>(fixtures);
+const { one: only, invalid } = normalizerProbes(normalizeConnect1c, ctx);
 
 function run(xml: string, c: NormalizeContext = ctx): SwitchboardEvent[] {
   return normalizeConnect1c(xml, c);
-}
-
-function only(xml: string, c: NormalizeContext = ctx): SwitchboardEvent {
-  const events = run(xml, c);
-  expect(events).toHaveLength(1);
-  const e = events[0];
-  if (!e) throw new Error('no event');
-  return e;
 }
 
 function data(e: SwitchboardEvent): Record<string, unknown> {
@@ -45,11 +32,8 @@ function thrown(fn: () => unknown): unknown {
   throw new Error('expected an error');
 }
 
-function failure(payload: unknown, code: 'SB_ERR_INGEST_MALFORMED' | 'SB_ERR_INGEST_INVALID_PAYLOAD', c: NormalizeContext = ctx): string {
-  const err = thrown(() => normalizeConnect1c(payload, c));
-  expect(err).toBeInstanceOf(ValidationError);
-  expect((err as ValidationError).code).toBe(code);
-  return (err as ValidationError).message;
+function failure(payload: unknown, code: 'SB_ERR_INGEST_MALFORMED' | 'SB_ERR_INGEST_INVALID_PAYLOAD'): string {
+  return invalid(payload, code).message;
 }
 
 function escapeXml(s: string): string {
@@ -136,29 +120,7 @@ function childrenFor(object: string, state?: string): Record<string, string> {
   }
 }
 
-// ─── the seed's tables, written out: each value must map to something other than native.unmapped ──
-
-/** Seed "Возможные объекты события", with the States each has (`undefined` = no State) and the type it gives. */
-const SEED_OBJECTS: ReadonlyArray<readonly [object: string, state: string | undefined, type: string]> = [
-  ['PersonalInfo', undefined, 'contact.updated'],
-  ['AgentOnlineStatus', undefined, 'operator.status-changed'],
-  ['Message', undefined, 'message.created'],
-  ['Call', 'Started', 'call.ringing'],
-  ['Call', 'CallAccepted', 'call.answered'],
-  ['Call', 'Finished', 'call.ended'],
-  ['Call', 'MP3RecordReady', 'call.recording-ready'],
-  ['Call', 'SoundQualityAssessment', 'call.rated'],
-  ['RemoteAccessSession', 'Started', 'remote-session.started'],
-  ['RemoteAccessSession', 'Finished', 'remote-session.ended'],
-  ['FileTransfer', undefined, 'file.transferred'],
-  ['FileTransfer', 'Finished', 'file.transferred'],
-  ['Treatment', 'Appointed', 'conversation.assigned'],
-  ['Treatment', 'Finished', 'conversation.closed'],
-  ['Treatment', 'ServiceQualityAssessment', 'conversation.rated'],
-  ['Treatment', 'Comments', 'conversation.rated'],
-  ['ServiceRequest', undefined, 'ticket.changed'],
-  ['ServiceRequest', 'Created', 'ticket.changed'],
-];
+// ─── the seed's tables, written out ───────────────────────────────────────────────────────────
 
 /** Seed "Возможные значения тега CallResult" → outcome / reason. */
 const SEED_CALL_RESULTS: ReadonlyArray<readonly [string, string, string]> = [
@@ -194,61 +156,67 @@ const SEED_MODES: ReadonlyArray<readonly [string, Record<string, string>, string
   ['GroupChats', { GroupChatRoomID: 'room-1', MemberID: 'member-1' }, 'room-1'],
 ];
 
-/** Every native code the mapping covers (docs/events.md, 1С-Коннект); each has a fixture. */
-const MAPPED_CODES = [
-  'Call/Started',
-  'Call/CallAccepted',
-  'Call/Finished',
-  'Call/MP3RecordReady',
-  'Call/SoundQualityAssessment',
-  'Message',
-  'PersonalInfo',
-  ...SEED_STATUSES.map(([s]) => `AgentOnlineStatus/${s}`),
-  'AgentOnlineStatus/AtLunchBreak',
-  'RemoteAccessSession/Started',
-  'RemoteAccessSession/Finished',
-  'FileTransfer/Finished',
-  'Treatment/Started',
-  'Treatment/Appointed',
-  'Treatment/Finished',
-  'Treatment/ServiceQualityAssessment',
-  'Treatment/Comments',
-  'ServiceRequest/InProgress',
-] as const;
+/**
+ * Every native code: the seed's objects («Возможные объекты события») with the States each has
+ * (an online status is `AgentOnlineStatus/<Status>`), then the codes docs/events.md maps besides;
+ * with the types each becomes.
+ */
+const CODES = {
+  PersonalInfo: ['contact.updated', 'operator.status-changed'], // with a <Status>, the status too
+  ...Object.fromEntries(SEED_STATUSES.map(([status]) => [`AgentOnlineStatus/${status}`, 'operator.status-changed'])),
+  Message: 'message.created',
+  'Call/Started': 'call.ringing',
+  'Call/CallAccepted': 'call.answered',
+  'Call/Finished': 'call.ended',
+  'Call/MP3RecordReady': 'call.recording-ready',
+  'Call/SoundQualityAssessment': 'call.rated',
+  'RemoteAccessSession/Started': 'remote-session.started',
+  'RemoteAccessSession/Finished': 'remote-session.ended',
+  FileTransfer: 'file.transferred',
+  'FileTransfer/Finished': 'file.transferred',
+  'Treatment/Appointed': 'conversation.assigned',
+  'Treatment/Finished': 'conversation.closed',
+  'Treatment/ServiceQualityAssessment': 'conversation.rated',
+  'Treatment/Comments': ['conversation.rated', 'ticket.changed'], // without an <Assessment>, a ticket change
+  ServiceRequest: 'ticket.changed',
+  'ServiceRequest/Created': 'ticket.changed',
+  // docs/events.md besides the seed
+  'AgentOnlineStatus/AtLunchBreak': 'operator.status-changed',
+  'Treatment/Started': 'conversation.queued',
+  'ServiceRequest/InProgress': 'ticket.changed',
+} satisfies Record<string, EventType | readonly EventType[]>;
 
-// ─── fixtures ─────────────────────────────────────────────────────────────────────────────────
+/** The least `<Event>` of a code: `Object[/State]`, or `AgentOnlineStatus/<Status>`. */
+function minimal(code: string): string {
+  const [object = '', state] = code.split('/');
+  if (object === 'AgentOnlineStatus') return xmlEvent(head(object), { ...childrenFor(object), Status: state ?? '' });
+  return xmlEvent(head(object), childrenFor(object, state));
+}
 
-describe('1С-Коннект fixtures', () => {
-  it('are present', () => {
-    expect(fixtures.length).toBeGreaterThanOrEqual(MAPPED_CODES.length);
-  });
-
-  for (const f of fixtures) {
-    it(`${f.file}: ${f.description}`, () => {
-      const events = run(f.payload);
-      expect(events.map(comparable)).toEqual(f.expected);
-      for (const e of events) {
-        expect(e.platform).toBe('connect1c');
-        expect(e.source).toBe('switchboard/connect1c/fixture');
-        expect(e.data.native).toBe(f.payload); // the XML string, unchanged
-      }
-      // The shared runner passes no settings: Europe/Moscow is the default.
-      expect(run(f.payload, bare).map(comparable)).toEqual(f.expected);
-    });
-  }
-
-  it('keeps the seed example verbatim as the Call/Finished fixture', () => {
-    expect(payloadOf('Call-Finished-Success')).toBe(SEED_EXAMPLE);
-  });
+normalizerConformance({
+  platform: 'connect1c',
+  normalize: normalizeConnect1c,
+  module: new URL('./normalize.ts', import.meta.url),
+  fixtures: new URL('./fixtures/', import.meta.url),
+  context: ctx,
+  codes: CODES,
+  payload: minimal,
+  noFixture: ['FileTransfer', 'ServiceRequest', 'ServiceRequest/Created'],
+  advertised: CONNECT1C_OBJECTS,
 });
 
-describe('1С-Коннект mapping coverage', () => {
-  // The `unmapped-*` fixtures show what stays unmapped; every other fixture must map.
-  const mappedFixtures = fixtures.filter((f) => !f.file.startsWith('unmapped-'));
-  const byCode = new Map<string, SwitchboardEvent[]>();
-  for (const f of mappedFixtures) for (const e of run(f.payload)) byCode.set(e.nativetype, [...(byCode.get(e.nativetype) ?? []), e]);
+// ─── fixtures and the seed's tables ───────────────────────────────────────────────────────────
 
-  it('maps every fixture but the unmapped-* ones, which give only native.unmapped', () => {
+describe('1С-Коннект fixtures', () => {
+  it('give the same events without settings: Europe/Moscow is the default zone', () => {
+    for (const f of fixtures) expect(run(f.payload, bare).map(comparable), f.file).toEqual(f.expected);
+  });
+
+  it('keep the seed example verbatim as the Call/Finished fixture', () => {
+    expect(payloadOf('Call-Finished-Success')).toBe(SEED_EXAMPLE);
+  });
+
+  it('all map but the unmapped-* ones, which give only native.unmapped', () => {
     for (const f of fixtures) {
       const types = new Set(run(f.payload).map((e) => e.type));
       if (f.file.startsWith('unmapped-')) expect([...types], f.file).toEqual(['native.unmapped']);
@@ -256,35 +224,15 @@ describe('1С-Коннект mapping coverage', () => {
     }
   });
 
-  for (const code of MAPPED_CODES) {
-    it(`${code} has a fixture and a mapping`, () => {
-      const events = byCode.get(code);
-      expect(events, `no fixture yields nativetype ${code}`).toBeDefined();
-      expect(events?.map((e) => e.type)).not.toContain('native.unmapped');
-    });
-  }
-
-  it('lists every mapped code the fixtures produce', () => {
-    const mapped = [...byCode].filter(([, events]) => events.some((e) => e.type !== 'native.unmapped')).map(([code]) => code);
-    expect(mapped.filter((c) => !(MAPPED_CODES as readonly string[]).includes(c))).toEqual([]);
-  });
-
-  it('has a fixture for every seed CallResult, Status and Mode', () => {
+  it('include every seed CallResult, Status and Mode', () => {
     const payloads = fixtures.map((f) => f.payload);
     for (const [result] of SEED_CALL_RESULTS) expect(payloads.some((p) => p.includes(`<CallResult>${result}</CallResult>`)), result).toBe(true);
     for (const [status] of SEED_STATUSES) expect(payloads.some((p) => p.includes(`<Status>${status}</Status>`)), status).toBe(true);
     for (const [mode] of SEED_MODES) expect(payloads.some((p) => p.includes(`Mode="${mode}"`)), mode).toBe(true);
   });
+});
 
-  for (const [object, state, type] of SEED_OBJECTS) {
-    const code = object === 'AgentOnlineStatus' ? `${object}/Online` : state === undefined ? object : `${object}/${state}`;
-    it(`seed ${code} → ${type}`, () => {
-      const e = only(xmlEvent(head(object), childrenFor(object, state)));
-      expect(e.nativetype).toBe(code);
-      expect(e.type).toBe(type);
-    });
-  }
-
+describe('1С-Коннект seed values', () => {
   for (const [result, outcome, reason] of SEED_CALL_RESULTS) {
     it(`seed CallResult ${result} → ${outcome} / ${reason}`, () => {
       const children = { ...childrenFor('Call', 'Finished'), CallResult: result };
@@ -511,18 +459,6 @@ describe('1С-Коннект unknown input', () => {
 });
 
 describe('1С-Коннект identity', () => {
-  it('gives a duplicate delivery the same ids, whenever it is received', () => {
-    for (const f of fixtures) {
-      const first = run(f.payload).map((e) => e.id);
-      expect(run(`${f.payload}`, { ...ctx, receivedAt: '2026-02-02T00:00:00.000Z' }).map((e) => e.id), f.file).toEqual(first);
-    }
-  });
-
-  it('gives every event of every fixture its own id', () => {
-    const ids = fixtures.flatMap((f) => run(f.payload).map((e) => e.id));
-    expect(new Set(ids).size).toBe(ids.length);
-  });
-
   it('keys on Event@ID and State only', () => {
     const a = only(xmlEvent(head('Call'), childrenFor('Call', 'Finished')));
     const sameIdOtherContent = only(xmlEvent(head('Call', { Time: '2025-03-14T12:00:05' }), { ...childrenFor('Call', 'Finished'), Duration: '11' }));
@@ -531,11 +467,6 @@ describe('1С-Коннект identity', () => {
     expect(otherState.id).not.toBe(a.id);
     const otherId = only(xmlEvent(head('Call', { ID: 'e0000000-0000-4000-8000-000000000002' }), childrenFor('Call', 'Finished')));
     expect(otherId.id).not.toBe(a.id);
-  });
-
-  it('depends on the connector (source)', () => {
-    const p = payloadOf('Call-Started');
-    expect(run(p)[0]?.id).not.toBe(run(p, { ...ctx, connectorId: 'other' })[0]?.id);
   });
 });
 
@@ -673,17 +604,5 @@ describe('1С-Коннект invalid payloads', () => {
 
   it('accepts a decimal comma in numbers', () => {
     expect(data(only(xmlEvent(head('FileTransfer'), { ...childrenFor('FileTransfer', 'Finished'), TransferDuration: '1,5' }))).durationSec).toBe(1.5);
-  });
-});
-
-// ─── purity ───────────────────────────────────────────────────────────────────────────────────
-
-describe('1С-Коннект normalizer purity', () => {
-  it('imports only the core, zod/mini and ./xml.js, and reads no clock', () => {
-    const source = readFileSync(fileURLToPath(new URL('./normalize.ts', import.meta.url)), 'utf8');
-    const imports = [...source.matchAll(/^import\s[^;]*?from\s+'([^']+)'/gms)].map((m) => m[1] ?? '');
-    expect(imports.length).toBeGreaterThan(0);
-    expect(imports.filter((i) => !['zod/mini', '../../core/index.js', './xml.js'].includes(i))).toEqual([]);
-    expect(source).not.toMatch(/Date\.now|new Date\(|Math\.random|process\.|require\(|import\(/);
   });
 });

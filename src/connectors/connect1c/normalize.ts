@@ -15,26 +15,8 @@
  * an unknown Object, Mode or State, or an event without the id its mapping needs — becomes
  * `native.unmapped` with a reason: a well-formed Event is never dropped.
  */
-import {
-  abbreviate,
-  collector,
-  compact,
-  ConfigError,
-  describeValue,
-  invalidPayload,
-  nz,
-  parseDateTime,
-  toIsoUtc,
-  unmapped,
-  type CallOutcome,
-  type DataWithoutNative,
-  type Direction,
-  type EventType,
-  type NormalizeContext,
-  type Normalizer,
-  type Party,
-  type SwitchboardEvent,
-} from '../../core/index.js';
+import { abbreviate, collector, compact, ConfigError, describeValue, invalidPayload, nz, parseDateTime, toIsoUtc, unmapped } from '../../core/index.js';
+import type { CallOutcome, DataWithoutNative, Direction, EventType, NormalizeContext, Normalizer, Party, SwitchboardEvent } from '../../core/index.js';
 import { childText, parseXml, type XmlElement } from './xml.js';
 
 const PLATFORM = 'connect1c';
@@ -101,6 +83,8 @@ export function localToUtc(local: string, timeZone: string, field = 'time'): str
   if (!fmt) throw new ConfigError([{ path: 'settings.timeZone', expected: 'an IANA time zone such as "Europe/Moscow"', found: JSON.stringify(timeZone) }]);
   const parts = parseDateTime(local);
   if (!parts) {
+    // The form of a date and time, but not a real one (February 30, hour 24, a year before 1900).
+    if (/^\s*\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(local)) invalidPayload(`${field}: ${describeValue(local)} is not a valid date and time`);
     return invalidPayload(`${field}: expected a local time like "2019-01-31T12:47:28", found ${describeValue(local)}`);
   }
   if (parts.offsetMs !== undefined) return toIsoUtc(parts.wallMs - parts.offsetMs, field);

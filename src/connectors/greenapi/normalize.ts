@@ -7,27 +7,8 @@
  * fields that tell two notifications apart. The mapping table is in `docs/events.md` (GREEN-API).
  */
 import * as z from 'zod/mini';
-import {
-  collector,
-  compact,
-  describeValue,
-  invalidPayload,
-  isRecord,
-  num,
-  nz,
-  parseTime,
-  parseWith,
-  payloadHash,
-  rec,
-  refuseDeepNesting,
-  unmapped,
-  type Attachment,
-  type CallOutcome,
-  type NormalizeContext,
-  type Normalizer,
-  type Party,
-  type SwitchboardEvent,
-} from '../../core/index.js';
+import { collector, compact, describeValue, invalidPayload, isRecord, num, nz, parseTime, parseWith, payloadHash, rec, refuseDeepNesting, unmapped } from '../../core/index.js';
+import type { Attachment, CallOutcome, NormalizeContext, Normalizer, Party, SwitchboardEvent } from '../../core/index.js';
 
 const PLATFORM = 'greenapi';
 

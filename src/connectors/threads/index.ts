@@ -2,7 +2,7 @@
  * The edna Threads connector (seed 001): Threads push payloads (FCM/HCM data) relayed as they
  * arrive to `POST /ingest/:connectorId` by the app or its backend, normalized by `normalizeThreads`.
  */
-import { jsonIngest } from '../json-ingest.js';
+import { relayedJsonConnector } from '../json-ingest.js';
 import type { ConnectorDefinition } from '../types.js';
 import { normalizeThreads } from './normalize.js';
 import { threadsSettings, type ThreadsSettings } from './settings.js';
@@ -17,10 +17,5 @@ export { threadsSettings, type ThreadsSettings };
  * threads.normalize({ origin: 'threads', type: 'THREAD_OPENED', threadId: 304 },
  *   { connectorId: 'threads-app', receivedAt: new Date().toISOString() });
  */
-export const threads: ConnectorDefinition<ThreadsSettings> = {
-  platform: 'threads',
-  description: 'edna Chat Center Threads: push payloads relayed by the app (threads opened and closed, operator joins, messages, reads, surveys, schedules).',
-  settings: threadsSettings,
-  normalize: normalizeThreads,
-  ingest: jsonIngest,
-};
+export const threads: ConnectorDefinition<ThreadsSettings> = relayedJsonConnector('threads', threadsSettings, normalizeThreads,
+  'edna Chat Center Threads: push payloads relayed by the app (threads opened and closed, operator joins, messages, reads, surveys, schedules).');

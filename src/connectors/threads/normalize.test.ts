@@ -1,55 +1,19 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, it, expect } from 'vitest';
-import { comparable, clone, loadFixtures, type Fixture } from '../../../test/helpers/fixtures.js';
-import {
-  eventId,
-  hashCanonical,
-  seededRandom,
-  sourceOf,
-  validateEvent,
-  ValidationError,
-  type NormalizeContext,
-  type SwitchboardEvent,
-} from '../../core/index.js';
+import { loadFixtures, payloadReader } from '../../../test/helpers/fixtures.js';
+import { normalizerConformance, normalizerProbes } from '../../../test/normalizer-conformance.js';
+import { eventId, hashCanonical, sourceOf, type EventType, type NormalizeContext } from '../../core/index.js';
 import { jsonIngest } from '../json-ingest.js';
 import { threads, threadsSettings } from './index.js';
 import { THREADS_MAPPED_TYPES, UNKNOWN_THREAD, normalizeThreads } from './normalize.js';
 
 const ctx: NormalizeContext = { connectorId: 'fixture', receivedAt: '2026-01-01T00:00:00.000Z' };
-
-const fixtures = loadFixtures(new URL('./fixtures/', import.meta.url));
-
-
-
-function payloadOf(file: string): Record<string, unknown> {
-  const f = fixtures.find((x) => x.file === `${file}.json`);
-  if (!f) throw new Error(`no fixture ${file}`);
-  return clone(f.payload) as Record<string, unknown>;
-}
-
-function one(payload: unknown, context: NormalizeContext = ctx): SwitchboardEvent {
-  const events = normalizeThreads(payload, context);
-  expect(events).toHaveLength(1);
-  return events[0] as SwitchboardEvent;
-}
-
-function invalid(payload: unknown): ValidationError {
-  try {
-    normalizeThreads(payload, ctx);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ValidationError);
-    const e = err as ValidationError;
-    expect(e.code).toBe('SB_ERR_INGEST_INVALID_PAYLOAD');
-    return e;
-  }
-  throw new Error(`expected a ValidationError for ${JSON.stringify(payload)}`);
-}
+const payloadOf = payloadReader<Record<string, unknown>>(loadFixtures(new URL('./fixtures/', import.meta.url)));
+const { one, invalid } = normalizerProbes(normalizeThreads, ctx);
 
 const push = (type: string, extra: Record<string, unknown> = {}) => ({ origin: 'threads', type, threadId: 147, ...extra });
 
-/** Seed 001's types, in its order, and the type each becomes. */
-const SEED_TYPES = {
+/** Seed 001's types, in its order, and the type each becomes; then the newer SDKs' types, mapped or kept whole. */
+const CODES = {
   THREAD_OPENED: 'conversation.opened',
   THREAD_CLOSED: 'conversation.closed',
   TYPING: 'conversation.typing',
@@ -62,22 +26,23 @@ const SEED_TYPES = {
   OPERATOR_LOOKUP_STARTED: 'conversation.queued',
   REQUEST_CLOSE_THREAD: 'conversation.close-requested',
   MESSAGES_READ: 'message.status-changed',
-} as const;
-
-/** Types of the newer SDKs that map. */
-const SDK_MAPPED_TYPES = {
+  // the newer SDKs
   MESSAGE_EDITED: 'message.edited',
   MESSAGE_DELETED: 'message.status-changed',
   THREAD_ENQUEUED: 'conversation.queued',
   THREAD_IN_PROGRESS: 'conversation.assigned',
-} as const;
+  // known to the SDKs, without a catalogue type
+  ON_HOLD: 'native.unmapped',
+  NONE: 'native.unmapped',
+  REMOVE_PUSHES: 'native.unmapped',
+  UNREAD_MESSAGE_NOTIFICATION: 'native.unmapped',
+  CLIENT_BLOCKED: 'native.unmapped',
+  CHAT_PUSH: 'native.unmapped',
+  AVERAGE_WAIT_TIME: 'native.unmapped',
+  THREAD_WILL_BE_REASSIGNED: 'native.unmapped',
+} satisfies Record<string, EventType>;
 
-/** Types the SDKs know that have no catalogue type: kept whole as native.unmapped. */
-const SDK_UNMAPPED_TYPES = ['ON_HOLD', 'NONE', 'REMOVE_PUSHES', 'UNREAD_MESSAGE_NOTIFICATION', 'CLIENT_BLOCKED', 'CHAT_PUSH', 'AVERAGE_WAIT_TIME', 'THREAD_WILL_BE_REASSIGNED'] as const;
-
-const MAPPED: Readonly<Record<string, string>> = { ...SEED_TYPES, ...SDK_MAPPED_TYPES };
-
-/** The least payload each mapped type needs. */
+/** The least payload each type needs. */
 function minimal(type: string): Record<string, unknown> {
   switch (type) {
     case 'SURVEY':
@@ -94,55 +59,16 @@ function minimal(type: string): Record<string, unknown> {
   }
 }
 
-describe('Threads fixtures', () => {
-  it('are present', () => {
-    expect(fixtures.length).toBeGreaterThanOrEqual(Object.keys(MAPPED).length + SDK_UNMAPPED_TYPES.length);
-  });
-
-  for (const f of fixtures) {
-    it(`${f.file}: ${f.description}`, () => {
-      const events = normalizeThreads(f.payload, ctx);
-      expect(events.map(comparable)).toEqual(f.expected);
-      for (const e of events) {
-        expect(e.platform).toBe('threads');
-        expect(e.source).toBe('switchboard/threads/fixture');
-        expect(e.data.native).toEqual(f.payload);
-      }
-    });
-  }
-});
-
-describe('Threads mapping coverage (seed 001 and the SDKs)', () => {
-  const byCode = new Map<string, string[]>();
-  for (const f of fixtures) for (const e of normalizeThreads(f.payload, ctx)) byCode.set(e.nativetype, [...(byCode.get(e.nativetype) ?? []), e.type]);
-
-  for (const [code, type] of Object.entries(MAPPED)) {
-    it(`${code} has a fixture mapping it to ${type}`, () => {
-      const types = byCode.get(code);
-      expect(types, `no fixture yields nativetype ${code}`).toBeDefined();
-      expect(types).toContain(type);
-      expect(types).not.toContain('native.unmapped');
-    });
-  }
-
-  for (const code of SDK_UNMAPPED_TYPES) {
-    it(`${code} has a fixture and stays native.unmapped`, () => {
-      expect(byCode.get(code)).toEqual(['native.unmapped']);
-    });
-  }
-
-  it('maps every seed and SDK type to its type, never to native.unmapped', () => {
-    for (const [code, type] of Object.entries(MAPPED)) expect(one(minimal(code)).type, code).toBe(type);
-  });
-
-  it('exports exactly the mapped types', () => {
-    expect([...THREADS_MAPPED_TYPES].sort()).toEqual(Object.keys(MAPPED).sort());
-  });
-
-  it('lists every mapped code the fixtures produce', () => {
-    const mapped = [...byCode].filter(([, types]) => types.some((t) => t !== 'native.unmapped')).map(([c]) => c);
-    expect(mapped.filter((c) => !Object.hasOwn(MAPPED, c))).toEqual([]);
-  });
+normalizerConformance({
+  platform: 'threads',
+  normalize: normalizeThreads,
+  module: new URL('./normalize.ts', import.meta.url),
+  fixtures: new URL('./fixtures/', import.meta.url),
+  context: ctx,
+  codes: CODES,
+  payload: minimal,
+  advertised: THREADS_MAPPED_TYPES,
+  refusal: /^threads/,
 });
 
 describe('Threads mapping details', () => {
@@ -257,38 +183,26 @@ describe('Threads mapping details', () => {
   });
 
   it('keeps unknown types as native.unmapped, whatever their name', () => {
-    for (const type of [...SDK_UNMAPPED_TYPES, 'SOMETHING_NEW', 'message', 'toString', 'constructor', '__proto__', 'hasOwnProperty']) {
+    for (const type of ['SOMETHING_NEW', 'message', 'toString', 'constructor', '__proto__', 'hasOwnProperty']) {
       const e = one({ origin: 'threads', type });
       expect([e.type, e.nativetype], type).toEqual(['native.unmapped', type]);
     }
   });
 
-  it('takes receivedDate as the time when it is a zoned ISO time, else the receipt time', () => {
+  it('takes receivedDate as the time when the kit reads it as one (zoned ISO 8601, Unix time), else the receipt time', () => {
     const at = (receivedDate: unknown) => one(push('THREAD_OPENED', { receivedDate })).time;
     expect(at('2026-01-15T12:30:00+03:00')).toBe('2026-01-15T09:30:00.000Z');
+    expect(at('2026-01-15 12:30:00+03')).toBe('2026-01-15T09:30:00.000Z');
     expect(at('2026-01-15T09:30:00.123Z')).toBe('2026-01-15T09:30:00.123Z');
+    expect(at(1768469400000)).toBe('2026-01-15T09:30:00.000Z');
     expect(at('2026-01-15T09:30:00')).toBe(ctx.receivedAt);
     expect(at('15.01.2026 09:30')).toBe(ctx.receivedAt);
-    expect(at(1768469400000)).toBe(ctx.receivedAt);
     expect(at('2026-13-45T99:00:00Z')).toBe(ctx.receivedAt);
   });
 });
 
 describe('Threads identity', () => {
   const source = sourceOf('threads', 'fixture');
-
-  it('gives a duplicate delivery the same ids, whatever the receipt time', () => {
-    for (const f of fixtures) {
-      const first = normalizeThreads(f.payload, ctx).map((e) => e.id);
-      const again = normalizeThreads(clone(f.payload), { ...ctx, receivedAt: '2026-02-02T00:00:00.000Z' }).map((e) => e.id);
-      expect(again, f.file).toEqual(first);
-    }
-  });
-
-  it('gives every event of every fixture its own id', () => {
-    const ids = fixtures.flatMap((f) => normalizeThreads(f.payload, ctx).map((e) => e.id));
-    expect(new Set(ids).size).toBe(ids.length);
-  });
 
   it('is uuid ?? providerId ?? backendId, then |type', () => {
     expect(one(push('OPERATOR_JOINED', { uuid: 'u', providerId: 'p', backendId: 1 })).id).toBe(eventId(source, 'u|OPERATOR_JOINED', 'conversation.assigned'));
@@ -349,87 +263,9 @@ describe('Threads invalid pushes', () => {
   });
 });
 
-// ─── fuzz: random JSON and spoiled fixtures give events or the one ValidationError ─────────────
-
-
-const WORDS = ['origin', 'type', 'threadId', 'uuid', 'providerId', 'backendId', 'text', 'formattedText', 'operator', 'id', 'name', 'role', 'attachments', 'optional', 'result', 'size', 'quickReplies', 'quotes', 'display', 'receivedDate', 'readInMessageIds', 'hideAfter', 'clientId', '__proto__'];
-const STRINGS = ['threads', 'THREADS', ...Object.keys(MAPPED), ...SDK_UNMAPPED_TYPES, 'EXTERNAL_BOT', '', ' ', 'a\nb', '\u2029', '\ud800', '{}', '[1,2]', '{bad', '1,2,3', '[a, b]', '2026-01-15T09:30:00Z', '0', '-1', 'toString'];
-const NUMBERS = [0, -1, 1, 147, 1.5, 1e21, -0, Number.MAX_SAFE_INTEGER];
-
-function randomJson(rnd: () => number, depth = 0): unknown {
-  const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
-  const r = rnd();
-  if (depth > 3 || r < 0.15) return pick([null, true, false]);
-  if (r < 0.3) return pick(NUMBERS);
-  if (r < 0.5) return pick(STRINGS);
-  if (r < 0.6) return Array.from({ length: Math.floor(rnd() * 3) }, () => randomJson(rnd, depth + 1));
-  const o: Record<string, unknown> = {};
-  for (let i = Math.floor(rnd() * 5); i > 0; i--) o[pick(WORDS)] = randomJson(rnd, depth + 1);
-  return o;
-}
-
-/** A random push of the Threads shape, with random values in its fields. */
-function randomPush(rnd: () => number): unknown {
-  const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
-  const value = () => (rnd() < 0.5 ? pick(STRINGS) : randomJson(rnd, 2));
-  const p: Record<string, unknown> = { origin: pick(['threads', 'Threads', 'fcm']), type: rnd() < 0.5 ? pick(Object.keys(MAPPED)) : value(), threadId: value() };
-  for (let i = Math.floor(rnd() * 6); i > 0; i--) p[pick(WORDS)] = rnd() < 0.3 ? pick(NUMBERS) : value();
-  return p;
-}
-
-/** A fixture payload with one to three random values replaced or removed. */
-function spoiled(rnd: () => number): unknown {
-  const f = fixtures[Math.floor(rnd() * fixtures.length)] as Fixture;
-  const p = clone(f.payload);
-  for (let n = 1 + Math.floor(rnd() * 3); n > 0; n--) {
-    let node: unknown = p;
-    for (;;) {
-      if (!node || typeof node !== 'object') break;
-      const keys = Object.keys(node);
-      if (keys.length === 0) break;
-      const k = keys[Math.floor(rnd() * keys.length)] as string;
-      const child = (node as Record<string, unknown>)[k];
-      if (child && typeof child === 'object' && rnd() < 0.6) {
-        node = child;
-        continue;
-      }
-      if (rnd() < 0.3) delete (node as Record<string, unknown>)[k];
-      else (node as Record<string, unknown>)[k] = randomJson(rnd, 2);
-      break;
-    }
-  }
-  return p;
-}
-
-describe('Threads fuzz', () => {
-  it('answers ~200 random and spoiled pushes with events or ValidationError SB_ERR_INGEST_INVALID_PAYLOAD only', () => {
-    const rnd = seededRandom(0x5eed001);
-    const inputs = [...Array.from({ length: 50 }, () => randomJson(rnd)), ...Array.from({ length: 100 }, () => randomPush(rnd)), ...Array.from({ length: 80 }, () => spoiled(rnd))];
-    let events = 0;
-    let rejected = 0;
-    for (const input of inputs) {
-      try {
-        const out = normalizeThreads(input, ctx);
-        expect(Array.isArray(out)).toBe(true);
-        for (const e of out) validateEvent(e);
-        events += out.length;
-      } catch (err) {
-        if (!(err instanceof ValidationError) || err.code !== 'SB_ERR_INGEST_INVALID_PAYLOAD') {
-          throw new Error(`unexpected ${String(err)} for ${JSON.stringify(input)}`, { cause: err });
-        }
-        expect(err.message).toMatch(/^threads/);
-        rejected++;
-      }
-    }
-    expect(events).toBeGreaterThan(20);
-    expect(rejected).toBeGreaterThan(20);
-  });
-});
-
 describe('Threads connector definition', () => {
   it('wires the normalizer and the JSON ingest', () => {
     expect(threads.platform).toBe('threads');
-    expect(threads.normalize).toBe(normalizeThreads);
     expect(threads.ingest).toBe(jsonIngest);
     expect(threads.source).toBeUndefined();
     expect(threads.description).toMatch(/Threads/);
@@ -438,14 +274,5 @@ describe('Threads connector definition', () => {
   it('has no settings of its own', () => {
     expect(threadsSettings.safeParse({}).success).toBe(true);
     expect(threadsSettings.safeParse({ origin: 'threads' }).success).toBe(false);
-  });
-});
-
-describe('Threads normalizer purity', () => {
-  it('imports only the core, and no clock or randomness', () => {
-    const source = readFileSync(fileURLToPath(new URL('./normalize.ts', import.meta.url)), 'utf8');
-    const imports = [...source.matchAll(/^import\s[^;]*?from\s+'([^']+)'/gms)].map((m) => m[1]);
-    expect(new Set(imports)).toEqual(new Set(['../../core/index.js']));
-    expect(source).not.toMatch(/Date\.now|new Date\(|Math\.random|process\.|require\(/);
   });
 });

@@ -8,26 +8,8 @@
  * `conversation/<threadId>`, or `conversation/unknown-thread` for pushes without one.
  * The mapping table is in `docs/events.md` (edna Threads).
  */
-import {
-  collector,
-  compact,
-  describeValue,
-  idOf,
-  invalidPayload,
-  isRecord,
-  num,
-  nz,
-  payloadHash,
-  rec,
-  refuseDeepNesting,
-  parseTime,
-  unmapped,
-  type Attachment,
-  type NormalizeContext,
-  type Normalizer,
-  type Party,
-  type SwitchboardEvent,
-} from '../../core/index.js';
+import { collector, compact, describeValue, idOf, invalidPayload, isRecord, num, nz, payloadHash, rec, refuseDeepNesting, parseTime, unmapped } from '../../core/index.js';
+import type { Attachment, NormalizeContext, Normalizer, Party, SwitchboardEvent } from '../../core/index.js';
 
 const PLATFORM = 'threads';
 

@@ -1,23 +1,17 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, it, expect } from 'vitest';
-import { comparable, clone, loadFixtures } from '../../../test/helpers/fixtures.js';
-import { ValidationError, eventId, hashCanonical, sourceOf, type NormalizeContext, type SwitchboardEvent } from '../../core/index.js';
+import { comparable, clone, loadFixtures, payloadReader } from '../../../test/helpers/fixtures.js';
+import { normalizerConformance, normalizerProbes } from '../../../test/normalizer-conformance.js';
+import { eventId, hashCanonical, sourceOf, type EventType, type NormalizeContext } from '../../core/index.js';
 import { normalizeTwin } from './normalize.js';
 
 const ctx: NormalizeContext = { connectorId: 'fixture', receivedAt: '2026-01-01T00:00:00.000Z' };
 
 const fixtures = loadFixtures(new URL('./fixtures/', import.meta.url));
 
-
-
 type Pub = { channel: string; offset?: number; data: { event?: unknown; action?: unknown; data?: unknown } & Record<string, unknown> } & Record<string, unknown>;
 
-function payloadOf(file: string): Pub {
-  const f = fixtures.find((x) => x.file === `${file}.json`);
-  if (!f) throw new Error(`no fixture ${file}`);
-  return clone(f.payload) as Pub;
-}
+const payloadOf = payloadReader<Pub>(fixtures);
+const { one, invalid } = normalizerProbes(normalizeTwin, ctx);
 
 /** The TWIN payload's `data` of a publication, as a record to spoil. */
 function inner(p: Pub): Record<string, unknown> {
@@ -29,45 +23,8 @@ function pub(event: string, data: unknown, extra: Record<string, unknown> = {}):
   return { channel: 'notifications#17', data: { event, data }, ...extra };
 }
 
-function one(payload: unknown, context: NormalizeContext = ctx): SwitchboardEvent {
-  const events = normalizeTwin(payload, context);
-  expect(events).toHaveLength(1);
-  return events[0] as SwitchboardEvent;
-}
-
-function invalid(payload: unknown): ValidationError {
-  try {
-    normalizeTwin(payload, ctx);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ValidationError);
-    const e = err as ValidationError;
-    expect(e.code).toBe('SB_ERR_INGEST_INVALID_PAYLOAD');
-    return e;
-  }
-  throw new Error(`expected a ValidationError for ${JSON.stringify(payload)}`);
-}
-
-/** The seed's events (seed 002, "События, которые получает оператор"), in its order. Each must map. */
-const SEED_EVENTS = [
-  'chatSessionStarted',
-  'operatorNotFound',
-  'chatSessionAdded',
-  'chatMessageCreated',
-  'chatMessageEdited',
-  'chatMessageRead',
-  'chatSessionDeleted',
-  'chatSessionSwitchedFromBotToOperator',
-  'sessionClosedByClient',
-  'operatorBlocked',
-  'chatUserExists',
-  'typing',
-  'operatorLoggedOut',
-  'clientOnline',
-  'clientOffline',
-] as const;
-
-/** The type each seed event becomes (docs/events.md, ### TWIN). */
-const EXPECTED_TYPES: Readonly<Record<(typeof SEED_EVENTS)[number], string>> = {
+/** The seed's events (seed 002, "События, которые получает оператор"), in its order, and the type each becomes (docs/events.md, ### TWIN). */
+const CODES = {
   chatSessionStarted: 'conversation.opened',
   operatorNotFound: 'conversation.operator-not-found',
   chatSessionAdded: 'conversation.assigned',
@@ -83,46 +40,17 @@ const EXPECTED_TYPES: Readonly<Record<(typeof SEED_EVENTS)[number], string>> = {
   operatorLoggedOut: 'operator.session-revoked',
   clientOnline: 'client.presence-changed',
   clientOffline: 'client.presence-changed',
-};
+} satisfies Record<string, EventType>;
 
-describe('TWIN fixtures', () => {
-  it('are present: one per seed event at least', () => {
-    expect(fixtures.length).toBeGreaterThanOrEqual(SEED_EVENTS.length);
-  });
-
-  for (const f of fixtures) {
-    it(`${f.file}: ${f.description}`, () => {
-      const events = normalizeTwin(f.payload, ctx);
-      expect(events.map(comparable)).toEqual(f.expected);
-      for (const e of events) {
-        expect(e.platform).toBe('twin');
-        expect(e.source).toBe('switchboard/twin/fixture');
-        expect(e.data.native).toEqual(f.payload);
-      }
-    });
-  }
-});
-
-describe('TWIN mapping coverage', () => {
-  const byCode = new Map<string, SwitchboardEvent[]>();
-  for (const f of fixtures) {
-    for (const e of normalizeTwin(f.payload, ctx)) byCode.set(e.nativetype, [...(byCode.get(e.nativetype) ?? []), e]);
-  }
-
-  for (const name of SEED_EVENTS) {
-    it(`${name} has a fixture and maps to ${EXPECTED_TYPES[name]}`, () => {
-      const events = byCode.get(name);
-      expect(events, `no fixture yields nativetype ${name}`).toBeDefined();
-      const mapped = (events ?? []).filter((e) => e.type !== 'native.unmapped');
-      expect(mapped.length, `every fixture of ${name} is native.unmapped`).toBeGreaterThan(0);
-      expect(new Set(mapped.map((e) => e.type))).toEqual(new Set([EXPECTED_TYPES[name]]));
-    });
-  }
-
-  it('lists every mapped event the fixtures produce', () => {
-    const mapped = [...byCode].filter(([, events]) => events.some((e) => e.type !== 'native.unmapped')).map(([code]) => code);
-    expect(mapped.filter((c) => !(SEED_EVENTS as readonly string[]).includes(c))).toEqual([]);
-  });
+normalizerConformance({
+  platform: 'twin',
+  normalize: normalizeTwin,
+  module: new URL('./normalize.ts', import.meta.url),
+  fixtures: new URL('./fixtures/', import.meta.url),
+  context: ctx,
+  codes: CODES,
+  // Each seed event has a fixture of its name: several are validated field by field, so the fixture is the least payload.
+  payload: payloadOf,
 });
 
 describe('TWIN event name: `event` or `action`', () => {
@@ -157,19 +85,6 @@ describe('TWIN event name: `event` or `action`', () => {
 
 describe('TWIN identity', () => {
   const source = sourceOf('twin', 'fixture');
-
-  it('gives a duplicate delivery the same ids', () => {
-    for (const f of fixtures) {
-      const first = normalizeTwin(f.payload, ctx).map((e) => e.id);
-      const again = normalizeTwin(clone(f.payload), { ...ctx, receivedAt: '2026-02-02T00:00:00.000Z' }).map((e) => e.id);
-      expect(again, f.file).toEqual(first);
-    }
-  });
-
-  it('gives every event of every fixture its own id', () => {
-    const ids = fixtures.flatMap((f) => normalizeTwin(f.payload, ctx).map((e) => e.id));
-    expect(new Set(ids).size).toBe(ids.length);
-  });
 
   it('keys a publication with an offset by `${channel}|${offset}`', () => {
     const p = payloadOf('chatMessageCreated');
@@ -215,11 +130,6 @@ describe('TWIN identity', () => {
       expect(e.type).toBe('native.unmapped');
       expect(e.id).toBe(eventId(source, `${p.channel}|${String(p.offset)}`, 'native.unmapped', 0));
     }
-  });
-
-  it('depends on the connector (source)', () => {
-    const p = payloadOf('chatSessionStarted');
-    expect(one(p).id).not.toBe(one(p, { ...ctx, connectorId: 'other' }).id);
   });
 
   it('gives the events of one chat the same subject', () => {
@@ -386,7 +296,7 @@ describe('TWIN unknown and unconfirmed input', () => {
   });
 
   it('never throws for an unconfirmed event whose data is an object, however bare', () => {
-    const unconfirmed = SEED_EVENTS.filter((n) => !['chatSessionStarted', 'operatorNotFound', 'clientOffline'].includes(n));
+    const unconfirmed = Object.keys(CODES).filter((n) => !['chatSessionStarted', 'operatorNotFound', 'clientOffline'].includes(n));
     const shapes: unknown[] = [{}, { chatId: 5 }, { chatId: '' }, { id: { nested: true } }, { messageIds: [null, {}] }, { attachments: 'none', chatId: 'c', id: 'm' }, { author: 'x', chatId: 'c', id: 'm' }, { createdAt: 'soon', chatId: 'c', id: 'm' }];
     for (const name of unconfirmed) {
       for (const data of shapes) {
@@ -509,14 +419,5 @@ describe('TWIN invalid publications', () => {
     const p = payloadOf('chatSessionStarted');
     Object.assign(inner(p), { coordinates: null, previousOperator: null, botStatus: null, clientIp: null, lastMessage: null, unreadClientMessageCount: null, extraField: { anything: 1 } });
     expect(one(p).type).toBe('conversation.opened');
-  });
-});
-
-describe('TWIN normalizer purity', () => {
-  it('imports only the core and zod/mini', () => {
-    const source = readFileSync(fileURLToPath(new URL('./normalize.ts', import.meta.url)), 'utf8');
-    const imports = [...source.matchAll(/^import\s[^;]*?from\s+'([^']+)'/gms)].map((m) => m[1]);
-    expect(new Set(imports)).toEqual(new Set(['zod/mini', '../../core/index.js']));
-    expect(source).not.toMatch(/Date\.now|new Date\(|Math\.random|process\.|require\(/);
   });
 });

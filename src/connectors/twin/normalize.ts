@@ -14,28 +14,8 @@
  * shape never fails beyond "data must be an object". The table is in `docs/events.md` (### TWIN).
  */
 import * as z from 'zod/mini';
-import {
-  collector,
-  compact,
-  describeValue,
-  finite,
-  idOf,
-  invalidPayload,
-  isRecord,
-  nz,
-  parseTime,
-  parseWith,
-  payloadHash,
-  rec,
-  refuseDeepNesting,
-  unmapped,
-  type Attachment,
-  type Direction,
-  type NormalizeContext,
-  type Normalizer,
-  type Party,
-  type SwitchboardEvent,
-} from '../../core/index.js';
+import { collector, compact, describeValue, finite, idOf, invalidPayload, isRecord, nz, parseTime, parseWith, payloadHash, rec, refuseDeepNesting, unmapped } from '../../core/index.js';
+import type { Attachment, Direction, NormalizeContext, Normalizer, Party, SwitchboardEvent } from '../../core/index.js';
 
 const PLATFORM = 'twin';
 

@@ -1,71 +1,33 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, it, expect } from 'vitest';
-import { comparable, clone, loadFixtures, type Fixture } from '../../../test/helpers/fixtures.js';
-import {
-  eventId,
-  hashCanonical,
-  seededRandom,
-  sourceOf,
-  validateEvent,
-  ValidationError,
-  type NormalizeContext,
-  type SwitchboardEvent,
-} from '../../core/index.js';
+import { normalizerConformance, normalizerProbes } from '../../../test/normalizer-conformance.js';
+import { eventId, hashCanonical, sourceOf, type EventType, type NormalizeContext } from '../../core/index.js';
 import { jsonIngest } from '../json-ingest.js';
 import { widget, widgetSettings } from './index.js';
 import { normalizeWidget } from './normalize.js';
 
 const ctx: NormalizeContext = { connectorId: 'fixture', receivedAt: '2026-01-01T00:00:00.000Z' };
-
-const fixtures = loadFixtures(new URL('./fixtures/', import.meta.url));
-
-
-
-function payloadOf(file: string): Record<string, unknown> {
-  const f = fixtures.find((x) => x.file === `${file}.json`);
-  if (!f) throw new Error(`no fixture ${file}`);
-  return clone(f.payload) as Record<string, unknown>;
-}
-
-function one(payload: unknown, context: NormalizeContext = ctx): SwitchboardEvent {
-  const events = normalizeWidget(payload, context);
-  expect(events).toHaveLength(1);
-  return events[0] as SwitchboardEvent;
-}
-
-function invalid(payload: unknown): ValidationError {
-  try {
-    normalizeWidget(payload, ctx);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ValidationError);
-    const e = err as ValidationError;
-    expect(e.code).toBe('SB_ERR_INGEST_INVALID_PAYLOAD');
-    return e;
-  }
-  throw new Error(`expected a ValidationError for ${JSON.stringify(payload)}`);
-}
+const { one, invalid } = normalizerProbes(normalizeWidget, ctx);
 
 const web = (type: string, data?: unknown, extra: Record<string, unknown> = {}) => ({ subject: 'sess-1', payload: data === undefined ? { type } : { type, data }, ...extra });
 const state = (s: string, data: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => web('state', { state: s, ...data }, extra);
 const mobile = (code: string, data?: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ code, callId: 'c-1', timestamp: 1768469400000, ...(data ? { data } : {}), ...extra });
 
-/** Seed 000, web: `payload.data.state` values of `payload.type: state`, and the type each becomes. */
-const SEED_WEB_STATES = {
-  ringing: 'call.ringing',
-  cancelled: 'call.ended',
-  connected: 'call.answered',
-  disconnected: 'call.disconnected',
-  redirected: 'call.redirected',
-  ended: 'call.ended',
-  closed: 'call.closed',
-} as const;
-
-/** Seed 000, web: `payload.type` values besides `state`. */
-const SEED_WEB_TYPES = { greet: 'message.created', chat: 'message.created', feedback: 'call.rated' } as const;
-
-/** Seed 000, Android/iOS/Flutter codes. */
-const SEED_MOBILE_CODES = {
+/**
+ * Seed 000's codes, as the nativetype each gives, and the type it becomes: the web's
+ * `payload.data.state` values of `payload.type: state` (`state/<value>`), its other
+ * `payload.type` values, and the Android/iOS/Flutter codes.
+ */
+const CODES = {
+  'state/ringing': 'call.ringing',
+  'state/cancelled': 'call.ended',
+  'state/connected': 'call.answered',
+  'state/disconnected': 'call.disconnected',
+  'state/redirected': 'call.redirected',
+  'state/ended': 'call.ended',
+  'state/closed': 'call.closed',
+  greet: 'message.created',
+  chat: 'message.created',
+  feedback: 'call.rated',
   RINGING: 'call.ringing',
   CANCELLED: 'call.ended',
   GREET: 'message.created',
@@ -78,57 +40,25 @@ const SEED_MOBILE_CODES = {
   FEEDBACK_SKIP: 'call.rating-skipped',
   FEEDBACK_RATE: 'call.rated',
   CLOSED: 'call.closed',
-} as const;
+} satisfies Record<string, EventType>;
 
-/** Every nativetype the seed codes produce, with the type it must map to. */
-const SEED_CODES: ReadonlyArray<readonly [string, string]> = [
-  ...Object.entries(SEED_WEB_STATES).map(([s, t]) => [`state/${s}`, t] as const),
-  ...Object.entries(SEED_WEB_TYPES),
-  ...Object.entries(SEED_MOBILE_CODES),
-];
+/** The least message of each code: a web state, another web type, or a mobile code (upper case). */
+function minimal(code: string): Record<string, unknown> {
+  const rated = { rating: 4 };
+  if (code.startsWith('state/')) return state(code.slice('state/'.length));
+  if (code === code.toUpperCase()) return mobile(code, code === 'FEEDBACK_RATE' ? rated : {});
+  return web(code, code === 'feedback' ? rated : { text: 'hi' });
+}
 
-describe('widget fixtures', () => {
-  it('are present', () => {
-    expect(fixtures.length).toBeGreaterThanOrEqual(SEED_CODES.length);
-  });
-
-  for (const f of fixtures) {
-    it(`${f.file}: ${f.description}`, () => {
-      const events = normalizeWidget(f.payload, ctx);
-      expect(events.map(comparable)).toEqual(f.expected);
-      for (const e of events) {
-        expect(e.platform).toBe('widget');
-        expect(e.source).toBe('switchboard/widget/fixture');
-        expect(e.data.native).toEqual(f.payload);
-      }
-    });
-  }
-});
-
-describe('widget mapping coverage (seed 000)', () => {
-  const byCode = new Map<string, string[]>();
-  for (const f of fixtures) for (const e of normalizeWidget(f.payload, ctx)) byCode.set(e.nativetype, [...(byCode.get(e.nativetype) ?? []), e.type]);
-
-  for (const [code, type] of SEED_CODES) {
-    it(`${code} has a fixture mapping it to ${type}`, () => {
-      const types = byCode.get(code);
-      expect(types, `no fixture yields nativetype ${code}`).toBeDefined();
-      expect(types).toContain(type);
-    });
-  }
-
-  it('maps every seed code to its type, never to native.unmapped', () => {
-    const rated = { rating: 4 };
-    for (const [s, type] of Object.entries(SEED_WEB_STATES)) expect(one(state(s)).type, s).toBe(type);
-    for (const [t, type] of Object.entries(SEED_WEB_TYPES)) expect(one(web(t, t === 'feedback' ? rated : { text: 'hi' })).type, t).toBe(type);
-    for (const [c, type] of Object.entries(SEED_MOBILE_CODES)) expect(one(mobile(c, c === 'FEEDBACK_RATE' ? rated : {})).type, c).toBe(type);
-  });
-
-  it('lists every mapped code the fixtures produce', () => {
-    const known = new Set(SEED_CODES.map(([c]) => c));
-    const mapped = [...byCode].filter(([, types]) => types.some((t) => t !== 'native.unmapped')).map(([c]) => c);
-    expect(mapped.filter((c) => !known.has(c))).toEqual([]);
-  });
+normalizerConformance({
+  platform: 'widget',
+  normalize: normalizeWidget,
+  module: new URL('./normalize.ts', import.meta.url),
+  fixtures: new URL('./fixtures/', import.meta.url),
+  context: ctx,
+  codes: CODES,
+  payload: minimal,
+  refusal: /^widget/,
 });
 
 describe('widget mapping details', () => {
@@ -267,19 +197,6 @@ describe('widget time', () => {
 });
 
 describe('widget identity', () => {
-  it('gives a duplicate delivery the same ids, whatever the receipt time', () => {
-    for (const f of fixtures) {
-      const first = normalizeWidget(f.payload, ctx).map((e) => e.id);
-      const again = normalizeWidget(clone(f.payload), { ...ctx, receivedAt: '2026-02-02T00:00:00.000Z' }).map((e) => e.id);
-      expect(again, f.file).toEqual(first);
-    }
-  });
-
-  it('gives every event of every fixture its own id', () => {
-    const ids = fixtures.flatMap((f) => normalizeWidget(f.payload, ctx).map((e) => e.id));
-    expect(new Set(ids).size).toBe(ids.length);
-  });
-
   it('is the hash of the canonical { payload, timestamp } without a relay id', () => {
     const p = state('connected', {}, { timestamp: 1768469400000 });
     const source = sourceOf('widget', 'fixture');
@@ -318,11 +235,6 @@ describe('widget identity', () => {
     expect(one(p).data).toMatchObject({ messageId: 'evt-9' });
     const q = web('chat', { text: 'hi' });
     expect(one(q).data).toMatchObject({ messageId: hashCanonical({ payload: q }) });
-  });
-
-  it('depends on the connector (source)', () => {
-    const p = payloadOf('mobile-RINGING');
-    expect(one(p).id).not.toBe(one(p, { ...ctx, connectorId: 'other' }).id);
   });
 });
 
@@ -371,91 +283,9 @@ describe('widget invalid messages', () => {
   });
 });
 
-// ─── fuzz: random JSON and spoiled fixtures give events or the one ValidationError ─────────────
-
-
-const WORDS = ['subject', 'payload', 'type', 'data', 'state', 'code', 'callId', 'timestamp', 'ts', 'id', 'eventId', 'sessionId', 'text', 'message', 'rating', 'rate', 'scale', 'by', 'reason', 'noOperator', 'direction', 'from', '__proto__', 'constructor'];
-const STRINGS = [...Object.keys(SEED_WEB_STATES), ...Object.keys(SEED_WEB_TYPES), ...Object.keys(SEED_MOBILE_CODES), 'state', '', ' ', 'a\nb', '\u2028', '\ud800', '2026-01-15T09:30:00Z', '2026-01-15T09:30:00', '1768469400', 'operator', 'no_operator', 'toString', 'x'.repeat(300)];
-const NUMBERS = [0, -1, 1, 5, 1.5, 1768469400, 1768469400000, 1e12, 1e15, 1e21, -0, Number.MAX_SAFE_INTEGER];
-
-function randomJson(rnd: () => number, depth = 0): unknown {
-  const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
-  const r = rnd();
-  if (depth > 3 || r < 0.15) return pick([null, true, false]);
-  if (r < 0.3) return pick(NUMBERS);
-  if (r < 0.5) return pick(STRINGS);
-  if (r < 0.6) return Array.from({ length: Math.floor(rnd() * 3) }, () => randomJson(rnd, depth + 1));
-  const o: Record<string, unknown> = {};
-  for (let i = Math.floor(rnd() * 5); i > 0; i--) o[pick(WORDS)] = randomJson(rnd, depth + 1);
-  return o;
-}
-
-/** A random message of the widget's shapes (web or mobile), with random values in its fields. */
-function randomMessage(rnd: () => number): unknown {
-  const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
-  const value = () => (rnd() < 0.5 ? pick(STRINGS) : randomJson(rnd, 2));
-  const extra = rnd() < 0.5 ? { [pick(['timestamp', 'ts', 'id', 'eventId'])]: rnd() < 0.5 ? pick(NUMBERS) : value() } : {};
-  if (rnd() < 0.5) {
-    const data = rnd() < 0.8 ? { state: value(), [pick(WORDS)]: value(), [pick(WORDS)]: value() } : randomJson(rnd, 2);
-    return { subject: value(), payload: { type: rnd() < 0.5 ? 'state' : value(), data }, ...extra };
-  }
-  return { code: value(), callId: value(), data: rnd() < 0.7 ? { [pick(WORDS)]: value(), [pick(WORDS)]: value() } : randomJson(rnd, 2), ...extra };
-}
-
-/** A fixture payload with one to three random values replaced or removed. */
-function spoiled(rnd: () => number): unknown {
-  const f = fixtures[Math.floor(rnd() * fixtures.length)] as Fixture;
-  const p = clone(f.payload);
-  for (let n = 1 + Math.floor(rnd() * 3); n > 0; n--) {
-    let node: unknown = p;
-    for (;;) {
-      if (!node || typeof node !== 'object') break;
-      const keys = Object.keys(node);
-      if (keys.length === 0) break;
-      const k = keys[Math.floor(rnd() * keys.length)] as string;
-      const child = (node as Record<string, unknown>)[k];
-      if (child && typeof child === 'object' && rnd() < 0.6) {
-        node = child;
-        continue;
-      }
-      if (rnd() < 0.3) delete (node as Record<string, unknown>)[k];
-      else (node as Record<string, unknown>)[k] = randomJson(rnd, 2);
-      break;
-    }
-  }
-  return p;
-}
-
-describe('widget fuzz', () => {
-  it('answers ~200 random and spoiled messages with events or ValidationError SB_ERR_INGEST_INVALID_PAYLOAD only', () => {
-    const rnd = seededRandom(0x5eed000);
-    const inputs = [...Array.from({ length: 60 }, () => randomJson(rnd)), ...Array.from({ length: 80 }, () => randomMessage(rnd)), ...Array.from({ length: 80 }, () => spoiled(rnd))];
-    let events = 0;
-    let rejected = 0;
-    for (const input of inputs) {
-      try {
-        const out = normalizeWidget(input, ctx);
-        expect(Array.isArray(out)).toBe(true);
-        for (const e of out) validateEvent(e);
-        events += out.length;
-      } catch (err) {
-        if (!(err instanceof ValidationError) || err.code !== 'SB_ERR_INGEST_INVALID_PAYLOAD') {
-          throw new Error(`unexpected ${String(err)} for ${JSON.stringify(input)}`, { cause: err });
-        }
-        expect(err.message).toMatch(/^widget/);
-        rejected++;
-      }
-    }
-    // Both outcomes are exercised.
-    expect(events).toBeGreaterThan(20);
-    expect(rejected).toBeGreaterThan(20);
-  });
-});
-
 describe('widget connector definition', () => {
   it('wires the normalizer and the JSON ingest', () => {
     expect(widget.platform).toBe('widget');
-    expect(widget.normalize).toBe(normalizeWidget);
     expect(widget.ingest).toBe(jsonIngest);
     expect(widget.source).toBeUndefined();
     expect(widget.description).toMatch(/widget/i);
@@ -464,14 +294,5 @@ describe('widget connector definition', () => {
   it('has no settings of its own', () => {
     expect(widgetSettings.safeParse({}).success).toBe(true);
     expect(widgetSettings.safeParse({ allowedOrigins: ['https://example.com'] }).success).toBe(false);
-  });
-});
-
-describe('widget normalizer purity', () => {
-  it('imports only the core, and no clock or randomness', () => {
-    const source = readFileSync(fileURLToPath(new URL('./normalize.ts', import.meta.url)), 'utf8');
-    const imports = [...source.matchAll(/^import\s[^;]*?from\s+'([^']+)'/gms)].map((m) => m[1]);
-    expect(new Set(imports)).toEqual(new Set(['../../core/index.js']));
-    expect(source).not.toMatch(/Date\.now|new Date\(|Math\.random|process\.|require\(/);
   });
 });

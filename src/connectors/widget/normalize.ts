@@ -11,24 +11,8 @@
  * message has one; else the SHA-256 of the canonical `{ payload: <message>, timestamp }`.
  * The mapping table is in `docs/events.md` (Call widget).
  */
-import {
-  abbreviate,
-  collector,
-  compact,
-  describeValue,
-  idOf,
-  invalidPayload,
-  isRecord,
-  num,
-  nz,
-  parseTime,
-  payloadHash,
-  refuseDeepNesting,
-  unmapped,
-  type NormalizeContext,
-  type Normalizer,
-  type SwitchboardEvent,
-} from '../../core/index.js';
+import { abbreviate, collector, compact, describeValue, idOf, invalidPayload, isRecord, num, nz, parseTime, payloadHash, refuseDeepNesting, unmapped } from '../../core/index.js';
+import type { NormalizeContext, Normalizer, SwitchboardEvent } from '../../core/index.js';
 
 const PLATFORM = 'widget';
 

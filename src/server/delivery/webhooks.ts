@@ -30,14 +30,8 @@ export interface CreateInput {
   readonly description?: string | undefined;
 }
 
-export interface PatchInput {
-  readonly enabled?: boolean | undefined;
-  readonly url?: string | undefined;
-  readonly filters?: SubscriptionFilters | undefined;
-  readonly mode?: SubscriptionMode | undefined;
-  readonly ordered?: boolean | undefined;
-  readonly description?: string | undefined;
-}
+/** What a PATCH may change: the fields of a creation but the id and the secrets, each optional. */
+export type PatchInput = Partial<Pick<CreateInput, 'enabled' | 'url' | 'filters' | 'mode' | 'ordered' | 'description'>>;
 
 const DISABLED_IN_CONFIG = 'disabled in the config';
 const DISABLED_BY_API = 'disabled through the API';
