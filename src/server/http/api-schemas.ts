@@ -6,7 +6,7 @@
  * `API_REGISTRY` become named components.
  */
 import * as z from 'zod/mini';
-import { CALL_OUTCOMES, EVENT_TYPES, PLATFORMS } from '../../core/index.js';
+import { CALL_OUTCOMES, EVENT_TYPES, PLATFORMS, ValidationError } from '../../core/index.js';
 import { partySchema } from '../../core/catalog.js';
 import { CONVERSATION_STATES } from '../projections/fold.js';
 
@@ -27,6 +27,13 @@ const opt = <T extends z.core.$ZodType>(schema: T) => z.optional(schema);
 const SEQUENCE_RE = /^\d{1,16}$/;
 const sequenceParam = (description: string) => opt(z.string().check(z.regex(SEQUENCE_RE), z.describe(description)));
 const limitParam = opt(z.string().check(z.regex(/^\d{1,4}$/), z.describe('Items per page, 1..1000 (default 100).')));
+
+/** A `limit` query parameter (checked for digits by `limitParam`) as a number within 1..1000. */
+export function pageLimit(raw: string | undefined, fallback = 100): number {
+  const n = raw === undefined ? fallback : Number(raw);
+  if (n < 1 || n > 1000) throw new ValidationError('SB_ERR_QUERY_INVALID', `invalid query: at limit: expected 1..1000, found ${raw}`);
+  return n;
+}
 /** `GET /v1/stream` (and the other `/v1` GETs, for compatibility) may carry the API token in the query. */
 const accessToken = opt(z.string().check(z.describe('The API token, for clients that cannot set the Authorization header (EventSource); prefer a ticket (POST /v1/stream/tickets).')));
 

@@ -103,12 +103,6 @@ function credentialOf(header: string | undefined): string | undefined {
   return space < 0 ? header : header.slice(space + 1).trim();
 }
 
-function limitOf(raw: string | undefined, fallback: number): number {
-  const n = raw === undefined ? fallback : Number(raw);
-  if (n < 1 || n > 1000) throw new ValidationError('SB_ERR_QUERY_INVALID', `invalid query: at limit: expected 1..1000, found ${raw}`);
-  return n;
-}
-
 function resolvedAlready(id: string): SwitchboardError {
   return new SwitchboardError('SB_ERR_QUARANTINE_RESOLVED', `quarantine entry ${id} was retried or discarded already`);
 }
@@ -427,7 +421,7 @@ export async function buildApp(ctx: AppContext) {
     const typed = v1.withTypeProvider<ZodTypeProvider>();
     v1.get<{ Querystring: z.output<typeof api.eventsQuery> }>('/v1/events', { schema: { tags: ['events'], summary: 'Events of the log in store order, paged and filtered', querystring: api.eventsQuery, response: { 200: api.eventsPage, ...api.errorResponses } } }, async (req, reply) => {
       const q = req.query;
-      const limit = limitOf(q.limit, 100);
+      const limit = api.pageLimit(q.limit);
       const newestFirst = q.order === 'desc';
       const query = { ...toQuery(filterOf(q), q.after === undefined ? undefined : Number(q.after), limit), before: q.before === undefined ? undefined : Number(q.before), newestFirst };
       const rows = await ctx.store.queryEvents(query);
@@ -447,7 +441,7 @@ export async function buildApp(ctx: AppContext) {
 
     typed.get('/v1/quarantine', { schema: { tags: ['operations'], summary: 'Input that could not be read or normalized, as received', querystring: api.quarantineQuery, response: { 200: api.quarantinePage, ...api.errorResponses } } }, async (req) => {
       const q = req.query;
-      const limit = limitOf(q.limit, 100);
+      const limit = api.pageLimit(q.limit);
       const items = await ctx.store.listQuarantine({ after: q.after === undefined ? undefined : Number(q.after), limit, connectorId: q.connector, status: q.status });
       const last = items[items.length - 1];
       return { items, next: items.length === limit && last ? last.id : null };

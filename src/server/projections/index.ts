@@ -10,12 +10,6 @@ import type { Feature, FeatureContext, V1Scope } from '../feature.js';
 import { buildTimeline } from './timeline.js';
 import { isTimeZone, rollUp } from './stats.js';
 
-function limitOf(raw: string | undefined): number {
-  const n = raw === undefined ? 100 : Number(raw);
-  if (n < 1 || n > 1000) throw new ValidationError('SB_ERR_QUERY_INVALID', `invalid query: at limit: expected 1..1000, found ${raw}`);
-  return n;
-}
-
 /** `<connectorId>:<key>` → its parts (connector ids hold no colon). */
 function splitId(id: string, what: string): [string, string] {
   const i = id.indexOf(':');
@@ -45,7 +39,7 @@ export function createProjections(ctx: FeatureContext): Feature & { rebuild(): P
           const [connectorId, conversationId] = splitId(q.conversation, 'conversation');
           conversation = { connectorId, conversationId };
         }
-        const r = await store.listCalls({ platform: q.platform, connectorId: q.connector, outcome: q.outcome, state: q.state, from: iso(q.from), to: iso(q.to), party: q.party, conversation, after: q.after, limit: limitOf(q.limit) });
+        const r = await store.listCalls({ platform: q.platform, connectorId: q.connector, outcome: q.outcome, state: q.state, from: iso(q.from), to: iso(q.to), party: q.party, conversation, after: q.after, limit: api.pageLimit(q.limit) });
         return { calls: r.rows, next: r.next };
       });
       v1.get('/v1/calls/:id', { schema: { tags, summary: 'A call with its events', params: api.idParams, response: { 200: api.callWithEvents, ...api.errorResponses } } }, async (req) => {
@@ -55,7 +49,7 @@ export function createProjections(ctx: FeatureContext): Feature & { rebuild(): P
       });
       v1.get('/v1/conversations', { schema: { tags, summary: 'Conversations, filtered', querystring: api.conversationsQuery, response: { 200: api.conversationsPage, ...api.errorResponses } } }, async (req) => {
         const q = req.query;
-        const r = await store.listConversations({ platform: q.platform, connectorId: q.connector, state: q.state, clientId: q.client, after: q.after, limit: limitOf(q.limit) });
+        const r = await store.listConversations({ platform: q.platform, connectorId: q.connector, state: q.state, clientId: q.client, after: q.after, limit: api.pageLimit(q.limit) });
         return { conversations: r.rows, next: r.next };
       });
       v1.get('/v1/conversations/:id', { schema: { tags, summary: 'A conversation', params: api.idParams, response: { 200: api.conversation, ...api.errorResponses } } }, async (req) => {
@@ -84,7 +78,7 @@ export function createProjections(ctx: FeatureContext): Feature & { rebuild(): P
       });
       v1.get('/v1/operators', { schema: { tags, summary: "Operators' status per platform", querystring: api.operatorsQuery, response: { 200: api.operatorsPage, ...api.errorResponses } } }, async (req) => {
         const q = req.query;
-        const r = await store.listOperators({ platform: q.platform, connectorId: q.connector, status: q.status, after: q.after, limit: limitOf(q.limit) });
+        const r = await store.listOperators({ platform: q.platform, connectorId: q.connector, status: q.status, after: q.after, limit: api.pageLimit(q.limit) });
         return { operators: r.rows, next: r.next };
       });
     },
