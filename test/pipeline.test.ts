@@ -29,6 +29,46 @@ describe('group commit and backpressure', () => {
     await store.close();
   });
 
+  it('hands the next group to the store while one commits (at most maxInFlight), and publishes in commit order', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    await store.open();
+    // The real store, its commits held at a gate so that the test sees what is in flight.
+    const gates: (() => void)[] = [];
+    const calls: number[] = [];
+    const realCommit = store.commit.bind(store);
+    store.commit = async (batches, options) => {
+      calls.push(batches.reduce((n, b) => n + b.events.length, 0));
+      await new Promise<void>((open) => gates.push(open));
+      return realCommit(batches, options);
+    };
+    const bus = new EventBus();
+    const published: number[] = [];
+    bus.subscribe((committed) => published.push(...committed.map((c) => c.stored.seq)));
+    const committer = new GroupCommitter(store, bus, createMetrics({ defaultMetrics: false }), { maxPendingEvents: 100, maxBatchEvents: 100, maxInFlight: 2 });
+    const batch = (n: number) => ({ connectorId: 'c1', receivedAt: '2026-01-01T00:00:00.000Z', events: Array.from({ length: n }, () => ev()), quarantine: [] });
+    const tick = () => new Promise((r) => setImmediate(r));
+    const a = committer.submit(batch(1));
+    await tick();
+    const b = committer.submit(batch(2));
+    await tick();
+    const c = committer.submit(batch(3));
+    const d = committer.submit(batch(4));
+    await tick();
+    // A and B are with the store; C and D wait, together, for one of them to return.
+    expect(calls).toEqual([1, 2]);
+    gates.shift()?.();
+    await a;
+    await tick();
+    expect(calls).toEqual([1, 2, 7]);
+    gates.shift()?.();
+    gates.shift()?.();
+    const results = await Promise.all([b, c, d]);
+    expect(results.flatMap((r) => r.stored.map((s) => s?.seq))).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(published).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    await committer.close();
+    await store.close();
+  });
+
   it('maps errors to HTTP answers in one place', () => {
     expect(toHttpAnswer(new OverloadedError('full', 2))).toMatchObject({ status: 503, headers: { 'retry-after': '2' } });
     expect(toHttpAnswer(new SwitchboardError('SB_ERR_AUTH_REQUIRED', 'token abc was wrong'))).toEqual({ status: 401, headers: { 'www-authenticate': 'Bearer' }, body: { error: { code: 'SB_ERR_AUTH_REQUIRED', message: 'unauthorized' } } });

@@ -38,6 +38,12 @@ export interface CommitterOptions {
   readonly failureLogIntervalMs?: number;
   /** Commit with `deferProjections` (a bulk load; see `Store.commit`). */
   readonly deferProjections?: boolean;
+  /**
+   * Groups handed to the store before the first of them returns (default 2): the next group waits
+   * in the writer's queue while one commits, so the writer goes from one COMMIT to the next
+   * without waiting for this thread to hear of the first and send the second.
+   */
+  readonly maxInFlight?: number;
 }
 
 export const DEFAULT_BUSY_WAIT_MS = 5_000;
@@ -69,7 +75,9 @@ function asStoreError(err: unknown): StoreError {
 export class GroupCommitter {
   private queue: Pending[] = [];
   private pendingEvents = 0;
-  private running = false;
+  /** Groups handed to the store and not yet settled. */
+  private inFlight = 0;
+  private scheduled = false;
   private closed = false;
   private idle: (() => void)[] = [];
   private readonly failures: StoreFailures;
@@ -100,15 +108,24 @@ export class GroupCommitter {
     return new Promise((resolve, reject) => {
       this.queue.push({ ...prepared, size, given: { events: batch.events.length, quarantine: batch.quarantine.length }, submittedAt: Date.now(), resolve, reject });
       this.pendingEvents += size;
-      if (!this.running) {
-        this.running = true;
-        setImmediate(() => void this.drain());
+      // After the I/O phase, so that the requests that arrived together form one group.
+      if (!this.scheduled && this.inFlight < this.maxInFlight) {
+        this.scheduled = true;
+        setImmediate(() => {
+          this.scheduled = false;
+          this.pump();
+        });
       }
     });
   }
 
-  private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
+  private get maxInFlight(): number {
+    return Math.max(1, this.options.maxInFlight ?? 2);
+  }
+
+  /** Hands groups to the store while fewer than `maxInFlight` are there; each takes what is queued. */
+  private pump(): void {
+    while (this.queue.length > 0 && this.inFlight < this.maxInFlight) {
       const group: Pending[] = [];
       let events = 0;
       while (this.queue.length > 0 && (group.length === 0 || events + (this.queue[0]?.size ?? 0) <= this.options.maxBatchEvents)) {
@@ -116,14 +133,18 @@ export class GroupCommitter {
         group.push(p);
         events += p.size;
       }
-      await this.commitGroup(group);
-      // Let the I/O phase run so that concurrent requests join the next group.
-      if (this.queue.length > 0) await new Promise((r) => setImmediate(r));
+      this.inFlight++;
+      void this.commitGroup(group).finally(() => {
+        this.inFlight--;
+        // What queued while this group committed goes at once: it waited a whole commit already.
+        this.pump();
+        if (this.inFlight === 0 && this.queue.length === 0) {
+          const idle = this.idle;
+          this.idle = [];
+          for (const f of idle) f();
+        }
+      });
     }
-    this.running = false;
-    const idle = this.idle;
-    this.idle = [];
-    for (const f of idle) f();
   }
 
   /**
@@ -210,7 +231,7 @@ export class GroupCommitter {
   /** Refuses new work and waits for what is queued to be committed. */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.running || this.queue.length > 0) await new Promise<void>((r) => this.idle.push(r));
+    if (this.inFlight > 0 || this.queue.length > 0 || this.scheduled) await new Promise<void>((r) => this.idle.push(r));
     this.failures.stop();
   }
 }
