@@ -77,6 +77,18 @@ function foldOn<S>(kept: S, fresh: readonly SwitchboardEvent[], appends: (s: S, 
 }
 
 /** Reads and writes the projection tables with one connection (the store's). */
+const SUMMARY_COLUMNS = 'inbound, outbound, first_at, last_at, platform, client, first_inbound_at, first_outbound_at';
+
+/** A message or other mention added to its conversation's counts (see `mention`). */
+const MENTION_SQL = `INSERT INTO conversation_counts (connector_id, conversation_id, inbound, outbound, first_at, last_at, platform, client, first_inbound_at, first_outbound_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (connector_id, conversation_id) DO UPDATE SET inbound = inbound + excluded.inbound, outbound = outbound + excluded.outbound,
+           first_at = min(first_at, excluded.first_at), last_at = max(last_at, excluded.last_at),
+           client = CASE WHEN client IS NULL THEN excluded.client WHEN excluded.client IS NULL THEN client ELSE min(client, excluded.client) END,
+           first_inbound_at = coalesce(min(first_inbound_at, excluded.first_inbound_at), first_inbound_at, excluded.first_inbound_at),
+           first_outbound_at = coalesce(min(first_outbound_at, excluded.first_outbound_at), first_outbound_at, excluded.first_outbound_at)`;
+const MENTION_RETURNING_SQL = `${MENTION_SQL}
+         RETURNING ${SUMMARY_COLUMNS}`;
+
 export class SqliteProjections implements Omit<ProjectionStore, 'catchUp' | 'pendingCount'> {
   private readonly statements = new Map<string, Database.Statement>();
   private conn: Db | undefined;
@@ -263,29 +275,26 @@ export class SqliteProjections implements Omit<ProjectionStore, 'catchUp' | 'pen
    * (a call, a ticket, a receipt) to its first and last activity, so that a conversation exists as
    * soon as anything names it — a chat whose first contact is a call has its row and timeline.
    */
-  private mention(connectorId: string, m: Mention, e: SwitchboardEvent): MessageSummary | undefined {
-    const row = this
-      .stmt<unknown[], SummaryRow>(
-        `INSERT INTO conversation_counts (connector_id, conversation_id, inbound, outbound, first_at, last_at, platform, client, first_inbound_at, first_outbound_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (connector_id, conversation_id) DO UPDATE SET inbound = inbound + excluded.inbound, outbound = outbound + excluded.outbound,
-           first_at = min(first_at, excluded.first_at), last_at = max(last_at, excluded.last_at),
-           client = CASE WHEN client IS NULL THEN excluded.client WHEN excluded.client IS NULL THEN client ELSE min(client, excluded.client) END,
-           first_inbound_at = coalesce(min(first_inbound_at, excluded.first_inbound_at), first_inbound_at, excluded.first_inbound_at),
-           first_outbound_at = coalesce(min(first_outbound_at, excluded.first_outbound_at), first_outbound_at, excluded.first_outbound_at)
-         RETURNING ${SUMMARY_COLUMNS}`,
-      )
-      .get(
-        connectorId,
-        m.conversationId,
-        m.kind === 'inbound' ? 1 : 0,
-        m.kind === 'outbound' ? 1 : 0,
-        e.time,
-        e.time,
-        e.platform,
-        m.client === undefined ? null : JSON.stringify(m.client),
-        m.kind === 'inbound' ? e.time : null,
-        m.kind === 'outbound' ? e.time : null,
-      );
+  private mention(connectorId: string, m: Mention, e: SwitchboardEvent, summary = true): MessageSummary | undefined {
+    const statement = this.stmt<unknown[], SummaryRow>(summary ? MENTION_RETURNING_SQL : MENTION_SQL);
+    const args = [
+      connectorId,
+      m.conversationId,
+      m.kind === 'inbound' ? 1 : 0,
+      m.kind === 'outbound' ? 1 : 0,
+      e.time,
+      e.time,
+      e.platform,
+      m.client === undefined ? null : JSON.stringify(m.client),
+      m.kind === 'inbound' ? e.time : null,
+      m.kind === 'outbound' ? e.time : null,
+    ];
+    // A deferred commit recomputes the conversation later: the new summary is not read back.
+    if (!summary) {
+      statement.run(...args);
+      return undefined;
+    }
+    const row = statement.get(...args);
     return row && summaryOf(row);
   }
 
@@ -325,7 +334,7 @@ export class SqliteProjections implements Omit<ProjectionStore, 'catchUp' | 'pen
       const m = mentionOf(event);
       if (m) {
         add('conversation', k(m.conversationId), seq);
-        const summary = this.mention(connectorId, m, event);
+        const summary = this.mention(connectorId, m, event, options.defer !== true);
         if (summary) touched.counted.set(k(m.conversationId), summary);
       }
       const op = keyOf(s, 'operator/');
@@ -412,7 +421,7 @@ export class SqliteProjections implements Omit<ProjectionStore, 'catchUp' | 'pen
       for (const r of rows) {
         const e = JSON.parse(r.body) as SwitchboardEvent;
         const m = mentionOf(e);
-        if (m) this.mention(r.connector_id, m, e);
+        if (m) this.mention(r.connector_id, m, e, false);
       }
       after = rows[rows.length - 1]?.seq ?? after;
     }
@@ -524,7 +533,6 @@ interface SummaryRow {
   first_inbound_at: string | null;
   first_outbound_at: string | null;
 }
-const SUMMARY_COLUMNS = 'inbound, outbound, first_at, last_at, platform, client, first_inbound_at, first_outbound_at';
 
 function summaryOf(m: SummaryRow | undefined): MessageSummary {
   return {
