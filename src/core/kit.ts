@@ -12,7 +12,10 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 /** Drops keys whose value is `undefined`, so that events hold only what the platform gave. */
 export function compact<T extends Record<string, unknown>>(o: T): T {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  for (const k of Object.keys(o)) {
+    const v = o[k];
+    if (v !== undefined) out[k] = v;
+  }
   return out as T;
 }
 

@@ -39,7 +39,12 @@ import { filters } from './where.js';
 type Db = Database.Database;
 
 function parseEvents(rows: readonly { body: string; seq: number }[]): SwitchboardEvent[] {
-  return rows.map((r) => ({ ...(JSON.parse(r.body) as SwitchboardEvent), sequence: String(r.seq).padStart(16, '0') }));
+  return rows.map((r) => {
+    // The parsed object is this function's own: the sequence is set on it, not on a copy.
+    const e = JSON.parse(r.body) as { -readonly [K in keyof SwitchboardEvent]: SwitchboardEvent[K] };
+    e.sequence = String(r.seq).padStart(16, '0');
+    return e;
+  });
 }
 
 /**
