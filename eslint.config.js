@@ -1,7 +1,8 @@
-// ESLint (flat config): typescript-eslint's recommended rules over the TypeScript of the
-// project. The layers (core → connectors → server / client → cli) and import cycles are checked
+// ESLint (flat config): typescript-eslint's recommended rules over the project's TypeScript, and
+// ESLint's over the scripts, benchmarks and demo pages. The layers (core → connectors → server / client → cli) and import cycles are checked
 // by dependency-cruiser (.dependency-cruiser.cjs); `npm run lint` runs both.
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -14,6 +15,21 @@ export default tseslint.config(
       // A handler that reads a variable assigned after it is set up (a server and its callbacks).
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', ignoreRestSiblings: true }],
+    },
+  },
+  {
+    // The demo's page scripts: plain ES modules run by the browser.
+    files: ['demo/**/*.js'],
+    extends: [js.configs.recommended],
+    languageOptions: { globals: globals.browser },
+  },
+  {
+    // The scripts and benchmarks: plain ES modules run by Node.
+    files: ['**/*.mjs'],
+    extends: [js.configs.recommended],
+    languageOptions: { globals: globals.node },
+    rules: {
+      'no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', ignoreRestSiblings: true }],
     },
   },
 );

@@ -216,7 +216,7 @@ export function fdCountOf(pid) {
 /** What a process's file descriptors point at, by kind: socket, pipe, anon_inode, file (by path), … */
 export function fdKindsOf(pid) {
   const kinds = {};
-  let names = [];
+  let names;
   try {
     names = readdirSync(`/proc/${pid}/fd`);
   } catch {
