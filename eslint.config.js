@@ -1,6 +1,7 @@
 // ESLint (flat config): typescript-eslint's recommended rules over the project's TypeScript, and
-// ESLint's over the scripts, benchmarks and demo pages. The layers (core → connectors → server / client → cli) and import cycles are checked
-// by dependency-cruiser (.dependency-cruiser.cjs); `npm run lint` runs both.
+// ESLint's over the scripts, benchmarks and demo pages. The layers (core → connectors → server /
+// client → cli) and import cycles are checked by dependency-cruiser (.dependency-cruiser.cjs);
+// `npm run lint` runs both.
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
