@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { createSwitchboard, type Switchboard, type SwitchboardConfigInput } from '../../src/index.js';
+import type { DeliveryView } from '../../src/server/delivery/routes.js';
 
 export const API_TOKEN = 'delivery-test-api-token-0123';
 export const INGEST_TOKEN = 'delivery-test-ingest-token-0123';
@@ -108,20 +109,8 @@ export interface SubscriptionBody {
   deliveries: { pending: number; delivered: number; failed: number };
 }
 
-export interface DeliveryBody {
-  id: string;
-  eventId: string;
-  sequence: string;
-  type: string | null;
-  subject: string;
-  status: string;
-  attempts: number;
-  round: number;
-  nextAttemptAt: string | null;
-  lastStatus: number | null;
-  lastError: string | null;
-  attemptLog: { round: number; attempt: number; at: string; durationMs: number; status: number | null; error: string | null; result: string }[];
-}
+/** A delivery as the API answers it: the route's own response schema. */
+export type DeliveryBody = DeliveryView;
 
 export interface ErrorBody {
   error: { code: string; message: string };

@@ -107,6 +107,9 @@ const deliverySchema = named(
   }),
   'One event to one subscription, with its attempts.',
 );
+/** One delivery as `GET …/deliveries` and the retry route answer it. */
+export type DeliveryView = z.infer<typeof deliverySchema>;
+
 const deliveryParams = z.object({ id: z.string(), did: z.string().check(z.regex(/^\d{1,16}$/), z.describe("The delivery's id (`id` of GET …/deliveries).")) });
 const deliveriesPage = z.object({ deliveries: z.array(deliverySchema), next: nullableText });
 
