@@ -33,7 +33,11 @@ export const TARGETS = {
   switchboard: 'Switchboard (fsync before ack)',
   bare: 'bare node:http + JSON.parse',
   express: 'Express + SQLite insert per request',
+  fastify: 'Fastify, one route answering 200 (not in the default run)',
 };
+
+/** The comparison servers in bench/servers/, by target. */
+const BASELINES = { bare: 'bare.mjs', express: 'express-sqlite.mjs', fastify: 'fastify-hello.mjs' };
 
 function cannon({ url, path, headers, connections, duration, gen }) {
   return autocannon({
@@ -67,7 +71,7 @@ async function commitMetrics(url) {
 
 /** One target at one connection count, on a fresh server. */
 export async function runOne(target, connections, { duration, warmup, nodeArgs = [], keepDb = false } = {}) {
-  const server = target === 'switchboard' ? await startSwitchboard({ nodeArgs }) : await startBaseline(target === 'bare' ? 'bare.mjs' : 'express-sqlite.mjs');
+  const server = target === 'switchboard' ? await startSwitchboard({ nodeArgs }) : await startBaseline(BASELINES[target]);
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${server.ingestToken ?? 'x'}` };
   const path = server.ingestPath ?? '/ingest/wa';
   const gen = greenApiGenerator({ chats: 1000 });
