@@ -26,6 +26,13 @@ if ! (exec 3<>/dev/tcp/127.0.0.1/4222) 2>/dev/null && [ -x /usr/sbin/nats-server
   sleep 1
 fi
 
+# PostgreSQL (the PostgreSQL store's tests; SWITCHBOARD_TEST_POSTGRES names another server).
+if [ -z "${SWITCHBOARD_TEST_POSTGRES:-}" ] && ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && command -v pg_ctlcluster >/dev/null 2>&1; then
+  echo "test: starting PostgreSQL"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -1)" main start
+  for _ in $(seq 1 50); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 0.2; done
+fi
+
 npm run --silent build
 npx tsc -p tsconfig.json --noEmit
 npm run --silent lint

@@ -17,7 +17,7 @@
  * condition from a problem of one commit's data; `ping()` answers false after a store-wide
  * failure until a commit, or a small write probe, goes through again.
  */
-import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +25,8 @@ import Database from 'better-sqlite3';
 import { StoreError, type StoreFailureKind, type SwitchboardEvent } from '../../../core/index.js';
 import { SqliteDelivery } from './delivery.js';
 import { SqliteProjections } from './projections.js';
+import { pendingMigrations } from '../migrations.js';
+import { connectorStatsOf, quarantineEntry, type QuarantineRowText } from '../rows.js';
 import { filters } from './where.js';
 import { BULK_WRITER_YOUNG_GENERATION_MB, InlineWriterLink, ThreadWriterLink, WRITER_YOUNG_GENERATION_MB, type WriterLink } from './writer-link.js';
 import { sqliteFailureKind, type WireBatch, type WireCommitResult, type WriterOpenOptions } from './writer.js';
@@ -388,13 +390,13 @@ export class SqliteStore implements Store {
     f.add('connector_id = ?', q.connectorId);
     if (q.status === 'open') f.where.push('resolution IS NULL');
     else f.add("json_extract(resolution, '$.action') = ?", q.status);
-    const rows = this.read('read', () => db.prepare<(string | number)[], QuarantineRow>(`SELECT * FROM quarantine WHERE ${f.where.join(' AND ')} ORDER BY qid LIMIT ?`).all(...f.params, q.limit));
+    const rows = this.read('read', () => db.prepare<(string | number)[], QuarantineRowText>(`SELECT * FROM quarantine WHERE ${f.where.join(' AND ')} ORDER BY qid LIMIT ?`).all(...f.params, q.limit));
     return rows.map(quarantineEntry);
   }
 
   async getQuarantine(id: string): Promise<QuarantineEntry | undefined> {
     if (!/^\d{1,16}$/.test(id)) return undefined;
-    const row = this.read('read', () => this.handle().db.prepare<[number], QuarantineRow>('SELECT * FROM quarantine WHERE qid = ?').get(Number(id)));
+    const row = this.read('read', () => this.handle().db.prepare<[number], QuarantineRowText>('SELECT * FROM quarantine WHERE qid = ?').get(Number(id)));
     return row && quarantineEntry(row);
   }
 
@@ -410,17 +412,10 @@ export class SqliteStore implements Store {
   async connectorStats(): Promise<ConnectorStats[]> {
     const { stmts } = this.handle();
     const quarantined = new Map(this.read('read', () => stmts.quarantineCounts.all()).map((r) => [r.connector_id, r.n]));
-    const out: ConnectorStats[] = this.read('read', () => stmts.stats.all()).map((r) => ({
-      connectorId: r.connector_id,
-      events: r.events,
-      lastSequence: r.last_seq,
-      lastReceivedAt: r.last_received,
-      quarantined: quarantined.get(r.connector_id) ?? 0,
-    }));
-    for (const [connectorId, n] of quarantined) {
-      if (!out.some((s) => s.connectorId === connectorId)) out.push({ connectorId, events: 0, lastSequence: undefined, lastReceivedAt: undefined, quarantined: n });
-    }
-    return out;
+    return connectorStatsOf(
+      this.read('read', () => stmts.stats.all()).map((r) => ({ connectorId: r.connector_id, events: r.events, lastSequence: r.last_seq, lastReceivedAt: r.last_received })),
+      quarantined,
+    );
   }
 
   async kvGet(connectorId: string, namespace: string, key: string): Promise<KvEntry | undefined> {
@@ -584,43 +579,10 @@ function globEscape(pattern: string): string {
 export function migrate(db: Database.Database, dir: string): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
   const applied = new Set(db.prepare<[], { version: number }>('SELECT version FROM schema_migrations').all().map((r) => r.version));
-  const files = readdirSync(dir)
-    .filter((f) => /^\d+_.+\.sql$/.test(f))
-    .sort((a, b) => parseInt(a, 10) - parseInt(b, 10));
-  for (const file of files) {
-    const version = parseInt(file, 10);
-    if (applied.has(version)) continue;
-    const sql = readFileSync(join(dir, file), 'utf8');
+  for (const { version, name, sql } of pendingMigrations(dir, applied)) {
     db.transaction(() => {
       db.exec(sql);
-      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(version, file, new Date().toISOString());
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(version, name, new Date().toISOString());
     }).immediate();
   }
-}
-
-/** A row of `quarantine`. */
-interface QuarantineRow {
-  qid: number;
-  connector_id: string;
-  received_at: string;
-  code: string;
-  reason: string;
-  content_type: string | null;
-  raw: string;
-  raw_encoding: 'base64' | null;
-  resolution: string | null;
-}
-
-function quarantineEntry(r: QuarantineRow): QuarantineEntry {
-  return {
-    id: String(r.qid),
-    connectorId: r.connector_id,
-    receivedAt: r.received_at,
-    code: r.code,
-    reason: r.reason,
-    contentType: r.content_type ?? undefined,
-    raw: r.raw,
-    ...(r.raw_encoding === null ? {} : { rawEncoding: r.raw_encoding }),
-    ...(r.resolution === null ? {} : { resolution: JSON.parse(r.resolution) as QuarantineResolution }),
-  };
 }

@@ -1,0 +1,439 @@
+/**
+ * The PostgreSQL backend (node-postgres, `pg`): a pool of connections, numbered migrations from
+ * `migrations/postgres/`, and commits that resolve only after PostgreSQL's COMMIT returned (with
+ * `synchronous_commit` on, the default: flushed to its WAL). Group commit happens one level up
+ * (`GroupCommitter`), as for SQLite: many ingest calls share one transaction.
+ *
+ * **Sequence visibility.** Several processes may commit into one database. A follower that has
+ * read every event up to sequence N and then asks for `seq > N` must never miss an event that
+ * commits later with a sequence ≤ N. Sequences are therefore assigned under a transaction-scoped
+ * advisory lock (`pg_advisory_xact_lock(SEQUENCE_LOCK)`): a commit takes the lock, reads the
+ * highest sequence, inserts its events above it and commits, and the lock is released only after
+ * its rows are visible. The next commit, on any process, starts numbering after them. So the
+ * events are visible in sequence order. Writers that share the store take turns, one commit at a
+ * time, and each commit carries a whole group of events. Sequences may have gaps: a duplicate id
+ * takes no row, and its number is skipped.
+ *
+ * Under construction (issue 16): the projections and the delivery tables are not in this backend
+ * yet. Their methods fail with a `StoreError` that says so, and the configuration still refuses
+ * `store.postgres`.
+ */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { StoreError, type StoreFailureKind } from '../../../core/index.js';
+import { pendingMigrations } from '../migrations.js';
+import { connectorStatsOf, quarantineEntry } from '../rows.js';
+import {
+  withSequence,
+  type CommitBatch,
+  type CommitOptions,
+  type CommitResult,
+  type ConnectorStats,
+  type DeliveryStore,
+  type EventQuery,
+  type KvEntry,
+  type ProjectionStore,
+  type QuarantineEntry,
+  type QuarantineResolution,
+  type QuarantineStatus,
+  type Store,
+  type StoredEvent,
+} from '../types.js';
+
+export interface PostgresStoreOptions {
+  /** A connection string: `postgres://user:password@host:port/database`. */
+  readonly url: string;
+  /** `full` (default): a commit resolves once PostgreSQL flushed it. `normal`: `synchronous_commit = off` for the commits — a crash of PostgreSQL may lose the last ones. */
+  readonly durability?: 'full' | 'normal';
+  /** Connections in the pool (default 10). */
+  readonly poolSize?: number;
+}
+
+/** Folder of the numbered `.sql` migrations; the same from `src/` and from `dist/`. */
+export const POSTGRES_MIGRATIONS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'migrations', 'postgres');
+
+/** Advisory lock keys (one 64-bit key space per database): the migrations, and the sequence. */
+const MIGRATION_LOCK = 0x5b_0001;
+const SEQUENCE_LOCK = 0x5b_0002;
+
+/** node-postgres returns BIGINT as a string: sequences stay far below 2^53. */
+const asNumber = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
+
+/**
+ * The kind of a PostgreSQL failure, from its SQLSTATE: a lock or serialization conflict (`busy`),
+ * no space or too many connections (`full`), the connection or the server gone (`io`), anything
+ * else — a value the database refuses, a constraint — a problem of what the call carried (`batch`).
+ */
+export function postgresFailureKind(err: unknown): StoreFailureKind {
+  if (err instanceof StoreError) return err.kind;
+  const code = typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : '';
+  if (code === '40001' || code === '40P01' || code === '55P03' || code === '57014') return 'busy';
+  if (code === '53100' || code === '53200' || code === '53300' || code === '53400') return 'full';
+  if (/^(08|57P|58|XX)/.test(code) || /^E[A-Z]+$/.test(code)) return 'io';
+  if (code === '') {
+    // No SQLSTATE: the client lost its connection (or never had one).
+    const message = err instanceof Error ? err.message : String(err);
+    return /terminat|connect|timeout|closed|ended/i.test(message) ? 'io' : 'batch';
+  }
+  return 'batch';
+}
+
+const closedError = (): never => {
+  throw new StoreError('the store is closed', { closed: true });
+};
+
+/** A part of the contract this backend does not hold yet: every method fails, saying so. */
+function notYet<T extends object>(what: string): T {
+  return new Proxy({} as T, {
+    get(_, key) {
+      if (typeof key !== 'string' || key === 'then') return undefined;
+      return () => {
+        throw new StoreError(`the PostgreSQL store does not keep ${what} yet (${key})`, { kind: 'batch' });
+      };
+    },
+  });
+}
+
+interface EventRow {
+  seq: string | number;
+  id: string;
+  type: string;
+  body: string;
+}
+
+interface QuarantineRow {
+  qid: string | number;
+  connector_id: string;
+  received_at: string;
+  code: string;
+  reason: string;
+  content_type: string | null;
+  raw: Buffer;
+  raw_encoding: 'base64' | null;
+  resolution: string | null;
+}
+
+export class PostgresStore implements Store {
+  readonly kind = 'postgres';
+  readonly projections: ProjectionStore = notYet<ProjectionStore>('projections');
+  readonly delivery: DeliveryStore = notYet<DeliveryStore>('subscriptions and deliveries');
+  private pool: pg.Pool | undefined;
+
+  constructor(private readonly options: PostgresStoreOptions) {}
+
+  async open(): Promise<void> {
+    if (this.pool) return;
+    const pool = new pg.Pool({ connectionString: this.options.url, max: this.options.poolSize ?? 10, application_name: 'switchboard' });
+    // An idle connection that the server drops emits here; the pool replaces it on the next query.
+    pool.on('error', () => undefined);
+    try {
+      await migrate(pool, POSTGRES_MIGRATIONS);
+    } catch (err) {
+      await pool.end().catch(() => undefined);
+      throw new StoreError(`cannot open PostgreSQL store at ${redactUrl(this.options.url)}: ${err instanceof Error ? err.message : String(err)}`, { cause: err, kind: postgresFailureKind(err) });
+    }
+    this.pool = pool;
+  }
+
+  private get db(): pg.Pool {
+    return this.pool ?? closedError();
+  }
+
+  /** A read: a failure becomes a StoreError of its kind. */
+  private async read<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<R[]> {
+    try {
+      return (await this.db.query<R>(text, values)).rows;
+    } catch (err) {
+      throw this.failed('read', err);
+    }
+  }
+
+  private failed(what: string, err: unknown): StoreError {
+    if (err instanceof StoreError) return err;
+    return new StoreError(`PostgreSQL ${what} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err, kind: postgresFailureKind(err) });
+  }
+
+  /** Runs `fn` in a transaction on one pooled connection. */
+  private async transaction<T>(what: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.db.connect();
+    } catch (err) {
+      throw this.failed(what, err);
+    }
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      if (this.options.durability === 'normal') await client.query('SET LOCAL synchronous_commit = off');
+      const out = await fn(client);
+      await client.query('COMMIT');
+      return out;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      throw this.failed(what, err);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /**
+   * One transaction for every batch: the advisory lock that orders sequences, the events (new ids
+   * only) numbered after the highest stored sequence, the quarantine entries and the cursors.
+   */
+  async commit(batches: readonly CommitBatch[], _options: CommitOptions = {}): Promise<CommitResult[]> {
+    if (!this.pool) closedError();
+    const rows: { connectorId: string; receivedAt: string; body: string; id: string; type: string; platform: string; subject: string; time: string }[] = [];
+    try {
+      for (const b of batches) {
+        b.events.forEach((e, j) => {
+          rows.push({ connectorId: b.connectorId, receivedAt: b.receivedAt, body: b.bodies?.[j] ?? JSON.stringify(e), id: e.id, type: e.type, platform: e.platform, subject: e.subject, time: e.time });
+        });
+      }
+    } catch (err) {
+      throw new StoreError(`PostgreSQL commit failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err, kind: 'batch' });
+    }
+    const quarantine = batches.flatMap((b) => b.quarantine);
+    return this.transaction('commit', async (client) => {
+      let seqs = new Map<number, number>();
+      let base = 0;
+      if (rows.length > 0) {
+        await client.query('SELECT pg_advisory_xact_lock($1)', [SEQUENCE_LOCK]);
+        base = asNumber((await client.query<{ s: string }>('SELECT coalesce(max(seq), 0) AS s FROM events')).rows[0]?.s ?? 0);
+        const col = (f: (r: (typeof rows)[number]) => string) => rows.map(f);
+        const inserted = await client.query<{ seq: string }>(
+          `INSERT INTO events (seq, id, type, platform, connector_id, subject, time, received_at, body)
+           SELECT $1::bigint + t.n, t.id, t.type, t.platform, t.connector_id, t.subject, t.time, t.received_at, t.body
+             FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[]) WITH ORDINALITY
+               AS t(id, type, platform, connector_id, subject, time, received_at, body, n)
+            ORDER BY t.n
+           ON CONFLICT (id) DO NOTHING RETURNING seq`,
+          [base, col((r) => r.id), col((r) => r.type), col((r) => r.platform), col((r) => r.connectorId), col((r) => r.subject), col((r) => r.time), col((r) => r.receivedAt), col((r) => r.body)],
+        );
+        seqs = new Map(inserted.rows.map((r) => [asNumber(r.seq) - base - 1, asNumber(r.seq)]));
+      }
+      let qids: string[] = [];
+      if (quarantine.length > 0) {
+        const q = await client.query<{ qid: string }>(
+          `INSERT INTO quarantine (connector_id, received_at, code, reason, content_type, raw, raw_encoding)
+           SELECT t.connector_id, t.received_at, t.code, t.reason, t.content_type, t.raw, t.raw_encoding
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bytea[], $7::text[]) WITH ORDINALITY
+               AS t(connector_id, received_at, code, reason, content_type, raw, raw_encoding, n)
+            ORDER BY t.n
+           RETURNING qid`,
+          [
+            quarantine.map((x) => x.connectorId),
+            quarantine.map((x) => x.receivedAt),
+            quarantine.map((x) => x.code),
+            quarantine.map((x) => x.reason),
+            quarantine.map((x) => x.contentType ?? null),
+            quarantine.map((x) => Buffer.from(x.raw, 'utf8')),
+            quarantine.map((x) => x.rawEncoding ?? null),
+          ],
+        );
+        // Numbered from the table's sequence in insertion order, which is the order given.
+        qids = q.rows.map((r) => asNumber(r.qid)).sort((a, b) => a - b).map(String);
+      }
+      for (const b of batches) {
+        if (b.cursor === undefined) continue;
+        await client.query(
+          'INSERT INTO cursors (connector_id, cursor, updated_at) VALUES ($1, $2, $3) ON CONFLICT (connector_id) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at',
+          [b.connectorId, b.cursor, b.receivedAt],
+        );
+      }
+      let position = 0;
+      let qPosition = 0;
+      return batches.map((b) => ({
+        stored: b.events.map((): StoredEvent | undefined => {
+          const i = position++;
+          const seq = seqs.get(i);
+          const r = rows[i];
+          return seq === undefined || r === undefined ? undefined : { seq, id: r.id, type: r.type, json: withSequence(r.body, seq) };
+        }),
+        quarantineIds: b.quarantine.map(() => qids[qPosition++] as string),
+      }));
+    });
+  }
+
+  async getEvent(id: string): Promise<StoredEvent | undefined> {
+    const [row] = await this.read<EventRow>('SELECT seq, id, type, body FROM events WHERE id = $1', [id]);
+    return row && toStored(row);
+  }
+
+  async queryEvents(q: EventQuery): Promise<StoredEvent[]> {
+    const where: string[] = [];
+    const values: unknown[] = [];
+    const add = (clause: (p: string) => string, v: unknown) => {
+      if (v === undefined) return;
+      values.push(v);
+      where.push(clause(`$${values.length}`));
+    };
+    add((p) => `seq > ${p}`, q.after);
+    add((p) => `seq < ${p}`, q.before);
+    if (q.types && q.types.length > 0) {
+      const exact = q.types.filter((t) => !t.includes('*'));
+      const globs = q.types.filter((t) => t.includes('*'));
+      const ors: string[] = [];
+      if (exact.length) {
+        values.push(exact);
+        ors.push(`type = ANY($${values.length}::text[])`);
+      }
+      for (const g of globs) {
+        values.push(globToLike(g));
+        ors.push(`type LIKE $${values.length}`);
+      }
+      where.push(`(${ors.join(' OR ')})`);
+    }
+    add((p) => `platform = ${p}`, q.platform);
+    add((p) => `connector_id = ${p}`, q.connectorId);
+    if (q.subject?.endsWith('*')) add((p) => `subject LIKE ${p}`, `${likeEscape(q.subject.slice(0, -1))}%`);
+    else add((p) => `subject = ${p}`, q.subject);
+    values.push(q.limit);
+    const sql = `SELECT seq, id, type, body FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq${q.newestFirst ? ' DESC' : ''} LIMIT $${values.length}`;
+    return (await this.read<EventRow>(sql, values)).map(toStored);
+  }
+
+  async latestSequence(): Promise<number> {
+    const [row] = await this.read<{ s: string | null }>('SELECT max(seq) AS s FROM events');
+    return row?.s == null ? 0 : asNumber(row.s);
+  }
+
+  async listQuarantine(q: { after?: number | undefined; limit: number; connectorId?: string | undefined; status?: QuarantineStatus | undefined }): Promise<QuarantineEntry[]> {
+    const where = ['qid > $1'];
+    const values: unknown[] = [q.after ?? 0];
+    if (q.connectorId !== undefined) {
+      values.push(q.connectorId);
+      where.push(`connector_id = $${values.length}`);
+    }
+    if (q.status === 'open') where.push('resolution IS NULL');
+    else if (q.status !== undefined) {
+      values.push(q.status);
+      where.push(`resolution::jsonb ->> 'action' = $${values.length}`);
+    }
+    values.push(q.limit);
+    const rows = await this.read<QuarantineRow>(`SELECT * FROM quarantine WHERE ${where.join(' AND ')} ORDER BY qid LIMIT $${values.length}`, values);
+    return rows.map(quarantineOf);
+  }
+
+  async getQuarantine(id: string): Promise<QuarantineEntry | undefined> {
+    if (!/^\d{1,16}$/.test(id)) return undefined;
+    const [row] = await this.read<QuarantineRow>('SELECT * FROM quarantine WHERE qid = $1', [id]);
+    return row && quarantineOf(row);
+  }
+
+  async resolveQuarantine(id: string, resolution: QuarantineResolution): Promise<boolean> {
+    if (!/^\d{1,16}$/.test(id)) return false;
+    return this.transaction('resolveQuarantine', async (client) => ((await client.query('UPDATE quarantine SET resolution = $1 WHERE qid = $2 AND resolution IS NULL', [JSON.stringify(resolution), id])).rowCount ?? 0) > 0);
+  }
+
+  async getCursor(connectorId: string): Promise<string | undefined> {
+    const [row] = await this.read<{ cursor: string }>('SELECT cursor FROM cursors WHERE connector_id = $1', [connectorId]);
+    return row?.cursor;
+  }
+
+  async connectorStats(): Promise<ConnectorStats[]> {
+    const events = await this.read<{ connector_id: string; events: string; last_seq: string; last_received: string }>(
+      'SELECT connector_id, count(*) AS events, max(seq) AS last_seq, max(received_at) AS last_received FROM events GROUP BY connector_id',
+    );
+    const quarantined = new Map((await this.read<{ connector_id: string; n: string }>('SELECT connector_id, count(*) AS n FROM quarantine GROUP BY connector_id')).map((r) => [r.connector_id, asNumber(r.n)]));
+    return connectorStatsOf(
+      events.map((r) => ({ connectorId: r.connector_id, events: asNumber(r.events), lastSequence: asNumber(r.last_seq), lastReceivedAt: r.last_received })),
+      quarantined,
+    );
+  }
+
+  async kvGet(connectorId: string, namespace: string, key: string): Promise<KvEntry | undefined> {
+    const [row] = await this.read<{ value: string; updated_at: string }>('SELECT value, updated_at FROM connector_kv WHERE connector_id = $1 AND namespace = $2 AND key = $3', [connectorId, namespace, key]);
+    return row && { value: row.value, updatedAt: row.updated_at };
+  }
+
+  async kvPut(connectorId: string, namespace: string, key: string, value: string, updatedAt: string): Promise<void> {
+    await this.transaction('kvPut', (client) =>
+      client.query(
+        'INSERT INTO connector_kv (connector_id, namespace, key, value, updated_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (connector_id, namespace, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
+        [connectorId, namespace, key, value, updatedAt],
+      ),
+    );
+  }
+
+  /** True when the store can take writes: open, and a round trip to PostgreSQL in a writable transaction succeeds. */
+  async ping(): Promise<boolean> {
+    if (!this.pool) return false;
+    try {
+      const [row] = await this.read<{ ro: string }>("SELECT current_setting('transaction_read_only') AS ro");
+      return row?.ro === 'off';
+    } catch {
+      return false;
+    }
+  }
+
+  /** Waits for the queries in flight, then closes every connection. */
+  async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.end();
+  }
+}
+
+/** A quarantine row read back: `raw` from its UTF-8 bytes. */
+function quarantineOf(r: QuarantineRow): QuarantineEntry {
+  return quarantineEntry({ ...r, raw: r.raw.toString('utf8') });
+}
+
+function toStored(row: EventRow): StoredEvent {
+  const seq = asNumber(row.seq);
+  return { seq, id: row.id, type: row.type, json: withSequence(row.body, seq) };
+}
+
+/** Escapes LIKE's `%`, `_` and `\` (the default escape character). */
+function likeEscape(s: string): string {
+  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** A type glob (`*` any run of characters) as a LIKE pattern. */
+function globToLike(glob: string): string {
+  return glob.split('*').map(likeEscape).join('%');
+}
+
+/** The URL without its password, for messages. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'the configured URL';
+  }
+}
+
+/**
+ * Applies the numbered `.sql` files of `dir` not yet applied, each in its own transaction, under
+ * a session advisory lock: instances starting together apply each migration once.
+ */
+export async function migrate(pool: pg.Pool, dir: string): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    try {
+      await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+      const applied = new Set((await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+      for (const { version, name, sql } of pendingMigrations(dir, applied)) {
+        await client.query('BEGIN');
+        try {
+          await client.query(sql);
+          await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [version, name, new Date().toISOString()]);
+          await client.query('COMMIT');
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw new Error(`migration ${name}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        }
+      }
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    }
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * A fresh PostgreSQL database per test, made and dropped with the client tools (`createdb`,
+ * `dropdb`) on the server that `SWITCHBOARD_TEST_POSTGRES` names (default: the local one,
+ * `postgres://postgres@127.0.0.1:5432/postgres`, trust auth; `.ci/run` starts it when it is down).
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** The server's URL, with the database part ignored. */
+export const TEST_POSTGRES = process.env.SWITCHBOARD_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+function connectionArgs(): string[] {
+  const u = new URL(TEST_POSTGRES);
+  return ['-h', u.hostname, '-p', u.port || '5432', '-U', decodeURIComponent(u.username || 'postgres')];
+}
+
+function env(): NodeJS.ProcessEnv {
+  const u = new URL(TEST_POSTGRES);
+  return u.password ? { ...process.env, PGPASSWORD: decodeURIComponent(u.password) } : process.env;
+}
+
+export interface TestDatabase {
+  /** The new database's URL. */
+  readonly url: string;
+  readonly name: string;
+  /** Drops it, closing whatever connections are still open to it. */
+  drop(): Promise<void>;
+}
+
+export async function createTestDatabase(prefix = 'sb_test'): Promise<TestDatabase> {
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  await run('createdb', [...connectionArgs(), name], { env: env() });
+  const u = new URL(TEST_POSTGRES);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    name,
+    async drop() {
+      await run('dropdb', [...connectionArgs(), '--force', '--if-exists', name], { env: env() });
+    },
+  };
+}
