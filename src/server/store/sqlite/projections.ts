@@ -32,6 +32,22 @@ import {
   type OperatorFold,
   type OperatorRow,
 } from '../../projections/fold.js';
+import {
+  emptyTouched,
+  foldOn,
+  latestName,
+  mentionValues,
+  partyText,
+  planProjections,
+  sameIndexed as same,
+  splitKey as split,
+  summaryOf,
+  type Kept,
+  type KeptRow,
+  type Kind,
+  type SummaryRow,
+  type Touched,
+} from '../projection-plan.js';
 import type { CallListQuery, ConversationListQuery, OperatorListQuery, ProjectionPage, ProjectionStore, StatsCounters, StatsQuery } from '../types.js';
 import { sqliteStats } from './stats.js';
 import { filters } from './where.js';
@@ -45,40 +61,6 @@ function parseEvents(rows: readonly { body: string; seq: number }[]): Switchboar
     e.sequence = String(r.seq).padStart(16, '0');
     return e;
   });
-}
-
-/**
- * What a projection row keeps of its fold (the `fold` column): the fold's state and the caller
- * names looked up for its parties (null: looked up, none).
- */
-interface Kept<S> {
-  readonly s: S;
-  readonly names?: Record<string, string | null>;
-}
-
-/**
- * A kept fold as read with its row: `indexed` holds the row's values of the columns that
- * secondary indexes cover (absent: no row). An update that leaves them as they are does not
- * name them, so SQLite rewrites no index entry — each would dirty a page of its own.
- */
-interface KeptRow<S> extends Kept<S | undefined> {
-  readonly indexed?: readonly (string | null)[];
-}
-
-const same = (a: readonly (string | null)[] | undefined, b: readonly (string | null)[]) => a !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
-
-/**
- * Folds `fresh` (newer by arrival than everything `kept` has folded, in sequence order) into the
- * kept state, or answers undefined when one of them would not go last in canonical order (then
- * the entity is recomputed from the log).
- */
-function foldOn<S>(kept: S, fresh: readonly SwitchboardEvent[], appends: (s: S, e: SwitchboardEvent) => boolean, step: (s: S, e: SwitchboardEvent) => S): { s: S } | undefined {
-  let s = kept;
-  for (const e of fresh) {
-    if (!appends(s, e)) return undefined;
-    s = step(s, e);
-  }
-  return { s };
 }
 
 /** Reads and writes the projection tables with one connection (the store's). */
@@ -143,8 +125,7 @@ export class SqliteProjections implements Omit<ProjectionStore, 'catchUp' | 'pen
   private names(connectorId: string, ids: readonly (string | undefined)[]): Map<string, string> {
     const out = new Map<string, string>();
     for (const id of new Set(ids.filter((x): x is string => x !== undefined))) {
-      const updates = this.events(connectorId, `client/${id}`, "AND type = 'contact.updated'").sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.id < b.id ? -1 : 1));
-      const name = (updates[updates.length - 1]?.data as { name?: string } | undefined)?.name;
+      const name = latestName(this.events(connectorId, `client/${id}`, "AND type = 'contact.updated'"));
       if (name) out.set(id, name);
     }
     return out;
@@ -194,13 +175,12 @@ export class SqliteProjections implements Omit<ProjectionStore, 'catchUp' | 'pen
     if (!s) return;
     const names = this.namesFor(connectorId, callParties(s), known);
     const row = finishCall(connectorId, callId, s, names.map);
-    const partyText = ` ${[row.from, row.to, row.operator].flatMap((p) => [p?.id, p?.phone]).filter(Boolean).join(' ')} `;
     const indexed = [row.conversationId ?? null, row.ringingAt ?? row.lastEventAt];
     const fold = JSON.stringify({ s, names: names.known });
     if (same(kept?.indexed, indexed)) {
       this
         .stmt('UPDATE calls SET platform = ?, state = ?, outcome = ?, parties = ?, body = ?, fold = ? WHERE connector_id = ? AND call_id = ?')
-        .run(row.platform, row.state, row.outcome ?? null, partyText, JSON.stringify(row), fold, connectorId, callId);
+        .run(row.platform, row.state, row.outcome ?? null, partyText(row), JSON.stringify(row), fold, connectorId, callId);
       return;
     }
     this
@@ -209,7 +189,7 @@ export class SqliteProjections implements Omit<ProjectionStore, 'catchUp' | 'pen
          ON CONFLICT (connector_id, call_id) DO UPDATE SET platform = excluded.platform, state = excluded.state, outcome = excluded.outcome, started_at = excluded.started_at,
            conversation_id = excluded.conversation_id, parties = excluded.parties, body = excluded.body, fold = excluded.fold`,
       )
-      .run(connectorId, callId, row.platform, row.state, row.outcome ?? null, indexed[1], indexed[0], partyText, JSON.stringify(row), fold);
+      .run(connectorId, callId, row.platform, row.state, row.outcome ?? null, indexed[1], indexed[0], partyText(row), JSON.stringify(row), fold);
   }
 
   /**
@@ -282,18 +262,7 @@ export class SqliteProjections implements Omit<ProjectionStore, 'catchUp' | 'pen
    */
   private mention(connectorId: string, m: Mention, e: SwitchboardEvent, summary = true): MessageSummary | undefined {
     const statement = this.stmt<unknown[], SummaryRow>(summary ? MENTION_RETURNING_SQL : MENTION_SQL);
-    const args = [
-      connectorId,
-      m.conversationId,
-      m.kind === 'inbound' ? 1 : 0,
-      m.kind === 'outbound' ? 1 : 0,
-      e.time,
-      e.time,
-      e.platform,
-      m.client === undefined ? null : JSON.stringify(m.client),
-      m.kind === 'inbound' ? e.time : null,
-      m.kind === 'outbound' ? e.time : null,
-    ];
+    const args = mentionValues(connectorId, m, e);
     // A deferred commit recomputes the conversation later: the new summary is not read back.
     if (!summary) {
       statement.run(...args);
@@ -317,35 +286,10 @@ export class SqliteProjections implements Omit<ProjectionStore, 'catchUp' | 'pen
    * Message counts are increments and are kept either way.
    */
   apply(inserted: readonly { seq?: number; connectorId: string; event: SwitchboardEvent }[], options: { defer?: boolean } = {}): void {
-    const touched = emptyTouched();
-    const add = (kind: Kind, key: string, seq: number, e?: SwitchboardEvent) => {
-      const set = touched[KIND_SET[kind]];
-      if (!set.has(key)) set.set(key, seq);
-      if (e) {
-        const id = `${kind}\u0000${key}`;
-        const list = touched.fresh.get(id);
-        if (list) list.push(e);
-        else touched.fresh.set(id, [e]);
-      }
-    };
-    for (const { seq = 0, connectorId, event } of inserted) {
-      const s = event.subject;
-      const k = (key: string) => `${connectorId}\u0000${key}`;
-      const call = keyOf(s, 'call/');
-      if (call !== undefined) add('call', k(call), seq, event);
-      const conv = keyOf(s, 'conversation/');
-      // A conversation folds its state events (conversation.*); messages are counted.
-      if (conv !== undefined) add('conversation', k(conv), seq, event.type.startsWith('conversation.') ? event : undefined);
-      const m = mentionOf(event);
-      if (m) {
-        add('conversation', k(m.conversationId), seq);
-        const summary = this.mention(connectorId, m, event, options.defer !== true);
-        if (summary) touched.counted.set(k(m.conversationId), summary);
-      }
-      const op = keyOf(s, 'operator/');
-      if (op !== undefined) add('operator', k(op), seq, event);
-      const client = keyOf(s, 'client/');
-      if (client !== undefined && event.type === 'contact.updated') add('client', k(client), seq);
+    const { touched, mentions } = planProjections(inserted);
+    for (const { connectorId, key, mention, event } of mentions) {
+      const summary = this.mention(connectorId, mention, event, options.defer !== true);
+      if (summary) touched.counted.set(key, summary);
     }
     if (options.defer) {
       this.pendingMayExist = true;
@@ -511,56 +455,6 @@ export class SqliteProjections implements Omit<ProjectionStore, 'catchUp' | 'pen
     f.add('status = ?', q.status);
     return page<OperatorRow>(this.db, 'operators', f, q);
   }
-}
-
-/** The entities a set of events concerns, each as `<connectorId>\0<entity id>` → the sequence of its first event among them. */
-/** The entities a commit concerns, by `<connectorId>\0<key>`, with the sequence of the first event. */
-interface Touched {
-  readonly calls: Map<string, number>;
-  readonly conversations: Map<string, number>;
-  readonly operators: Map<string, number>;
-  /** Clients with a new name (`contact.updated`). */
-  readonly clients: Map<string, number>;
-  /** The new events each entity folds, by `<kind>\0<connectorId>\0<key>`, in sequence order. */
-  readonly fresh: Map<string, SwitchboardEvent[]>;
-  /** The message summaries of conversations this commit counted in, as they are after it. */
-  readonly counted: Map<string, MessageSummary>;
-}
-
-/** A row of `conversation_counts`. */
-interface SummaryRow {
-  inbound: number;
-  outbound: number;
-  first_at: string;
-  last_at: string;
-  platform: string;
-  client: string | null;
-  first_inbound_at: string | null;
-  first_outbound_at: string | null;
-}
-
-function summaryOf(m: SummaryRow | undefined): MessageSummary {
-  return {
-    inbound: m?.inbound ?? 0,
-    outbound: m?.outbound ?? 0,
-    firstAt: m?.first_at,
-    lastAt: m?.last_at,
-    platform: m?.platform,
-    client: m?.client ? (JSON.parse(m.client) as MessageSummary['client']) : undefined,
-    firstInboundAt: m?.first_inbound_at ?? undefined,
-    firstOutboundAt: m?.first_outbound_at ?? undefined,
-  };
-}
-
-type Kind = 'call' | 'conversation' | 'operator' | 'client';
-const KIND_SET = { call: 'calls', conversation: 'conversations', operator: 'operators', client: 'clients' } as const;
-
-function emptyTouched(): Touched {
-  return { calls: new Map(), conversations: new Map(), operators: new Map(), clients: new Map(), fresh: new Map(), counted: new Map() };
-}
-
-function split(key: string): [string, string] {
-  return key.split('\u0000') as [string, string];
 }
 
 /** Runs a filtered, rid-paged list query of a projection table. */
