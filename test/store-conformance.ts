@@ -40,15 +40,7 @@ function batch(events: SwitchboardEvent[], extra: Partial<CommitBatch> = {}): Co
   return { connectorId: 'c1', receivedAt: '2026-01-01T00:00:01.000Z', events, quarantine: [], ...extra };
 }
 
-/** Parts of the contract a backend under construction does not hold yet (all by default). */
-export interface ConformanceParts {
-  readonly projections?: boolean;
-  readonly delivery?: boolean;
-}
-
-export function storeConformance(name: string, factory: () => Promise<StoreHarness>, parts: ConformanceParts = {}): void {
-  const projections = parts.projections !== false;
-  const delivery = parts.delivery !== false;
+export function storeConformance(name: string, factory: () => Promise<StoreHarness>): void {
   describe(`Store conformance: ${name}`, () => {
     let h: StoreHarness | undefined;
     const open = async () => {
@@ -210,7 +202,7 @@ export function storeConformance(name: string, factory: () => Promise<StoreHarne
       wa({ typeWebhook: 'incomingMessageReceived', timestamp, idMessage, senderData: { chatId: chat, sender: chat, senderName: 'Ivan' }, messageData: { typeMessage: 'textMessage', textMessageData: { textMessage: body } } });
     const commitAs = (store: Store, connectorId: string, events: SwitchboardEvent[]) => store.commit([{ connectorId, receivedAt: '2026-01-01T00:00:00.000Z', events, quarantine: [] }]);
 
-    it.runIf(projections)('projects calls and conversations in the commit, with filters, paging, timelines and rebuild', async () => {
+    it('projects calls and conversations in the commit, with filters, paging, timelines and rebuild', async () => {
       const store = await open();
       await commitAs(store, 'wa', [...call('C1', 'offer', 1_700_000_000), ...call('C1', 'missed', 1_700_000_030)]);
       await commitAs(store, 'wa', [...text('M1', 'hello', 1_700_000_100), ...call('C2', 'offer', 1_700_000_200, '79005556677@c.us'), ...call('C2', 'pickUp', 1_700_000_210, '79005556677@c.us')]);
@@ -244,7 +236,7 @@ export function storeConformance(name: string, factory: () => Promise<StoreHarne
       expect({ calls: await store.projections.listCalls({ limit: 10 }), conversations: await store.projections.listConversations({ limit: 10 }) }).toEqual(before);
     });
 
-    it.runIf(projections)('aggregates the KPI counters per UTC hour and group over calls and conversations, also after a rebuild', async () => {
+    it('aggregates the KPI counters per UTC hour and group over calls and conversations, also after a rebuild', async () => {
       const store = await open();
       const out = (idMessage: string, body: string, timestamp: number) =>
         wa({ typeWebhook: 'outgoingMessageReceived', timestamp, idMessage, senderData: { chatId: chat, sender: chat }, messageData: { typeMessage: 'textMessage', textMessageData: { textMessage: body } } });
@@ -274,7 +266,7 @@ export function storeConformance(name: string, factory: () => Promise<StoreHarne
       expect(rounded(await store.projections.stats(q))).toEqual(expected);
     });
 
-    it.runIf(projections)('a bulk load defers the projections to a catch-up in chunks that resumes after a reopen, and ends equal to a rebuild', async () => {
+    it('a bulk load defers the projections to a catch-up in chunks that resumes after a reopen, and ends equal to a rebuild', async () => {
       let store = await open();
       const deferred = (events: SwitchboardEvent[], connectorId = 'wa') => store.commit([{ connectorId, receivedAt: '2026-01-01T00:00:00.000Z', events, quarantine: [] }], { deferProjections: true });
       await deferred([...call('C1', 'offer', 1_700_000_000), ...text('M1', 'hello', 1_700_000_100)]);
@@ -317,7 +309,7 @@ export function storeConformance(name: string, factory: () => Promise<StoreHarne
       await store.close();
     });
 
-    it.runIf(projections)('a live commit while a bulk load waits for its catch-up folds from the log, not from a row the load left stale', async () => {
+    it('a live commit while a bulk load waits for its catch-up folds from the log, not from a row the load left stale', async () => {
       const store = await open();
       const live = (events: SwitchboardEvent[]) => store.commit([{ connectorId: 'wa', receivedAt: '2026-01-01T00:00:00.000Z', events, quarantine: [] }]);
       await live(call('C3', 'offer', 1_700_000_400));
@@ -338,7 +330,7 @@ export function storeConformance(name: string, factory: () => Promise<StoreHarne
       await store.close();
     });
 
-    it.runIf(projections)('projects operators, breaking ties of equal times by arrival', async () => {
+    it('projects operators, breaking ties of equal times by arrival', async () => {
       const store = await open();
       const revoke = (event: string, offset: number) => normalizeTwin({ channel: 'notifications', offset, data: { event, data: { operatorId: 42 } } }, { connectorId: 'twin', receivedAt: '2026-01-01T00:00:00.000Z' });
       await commitAs(store, 'twin', revoke('operatorBlocked', 1));
@@ -364,7 +356,7 @@ export function storeConformance(name: string, factory: () => Promise<StoreHarne
       ...over,
     });
 
-    it.runIf(delivery)('keeps subscriptions: create, replace, enable and disable, rotate secrets, delete', async () => {
+    it('keeps subscriptions: create, replace, enable and disable, rotate secrets, delete', async () => {
       const store = await open();
       const d = store.delivery;
       const created = await d.put(subscription('s1'));
@@ -380,7 +372,7 @@ export function storeConformance(name: string, factory: () => Promise<StoreHarne
       expect(await d.delete('s1')).toBe(false);
     });
 
-    it.runIf(delivery)('writes the outbox in the commit for matching enabled subscriptions; due rows, attempts, counts, replay, prune', async () => {
+    it('writes the outbox in the commit for matching enabled subscriptions; due rows, attempts, counts, replay, prune', async () => {
       const store = await open();
       const d = store.delivery;
       d.configure({ firstDelayMs: 0 });
@@ -422,7 +414,7 @@ export function storeConformance(name: string, factory: () => Promise<StoreHarne
       expect(await d.countsOf('calls')).toEqual({ pending: 1, delivered: 0, failed: 0 });
     });
 
-    it.runIf(delivery)('reads events after a sequence and keeps sink cursors', async () => {
+    it('reads events after a sequence and keeps sink cursors', async () => {
       const store = await open();
       await commitAs(store, 'c1', [ev(), ev(), ev()]);
       const after = await store.delivery.eventsAfter(1, 10);

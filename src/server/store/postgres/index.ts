@@ -14,15 +14,17 @@
  * time, and each commit carries a whole group of events. Sequences may have gaps: a duplicate id
  * takes no row, and its number is skipped.
  *
- * Under construction (issue 16): the projections and the delivery tables are not in this backend
- * yet. Their methods fail with a `StoreError` that says so, and the configuration still refuses
- * `store.postgres`.
+ * The commit also brings the projections up to date (`PostgresProjections.apply`) and writes the
+ * outbox rows (`PostgresDelivery.enqueueInserted`) in the same transaction, under the same lock:
+ * several instances never fold one entity concurrently.
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { StoreError, type StoreFailureKind } from '../../../core/index.js';
+import { StoreError, type StoreFailureKind, type SwitchboardEvent } from '../../../core/index.js';
 import { pendingMigrations } from '../migrations.js';
+import { PostgresDelivery } from './delivery.js';
+import { PostgresProjections } from './projections.js';
 import { connectorStatsOf, quarantineEntry } from '../rows.js';
 import {
   withSequence,
@@ -56,8 +58,13 @@ export const POSTGRES_MIGRATIONS = join(dirname(fileURLToPath(import.meta.url)),
 /** Advisory lock keys (one 64-bit key space per database): the migrations, and the sequence. */
 const MIGRATION_LOCK = 0x5b_0001;
 const SEQUENCE_LOCK = 0x5b_0002;
+/** Entities per transaction of `projections.catchUp()`. */
+const CATCH_UP_CHUNK = 500;
 
-/** node-postgres returns BIGINT as a string: sequences stay far below 2^53. */
+/** BIGINT (sequences, ids, counts) read as numbers: they stay far below 2^53. */
+const INT8_OID = 20;
+const typeParser = ((oid: number, format?: 'text' | 'binary') =>
+  oid === INT8_OID && format !== 'binary' ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser;
 const asNumber = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
 
 /**
@@ -83,18 +90,6 @@ const closedError = (): never => {
   throw new StoreError('the store is closed', { closed: true });
 };
 
-/** A part of the contract this backend does not hold yet: every method fails, saying so. */
-function notYet<T extends object>(what: string): T {
-  return new Proxy({} as T, {
-    get(_, key) {
-      if (typeof key !== 'string' || key === 'then') return undefined;
-      return () => {
-        throw new StoreError(`the PostgreSQL store does not keep ${what} yet (${key})`, { kind: 'batch' });
-      };
-    },
-  });
-}
-
 interface EventRow {
   seq: string | number;
   id: string;
@@ -116,15 +111,20 @@ interface QuarantineRow {
 
 export class PostgresStore implements Store {
   readonly kind = 'postgres';
-  readonly projections: ProjectionStore = notYet<ProjectionStore>('projections');
-  readonly delivery: DeliveryStore = notYet<DeliveryStore>('subscriptions and deliveries');
+  private readonly projectionTables = new PostgresProjections();
+  readonly projections: ProjectionStore = this.projectionView();
+  private readonly deliveryTables = new PostgresDelivery(
+    () => this.db,
+    (what, fn) => this.transaction(what, fn),
+  );
+  readonly delivery: DeliveryStore = this.deliveryView();
   private pool: pg.Pool | undefined;
 
   constructor(private readonly options: PostgresStoreOptions) {}
 
   async open(): Promise<void> {
     if (this.pool) return;
-    const pool = new pg.Pool({ connectionString: this.options.url, max: this.options.poolSize ?? 10, application_name: 'switchboard' });
+    const pool = new pg.Pool({ connectionString: this.options.url, max: this.options.poolSize ?? 10, application_name: 'switchboard', types: { getTypeParser: typeParser } });
     // An idle connection that the server drops emits here; the pool replaces it on the next query.
     pool.on('error', () => undefined);
     try {
@@ -183,12 +183,14 @@ export class PostgresStore implements Store {
    * One transaction for every batch: the advisory lock that orders sequences, the events (new ids
    * only) numbered after the highest stored sequence, the quarantine entries and the cursors.
    */
-  async commit(batches: readonly CommitBatch[], _options: CommitOptions = {}): Promise<CommitResult[]> {
+  async commit(batches: readonly CommitBatch[], options: CommitOptions = {}): Promise<CommitResult[]> {
     if (!this.pool) closedError();
     const rows: { connectorId: string; receivedAt: string; body: string; id: string; type: string; platform: string; subject: string; time: string }[] = [];
+    const events: SwitchboardEvent[] = [];
     try {
       for (const b of batches) {
         b.events.forEach((e, j) => {
+          events.push(e);
           rows.push({ connectorId: b.connectorId, receivedAt: b.receivedAt, body: b.bodies?.[j] ?? JSON.stringify(e), id: e.id, type: e.type, platform: e.platform, subject: e.subject, time: e.time });
         });
       }
@@ -213,6 +215,12 @@ export class PostgresStore implements Store {
           [base, col((r) => r.id), col((r) => r.type), col((r) => r.platform), col((r) => r.connectorId), col((r) => r.subject), col((r) => r.time), col((r) => r.receivedAt), col((r) => r.body)],
         );
         seqs = new Map(inserted.rows.map((r) => [asNumber(r.seq) - base - 1, asNumber(r.seq)]));
+        // Projections and the delivery outbox change in the same transaction as the events.
+        const fresh = [...seqs].sort((a, b) => a[1] - b[1]).map(([i, seq]) => ({ seq, connectorId: (rows[i] as (typeof rows)[number]).connectorId, event: events[i] as SwitchboardEvent }));
+        if (fresh.length > 0) {
+          await this.projectionTables.apply(client, fresh, { defer: options.deferProjections === true });
+          await this.deliveryTables.enqueueInserted(client, fresh);
+        }
       }
       let qids: string[] = [];
       if (quarantine.length > 0) {
@@ -356,6 +364,81 @@ export class PostgresStore implements Store {
         [connectorId, namespace, key, value, updatedAt],
       ),
     );
+  }
+
+  /** A read on the pool whose failure becomes a StoreError of its kind. */
+  private reading<T>(p: () => Promise<T>): Promise<T> {
+    try {
+      return p().catch((err: unknown) => {
+        throw this.failed('read', err);
+      });
+    } catch (err) {
+      return Promise.reject(this.failed('read', err));
+    }
+  }
+
+  /** Transactions that change projections take the sequence lock: no commit folds the same entities meanwhile. */
+  private locked<T>(what: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return this.transaction(what, async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock($1)', [SEQUENCE_LOCK]);
+      return fn(client);
+    });
+  }
+
+  private projectionView(): ProjectionStore {
+    const t = this.projectionTables;
+    return {
+      listCalls: (q) => this.reading(() => t.listCalls(this.db, q)),
+      getCall: (c, id) => this.reading(() => t.getCall(this.db, c, id)),
+      listConversations: (q) => this.reading(() => t.listConversations(this.db, q)),
+      getConversation: (c, id) => this.reading(() => t.getConversation(this.db, c, id)),
+      timelineEvents: (c, id) => this.reading(() => t.timelineEvents(this.db, c, id)),
+      listOperators: (q) => this.reading(() => t.listOperators(this.db, q)),
+      stats: (q) => this.reading(() => t.stats(this.db, q)),
+      rebuild: () => this.locked('rebuild', (c) => t.rebuild(c)),
+      catchUp: async (options = {}) => {
+        const chunk = options.chunk ?? CATCH_UP_CHUNK;
+        let total = await this.reading(() => t.countPending(this.db));
+        let done = 0;
+        for (;;) {
+          const n = await this.locked('catchUp', (c) => t.catchUpChunk(c, chunk));
+          done += n;
+          total = Math.max(total, done);
+          options.onProgress?.(done, total - done);
+          if (n < chunk) return done;
+        }
+      },
+      pendingCount: () => this.reading(() => t.countPending(this.db)),
+    };
+  }
+
+  /** The delivery tables, their reads' failures as StoreErrors (their writes run in `transaction`, which does the same). */
+  private deliveryView(): DeliveryStore {
+    const d = this.deliveryTables;
+    return {
+      configure: (options) => d.configure(options),
+      list: () => this.reading(() => d.list()),
+      get: (id) => this.reading(() => d.get(id)),
+      put: (input, now) => d.put(input, now),
+      setEnabled: (id, enabled, reason, now) => d.setEnabled(id, enabled, reason, now),
+      setSecrets: (id, secrets, now) => d.setSecrets(id, secrets, now),
+      delete: (id) => d.delete(id),
+      due: (sub, now, limit) => this.reading(() => d.due(sub, now, limit)),
+      nextDueAfter: (now) => this.reading(() => d.nextDueAfter(now)),
+      eventBody: (seq) => this.reading(() => d.eventBody(seq)),
+      getRow: (did) => this.reading(() => d.getRow(did)),
+      recordAttempts: (records, disableAfterMs, now) => d.recordAttempts(records, disableAfterMs, now),
+      counts: () => this.reading(() => d.counts()),
+      countsOf: (id) => this.reading(() => d.countsOf(id)),
+      listDeliveries: (q) => this.reading(() => d.listDeliveries(q)),
+      attemptsOf: (did, limit) => this.reading(() => d.attemptsOf(did, limit)),
+      retryNow: (id, did, now) => d.retryNow(id, did, now),
+      replay: (sub, range, now) => this.reading(() => d.replay(sub, range, now)),
+      prune: (before) => d.prune(before),
+      eventsAfter: (seq, limit) => this.reading(() => d.eventsAfter(seq, limit)),
+      sinkCursor: (name) => this.reading(() => d.sinkCursor(name)),
+      saveSinkCursor: (name, seq, now) => d.saveSinkCursor(name, seq, now),
+    };
   }
 
   /** True when the store can take writes: open, and a round trip to PostgreSQL in a writable transaction succeeds. */

@@ -6,7 +6,6 @@
  */
 import type Database from 'better-sqlite3';
 import type { SwitchboardEvent } from '../../../core/index.js';
-import type { SubscriptionFilters } from '../../delivery/config.js';
 import {
   filtersMatcher,
   type AttemptRecord,
@@ -20,45 +19,10 @@ import {
   type Subscription,
   type SubscriptionInput,
 } from '../../delivery/types.js';
+import { FailureStreaks, toSubscription, type SubscriptionRow } from '../rows.js';
 import type { DeliveryStore } from '../types.js';
 import type { InsertedEvent } from './inserted.js';
 import { filters } from './where.js';
-
-interface SubscriptionRow {
-  id: string;
-  origin: string;
-  url: string;
-  filters: string;
-  mode: string;
-  ordered: number;
-  secrets: string;
-  description: string | null;
-  enabled: number;
-  disabled_reason: string | null;
-  disabled_at: string | null;
-  failing_since: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
-function toSubscription(r: SubscriptionRow): Subscription {
-  return {
-    id: r.id,
-    origin: r.origin === 'config' ? 'config' : 'api',
-    url: r.url,
-    filters: JSON.parse(r.filters) as SubscriptionFilters,
-    mode: r.mode === 'binary' ? 'binary' : 'structured',
-    ordered: r.ordered === 1,
-    secrets: JSON.parse(r.secrets) as StoredSecret[],
-    description: r.description ?? undefined,
-    enabled: r.enabled === 1,
-    disabledReason: r.disabled_reason ?? undefined,
-    disabledAt: r.disabled_at ?? undefined,
-    failingSince: r.failing_since ?? undefined,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  };
-}
 
 function statements(db: Database.Database) {
   return {
@@ -277,35 +241,19 @@ export class SqliteDelivery implements DeliveryStore {
    */
   async recordAttempts(records: readonly AttemptRecord[], disableAfterMs: number, now = Date.now()): Promise<{ id: string; reason: string; kind: 'gone' | 'failing' }[]> {
     const iso = new Date(now).toISOString();
-    const toDisable = new Map<string, { id: string; reason: string; kind: 'gone' | 'failing' }>();
-    const failing = new Map<string, string | null>();
+    const streaks = new FailureStreaks(disableAfterMs, now);
     this.db.transaction(() => {
       for (const r of records) {
         this.s.insertAttempt.run(r.did, r.subscriptionId, r.round, r.attempt, new Date(r.startedAt).toISOString(), r.durationMs, r.status ?? null, r.error ?? null, r.result);
         const sub = this.subs.get(r.subscriptionId)?.sub;
-        if (r.result === 'delivered') {
-          this.s.markDelivered.run(r.attempt, r.status ?? null, iso, iso, r.did);
-          failing.set(r.subscriptionId, null);
-          continue;
-        }
-        const status = r.result === 'exhausted' ? 'failed' : 'pending';
-        this.s.markFailed.run(status, r.attempt, r.status ?? null, r.error ?? null, r.nextAt ?? now, iso, r.did);
-        if (!sub) continue;
-        if (r.result === 'gone') {
-          toDisable.set(sub.id, { id: sub.id, kind: 'gone', reason: `the target answered 410 Gone at ${iso}` });
-          continue;
-        }
-        const since = failing.has(sub.id) ? failing.get(sub.id) : (sub.failingSince ?? null);
-        const start = since ?? new Date(r.startedAt).toISOString();
-        failing.set(sub.id, start);
-        if (now - Date.parse(start) >= disableAfterMs && !toDisable.has(sub.id)) {
-          toDisable.set(sub.id, { id: sub.id, kind: 'failing', reason: `every attempt failed since ${start} (longer than delivery.disableAfter); last: ${r.error ?? `HTTP ${r.status ?? '?'}`}` });
-        }
+        if (r.result === 'delivered') this.s.markDelivered.run(r.attempt, r.status ?? null, iso, iso, r.did);
+        else this.s.markFailed.run(r.result === 'exhausted' ? 'failed' : 'pending', r.attempt, r.status ?? null, r.error ?? null, r.nextAt ?? now, iso, r.did);
+        streaks.note(r, sub);
       }
-      for (const [id, since] of failing) this.s.setFailing.run(since, id);
+      for (const [id, since] of streaks.failing) this.s.setFailing.run(since, id);
     }).immediate();
-    for (const id of failing.keys()) this.reload(id);
-    return [...toDisable.values()];
+    for (const id of streaks.failing.keys()) this.reload(id);
+    return streaks.toDisable();
   }
 
   /** Pending and failed counts per subscription (delivered ones are not counted here: metrics). */

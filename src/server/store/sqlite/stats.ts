@@ -4,6 +4,7 @@
  * sums, computed by the shared `src/server/projections/stats.ts`.
  */
 import type Database from 'better-sqlite3';
+import { mergeStatsRows, type StatsRow } from '../rows.js';
 import type { StatsCounters, StatsGroup, StatsQuery } from '../types.js';
 import { filters } from './where.js';
 
@@ -60,28 +61,6 @@ const CHATS = `
   WHERE opened >= @from AND opened < @to
   GROUP BY hour, key`;
 
-const ZERO: Omit<StatsCounters, 'hour' | 'key'> = {
-  inbound: 0,
-  answeredInbound: 0,
-  unansweredInbound: 0,
-  abandoned: 0,
-  shortAbandoned: 0,
-  answeredInServiceLevel: 0,
-  answerWaitSec: 0,
-  answerWaitCount: 0,
-  outbound: 0,
-  answeredOutbound: 0,
-  talkSec: 0,
-  talkCount: 0,
-  inProgress: 0,
-  chats: 0,
-  firstResponseSec: 0,
-  firstResponseCount: 0,
-  assignmentSec: 0,
-  assignmentCount: 0,
-};
-
-type Row = Partial<StatsCounters> & { hour: string; key: string | null };
 
 export function sqliteStats(db: Database.Database, q: StatsQuery): StatsCounters[] {
   const f = filters();
@@ -90,18 +69,12 @@ export function sqliteStats(db: Database.Database, q: StatsQuery): StatsCounters
   const where = f.where.map((w) => ` AND ${w}`).join('');
   const sql = (template: string) => template.replace('%KEY%', KEY[q.by ?? 'none']).replace('%WHERE%', where);
   const params = { from: q.from, to: q.to, serviceLevelSec: q.serviceLevelSec, shortAbandonSec: q.shortAbandonSec, platform: q.platform ?? null, connectorId: q.connectorId ?? null };
-  const merged = new Map<string, StatsCounters>();
-  for (const template of [CALLS, CHATS]) {
-    // Named parameters a statement does not use must not be passed.
-    const text = sql(template);
-    const used = Object.fromEntries(Object.entries(params).filter(([k]) => text.includes(`@${k}`)));
-    for (const r of db.prepare<[Record<string, unknown>], Row>(text).all(used)) {
-      const id = `${r.hour}\u0000${r.key ?? ''}`;
-      const base = merged.get(id) ?? { ...ZERO, hour: `${r.hour}:00:00.000Z`, key: r.key };
-      const next: Record<string, unknown> = { ...base };
-      for (const [k, v] of Object.entries(r)) if (k !== 'hour' && k !== 'key' && typeof v === 'number') next[k] = v;
-      merged.set(id, next as unknown as StatsCounters);
-    }
-  }
-  return [...merged.values()].sort((a, b) => (a.hour === b.hour ? (a.key ?? '').localeCompare(b.key ?? '') : a.hour < b.hour ? -1 : 1));
+  return mergeStatsRows(
+    [CALLS, CHATS].map((template) => {
+      // Named parameters a statement does not use must not be passed.
+      const text = sql(template);
+      const used = Object.fromEntries(Object.entries(params).filter(([k]) => text.includes(`@${k}`)));
+      return db.prepare<[Record<string, unknown>], StatsRow>(text).all(used);
+    }),
+  );
 }
