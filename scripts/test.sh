@@ -37,3 +37,12 @@ npm run --silent build
 npx tsc -p tsconfig.json --noEmit
 npm run --silent lint
 npx vitest run "$@"
+
+# The store-dependent tests once more on PostgreSQL: every file whose servers come from the test
+# helpers (test/helpers/sb.ts, delivery.ts) runs them on a fresh PostgreSQL database instead of
+# SQLite (SWITCHBOARD_TEST_STORE=postgres). Only for the whole suite, not for a selection.
+if [ "$#" -eq 0 ]; then
+  mapfile -t store_files < <(grep -rlE "startTestServer|startDeliveryServer" test src --include='*.test.ts' | sort)
+  echo "test: the store-dependent tests on PostgreSQL (${#store_files[@]} files)"
+  SWITCHBOARD_TEST_STORE=postgres npx vitest run "${store_files[@]}"
+fi

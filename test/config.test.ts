@@ -78,7 +78,7 @@ describe('config', () => {
       resolveConfig(
         {
           server: { port: 70000 },
-          store: { sqlite: './a.db', postgres: 'postgres://u:p@db/x' },
+          store: { sqlite: './a.db', postgres: 'mysql://u:p@db/x' },
           connectors: [
             { id: 'wa', platform: 'greenap', callRecords: 'sometimes' },
             { id: 'wa', platform: 'widget', language: 'de', colour: 'blue' },
@@ -182,8 +182,15 @@ describe('config', () => {
     expect(issuesOf(() => resolveConfig({}, { env: { SWITCHBOARD_PORT: 'x' } }))[0]?.path).toBe('SWITCHBOARD_PORT');
   });
 
-  it('refuses the PostgreSQL store in this version with a clear message', () => {
-    const issues = issuesOf(() => resolveConfig({ store: { postgres: 'postgres://localhost/test' } }, { env: {} }));
-    expect(issues[0]?.path).toBe('store.postgres');
+  it('takes a PostgreSQL store from the file or from SWITCHBOARD_POSTGRES_URL, and refuses what is not a PostgreSQL URL without showing its password', () => {
+    expect(resolveConfig({ store: { postgres: 'postgres://sb:pw@db:5432/sb' } }, { env: {} }).store).toEqual({ postgres: 'postgres://sb:pw@db:5432/sb', durability: 'full' });
+    expect(resolveConfig({}, { env: { SWITCHBOARD_POSTGRES_URL: 'postgresql://db/sb' }, dataDir: '/d' }).store).toEqual({ postgres: 'postgresql://db/sb', durability: 'full' });
+    // The file's sqlite wins over the environment's PostgreSQL.
+    expect(resolveConfig({ store: { sqlite: '/x.db' } }, { env: { SWITCHBOARD_POSTGRES_URL: 'postgresql://db/sb' } }).store).toEqual({ sqlite: '/x.db', durability: 'full' });
+    expect(resolveConfig({}, { env: {}, dataDir: '/d' }).store.sqlite).toBe('/d/switchboard.db');
+    const issues = issuesOf(() => resolveConfig({ store: { postgres: 'mysql://sb:hunter2@db/sb' } }, { env: {} }));
+    expect(issues).toEqual([{ path: 'store.postgres', expected: 'a PostgreSQL URL: postgres://user:password@host:5432/database', found: expect.stringContaining('mysql://sb:') }]);
+    expect(JSON.stringify(issues)).not.toContain('hunter2');
+    expect(issuesOf(() => resolveConfig({}, { env: { SWITCHBOARD_POSTGRES_URL: 'db:5432' } }))[0]?.path).toBe('SWITCHBOARD_POSTGRES_URL');
   });
 });

@@ -217,9 +217,8 @@ describe('ids are stable across restarts', () => {
     const body = JSON.stringify(waMessage('restart'));
     const res = await fetch(`${t.url}/ingest/wa`, { method: 'POST', headers: ingestHeaders(), body });
     expect(((await res.json()) as Answer).accepted).toBe(1);
-    const dbPath = `${t.dir}/sb.db`;
     await t.sb.close();
-    const t2 = await startTestServer({ store: { sqlite: dbPath } });
+    const t2 = await startTestServer({ store: t.store });
     const again = await fetch(`${t2.url}/ingest/wa`, { method: 'POST', headers: ingestHeaders(), body });
     expect(await again.json()).toMatchObject({ accepted: 0, duplicates: 1 });
     await t2.close();

@@ -226,14 +226,13 @@ describe('projections', () => {
     expect(await t.sb.rebuild()).toEqual({ projections: { calls: before.calls.length, conversations: before.conversations.length, operators: before.operators.length } });
     expect(await projections(t)).toEqual(before);
 
-    const db = `${t.dir}/sb.db`;
     await t.sb.close();
     const cli = new URL('../dist/cli/main.js', import.meta.url).pathname;
     const config = `${t.dir}/c.json`;
-    await import('node:fs').then((fs) => fs.writeFileSync(config, JSON.stringify({ store: { sqlite: db }, server: { apiToken: 'test-api-token-0123456789' }, connectors: CONNECTORS })));
+    await import('node:fs').then((fs) => fs.writeFileSync(config, JSON.stringify({ store: t.store, server: { apiToken: 'test-api-token-0123456789' }, connectors: CONNECTORS })));
     const { stdout } = await promisify(execFile)('node', [cli, 'rebuild', '--config', config]);
     expect(stdout).toMatch(new RegExp(`rebuilt ${before.calls.length} calls, ${before.conversations.length} conversations, ${before.operators.length} operators`));
-    const again = await startTestServer({ connectors: CONNECTORS as never, store: { sqlite: db } });
+    const again = await startTestServer({ connectors: CONNECTORS as never, store: t.store });
     servers.push(again);
     expect(await projections(again)).toEqual(before);
   });

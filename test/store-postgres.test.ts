@@ -33,7 +33,7 @@ it('says which server it could not reach, without the password, as an io failure
   );
   expect(err).toBeInstanceOf(StoreError);
   expect((err as StoreError).kind).toBe('io');
-  expect((err as StoreError).message).toMatch(/^cannot open PostgreSQL store at postgres:\/\/switchboard:\*\*\*@127\.0\.0\.1:1\/none: .*ECONNREFUSED/);
+  expect((err as StoreError).message).toMatch(/^cannot open PostgreSQL store at postgres:\/\/switchboard:\*{8}@127\.0\.0\.1:1\/none: .*ECONNREFUSED/);
   expect((err as StoreError).message).not.toContain('s3cret');
   expect(await store.ping()).toBe(false);
 });

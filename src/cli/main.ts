@@ -14,7 +14,7 @@ import { Document } from 'yaml';
 import { ConfigError, PLATFORMS, SwitchboardError } from '../core/index.js';
 import { parseJsonLine } from '../connectors/json-ingest.js';
 import type { IngestItem } from '../connectors/types.js';
-import { MASK } from '../core/secrets.js';
+import { MASK, maskUrl } from '../core/secrets.js';
 import { connectorsOf, effectiveConfig, loadConfigFile, resolveConfig, type SwitchboardConfig } from '../server/config.js';
 import { Switchboard } from '../server/switchboard.js';
 import { simulate, type SimulateOptions } from './simulate.js';
@@ -77,7 +77,9 @@ async function serve(opts: ConfigOptions): Promise<void> {
   const lines = [
     `Switchboard ${VERSION} listening on ${url}`,
     `  dashboard  ${url}/`,
-    `  store      sqlite ${config.store.sqlite ?? ''} (durability ${config.store.durability})`,
+    config.store.postgres !== undefined
+      ? `  store      postgres ${maskUrl(config.store.postgres)} (durability ${config.store.durability})`
+      : `  store      sqlite ${config.store.sqlite ?? ''} (durability ${config.store.durability})`,
     config.server.apiToken
       ? '  API token  from the config / SWITCHBOARD_API_TOKEN'
       : `  API token  ${sb.apiToken}  (${sb.apiTokenGenerated ? 'generated, ' : ''}kept in ${tokenFile})`,

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import * as z from 'zod/mini';
 import { parseDocument } from 'yaml';
 import { ConfigError, DEFAULT_PAYLOAD_LIMITS, describeValue, isRecord, toConfigIssues, type ConfigIssue, type Platform } from '../core/index.js';
-import { MASK, maskSecrets } from '../core/secrets.js';
+import { MASK, maskSecrets, maskUrl } from '../core/secrets.js';
 import { CONNECTORS, connectorFor } from '../connectors/registry.js';
 import { checkDeliveryConfig, deliveryRootKeys, type DeliveryConfig, type NatsConfig, type SubscriptionConfig } from './delivery/config.js';
 
@@ -198,8 +198,12 @@ export function resolveConfig(input: unknown, options: ResolveOptions = {}): Swi
   const connectors = Array.isArray(substituted.connectors) ? resolveConnectors(substituted.connectors, issues) : undefined;
   const store = isRecord(substituted.store) ? substituted.store : {};
   if (store.sqlite !== undefined && store.postgres !== undefined) issues.push({ path: 'store', expected: 'one of sqlite or postgres', found: 'both' });
-  if (typeof store.postgres === 'string') {
-    issues.push({ path: 'store.postgres', expected: 'store.sqlite (the PostgreSQL store is not available in this version)', found: 'a postgres URL' });
+  if (typeof store.postgres === 'string' && !isPostgresUrl(store.postgres)) {
+    issues.push({ path: 'store.postgres', expected: 'a PostgreSQL URL: postgres://user:password@host:5432/database', found: describeValue(maskUrl(store.postgres)) });
+  }
+  const envPostgres = env.SWITCHBOARD_POSTGRES_URL;
+  if (store.sqlite === undefined && store.postgres === undefined && envPostgres !== undefined && envPostgres !== '' && !isPostgresUrl(envPostgres)) {
+    issues.push({ path: 'SWITCHBOARD_POSTGRES_URL', expected: 'a PostgreSQL URL: postgres://user:password@host:5432/database', found: describeValue(maskUrl(envPostgres)) });
   }
   checkDeliveryConfig(substituted.subscriptions, substituted.delivery, issues);
   const port = portOverride(options.port, env.SWITCHBOARD_PORT, issues);
@@ -210,7 +214,7 @@ export function resolveConfig(input: unknown, options: ResolveOptions = {}): Swi
   if (server.apiToken === undefined && env.SWITCHBOARD_API_TOKEN) server.apiToken = env.SWITCHBOARD_API_TOKEN;
   return {
     server,
-    store: { ...parsed.data.store, sqlite: parsed.data.store.sqlite ?? join(dataDir, 'switchboard.db') },
+    store: storeOf(parsed.data.store, env.SWITCHBOARD_POSTGRES_URL, dataDir),
     log: parsed.data.log,
     tracing: parsed.data.tracing,
     stats: parsed.data.stats,
@@ -220,6 +224,26 @@ export function resolveConfig(input: unknown, options: ResolveOptions = {}): Swi
     delivery: parsed.data.delivery,
     nats: parsed.data.nats,
   };
+}
+
+/** A `postgres://` or `postgresql://` URL with a host. */
+function isPostgresUrl(value: string): boolean {
+  try {
+    const u = new URL(value);
+    return (u.protocol === 'postgres:' || u.protocol === 'postgresql:') && u.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The store: the file's `sqlite` or `postgres`; with neither, `SWITCHBOARD_POSTGRES_URL` when set,
+ * else SQLite in the data folder.
+ */
+function storeOf(store: { sqlite?: string | undefined; postgres?: string | undefined; durability: 'full' | 'normal' }, envPostgres: string | undefined, dataDir: string): SwitchboardConfig['store'] {
+  if (store.postgres !== undefined) return { postgres: store.postgres, durability: store.durability };
+  if (store.sqlite === undefined && envPostgres) return { postgres: envPostgres, durability: store.durability };
+  return { sqlite: store.sqlite ?? join(dataDir, 'switchboard.db'), durability: store.durability };
 }
 
 /** `--port` wins over `SWITCHBOARD_PORT`, which wins over the file. */

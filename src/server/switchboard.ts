@@ -18,6 +18,8 @@ import { buildApp, type HttpConnector } from './http/app.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { GroupCommitter, Pipeline, type IngestResult } from './pipeline.js';
 import { ConnectorRuntime } from './runtime.js';
+import { PostgresStore } from './store/postgres/index.js';
+import type { Store } from './store/types.js';
 import { SQLITE_OFFLINE_BUSY_TIMEOUT_MS, SqliteStore } from './store/sqlite/index.js';
 import type { Tracing } from './tracing.js';
 import { VERSION } from './version.js';
@@ -92,7 +94,7 @@ export class Switchboard {
   readonly apiToken: string;
   /** True when the API token was generated at this start (print it). */
   readonly apiTokenGenerated: boolean;
-  private readonly store: SqliteStore;
+  private readonly store: Store;
   private readonly features: readonly Feature[];
   private readonly bus = new EventBus();
   private readonly committer: GroupCommitter;
@@ -125,7 +127,10 @@ export class Switchboard {
       this.apiToken = t.token;
       this.apiTokenGenerated = t.generated;
     }
-    this.store = new SqliteStore({ path: config.store.sqlite ?? join(config.dataDir, 'switchboard.db'), durability: config.store.durability, bulk: options.bulk === true });
+    this.store =
+      config.store.postgres !== undefined
+        ? new PostgresStore({ url: config.store.postgres, durability: config.store.durability })
+        : new SqliteStore({ path: config.store.sqlite ?? join(config.dataDir, 'switchboard.db'), durability: config.store.durability, bulk: options.bulk === true });
     this.committer = new GroupCommitter(this.store, this.bus, this.metrics, {
       maxPendingEvents: config.server.maxPendingEvents,
       maxBatchEvents: config.server.maxBatchEvents,
@@ -224,7 +229,8 @@ export class Switchboard {
     // Serving (HTTP or background work), a locked database must not block the event loop: the
     // committer waits for it on timers. An offline command (replay, rebuild) may simply wait.
     const offline = options.listen === false && options.background === false;
-    await this.store.open(offline ? { busyTimeoutMs: SQLITE_OFFLINE_BUSY_TIMEOUT_MS } : {});
+    if (this.store instanceof SqliteStore) await this.store.open(offline ? { busyTimeoutMs: SQLITE_OFFLINE_BUSY_TIMEOUT_MS } : {});
+    else await this.store.open();
     this.bus.reset(await this.store.latestSequence());
     const background = options.background !== false;
     for (const f of this.features) await f.start?.({ background });

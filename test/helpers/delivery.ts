@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import { testStoreFor } from './postgres.js';
 import { createSwitchboard, type Switchboard, type SwitchboardConfigInput } from '../../src/index.js';
 import type { DeliveryView } from '../../src/server/delivery/routes.js';
 
@@ -28,10 +29,11 @@ export interface DeliveryServer {
 export const FAST_SCHEDULE = ['0ms', '50ms', '100ms', '150ms', '200ms', '250ms', '300ms', '300ms'];
 
 export async function startDeliveryServer(config: SwitchboardConfigInput = {}, dir = mkdtempSync(join(tmpdir(), 'sb-delivery-'))): Promise<DeliveryServer> {
+  const store = await testStoreFor(dir, join(dir, 'sb.db'));
   const sb = createSwitchboard(
     {
       server: { port: 0, apiToken: API_TOKEN },
-      store: { sqlite: join(dir, 'sb.db') },
+      store: store.store,
       connectors: [{ id: 'wa', platform: 'greenapi', ingestToken: INGEST_TOKEN }],
       log: { level: 'silent' },
       dataDir: dir,
@@ -63,6 +65,7 @@ export async function startDeliveryServer(config: SwitchboardConfigInput = {}, d
     },
     async close(keep = false) {
       await sb.close();
+      await store.release(keep);
       if (!keep) rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -43,3 +43,31 @@ export async function createTestDatabase(prefix = 'sb_test'): Promise<TestDataba
     },
   };
 }
+
+/** Which store the servers of the tests use: `SWITCHBOARD_TEST_STORE=postgres` runs them on PostgreSQL (one database per data folder). */
+export const TEST_STORE: 'sqlite' | 'postgres' = process.env.SWITCHBOARD_TEST_STORE === 'postgres' ? 'postgres' : 'sqlite';
+
+const databases = new Map<string, TestDatabase>();
+
+/**
+ * The store config of a test server whose data folder is `dir`: SQLite in it, or — under
+ * `SWITCHBOARD_TEST_STORE=postgres` — a fresh PostgreSQL database kept for that folder (a restart
+ * on the same folder finds the same database). `release(keep)` drops it unless `keep`.
+ */
+export async function testStoreFor(dir: string, sqlitePath: string): Promise<{ store: { sqlite: string } | { postgres: string }; release(keep?: boolean): Promise<void> }> {
+  if (TEST_STORE === 'sqlite') return { store: { sqlite: sqlitePath }, release: async () => undefined };
+  let db = databases.get(dir);
+  if (!db) {
+    db = await createTestDatabase('sb_suite');
+    databases.set(dir, db);
+  }
+  const own = db;
+  return {
+    store: { postgres: own.url },
+    async release(keep = false) {
+      if (keep) return;
+      databases.delete(dir);
+      await own.drop();
+    },
+  };
+}

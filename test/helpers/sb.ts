@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import { testStoreFor } from './postgres.js';
 import { createSwitchboard, type CreateOptions, type Switchboard, type SwitchboardConfigInput } from '../../src/index.js';
 
 export const API_TOKEN = 'test-api-token-0123456789';
@@ -11,16 +12,20 @@ export interface TestServer {
   sb: Switchboard;
   url: string;
   dir: string;
+  /** The store it runs on: a restart on the same data gives this to the next server. */
+  store: { sqlite?: string | undefined; postgres?: string | undefined };
   close(): Promise<void>;
 }
 
 /** A real Switchboard on a loopback port with its SQLite file in a fresh temp folder. */
 export async function startTestServer(overrides: SwitchboardConfigInput = {}, options: Pick<CreateOptions, 'now' | 'logger' | 'processMetrics' | 'refusalLogIntervalMs'> = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'sb-test-'));
+  // A test that names its store keeps it; the others run on the suite's (SWITCHBOARD_TEST_STORE).
+  const store = overrides.store?.sqlite !== undefined || overrides.store?.postgres !== undefined ? { store: overrides.store, release: async () => undefined } : await testStoreFor(dir, join(dir, 'sb.db'));
   const sb = createSwitchboard(
     {
       server: { port: 0, apiToken: API_TOKEN, ...overrides.server },
-      store: { sqlite: join(dir, 'sb.db'), ...overrides.store },
+      store: { ...store.store, ...overrides.store },
       connectors: overrides.connectors ?? [{ id: 'wa', platform: 'greenapi', ingestToken: INGEST_TOKEN }],
       log: { level: 'silent' },
       ...(overrides.nats ? { nats: overrides.nats } : {}),
@@ -33,8 +38,10 @@ export async function startTestServer(overrides: SwitchboardConfigInput = {}, op
     sb,
     url: sb.url ?? '',
     dir,
+    store: { ...store.store, ...overrides.store },
     async close() {
       await sb.close();
+      await store.release();
       rmSync(dir, { recursive: true, force: true });
     },
   };

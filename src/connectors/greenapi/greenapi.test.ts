@@ -172,10 +172,9 @@ describe('GREEN-API connector', () => {
     numbers.forEach((n, i) => sim.enqueue(INSTANCE, call(`FIRST-${i}`, n, 'offer')));
     const first = await startTestServer({ connectors: [connector] as never });
     await expect.poll(async () => (await allEvents(first, '&type=contact.updated')).length, { timeout: 10_000 }).toBe(2);
-    const db = `${first.dir}/sb.db`;
     await first.sb.close();
     numbers.forEach((n, i) => sim.enqueue(INSTANCE, call(`SECOND-${i}`, n, 'offer')));
-    const second = await startTestServer({ connectors: [connector] as never, store: { sqlite: db } });
+    const second = await startTestServer({ connectors: [connector] as never, store: first.store });
     cleanup.push(async () => {
       await second.close();
       await first.close();

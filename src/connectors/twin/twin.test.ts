@@ -48,8 +48,8 @@ describe('TWIN connector', () => {
     return { s, ...urls };
   }
 
-  async function server(connector: Record<string, unknown>, sqlite?: string): Promise<TestServer> {
-    const t = await startTestServer({ connectors: [{ id: 'twin-ops', platform: 'twin', reconnect: { minDelayMs: 20, maxDelayMs: 150 }, ...connector }] as never, ...(sqlite ? { store: { sqlite } } : {}) });
+  async function server(connector: Record<string, unknown>, store?: TestServer['store']): Promise<TestServer> {
+    const t = await startTestServer({ connectors: [{ id: 'twin-ops', platform: 'twin', reconnect: { minDelayMs: 20, maxDelayMs: 150 }, ...connector }] as never, ...(store ? { store } : {}) });
     cleanup.push(() => t.close());
     return t;
   }
@@ -101,10 +101,9 @@ describe('TWIN connector', () => {
     await expect.poll(() => s.connections, { timeout: 5000 }).toBe(1);
     for (let i = 0; i < 10; i++) s.publish(CHANNEL, message(i));
     await expect.poll(async () => (await allEvents(first, '&type=message.created')).length, { timeout: 10_000 }).toBe(10);
-    const db = `${first.dir}/sb.db`;
     await first.sb.close();
     for (let i = 10; i < 30; i++) s.publish(CHANNEL, message(i));
-    const second = await server(connector, db);
+    const second = await server(connector, first.store);
     cleanup.push(() => first.close());
     await expect.poll(async () => (await allEvents(second, '&type=message.created')).length, { timeout: 10_000 }).toBe(30);
     expect(await allEvents(second, '&type=connector.gap-detected')).toHaveLength(0);

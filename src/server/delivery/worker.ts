@@ -202,7 +202,23 @@ export class DeliveryWorker {
     for (const f of this.inFlight.values()) if (f.subscriptionId === subscriptionId) f.controller.abort(new Error('subscription removed'));
   }
 
+  /**
+   * The rows whose attempt was recorded while this pump ran: its read of the due rows may predate
+   * that record (the store answers asynchronously), so they are not sent again from it — the
+   * pump that their release asks for reads them afresh.
+   */
+  private releasedInPump: Set<number> | undefined;
+
   private async pump(): Promise<void> {
+    this.releasedInPump = new Set();
+    try {
+      await this.pumpOnce();
+    } finally {
+      this.releasedInPump = undefined;
+    }
+  }
+
+  private async pumpOnce(): Promise<void> {
     if (this.closed) return;
     clearTimeout(this.timer);
     const { config } = this.options;
@@ -221,7 +237,7 @@ export class DeliveryWorker {
       for (const f of this.inFlight.values()) if (f.subscriptionId === sub.id) mine++;
       for (const row of await this.db.due(sub, now, capacity + mine)) {
         if (capacity <= 0) break;
-        if (this.inFlight.has(row.did)) continue;
+        if (this.inFlight.has(row.did) || this.releasedInPump?.has(row.did)) continue;
         this.launch(sub, row, target);
         capacity--;
       }
@@ -252,6 +268,7 @@ export class DeliveryWorker {
 
   private release(entry: InFlight): void {
     if (!this.inFlight.delete(entry.did)) return;
+    this.releasedInPump?.add(entry.did);
     const n = (this.perTarget.get(entry.target) ?? 1) - 1;
     if (n <= 0) this.perTarget.delete(entry.target);
     else this.perTarget.set(entry.target, n);

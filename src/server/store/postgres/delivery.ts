@@ -24,7 +24,7 @@ import {
 } from '../../delivery/types.js';
 import { FailureStreaks, toSubscription, type SubscriptionRow } from '../rows.js';
 import type { DeliveryStore } from '../types.js';
-import type { Queryable } from './projections.js';
+import type { Queryable } from './queryable.js';
 
 const ENQUEUE = `INSERT INTO delivery_outbox (subscription_id, seq, event_id, subject, status, next_at, created_at, updated_at)
   SELECT t.sub, t.seq, t.id, t.subject, 'pending', $5, $6, $6 FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[]) AS t(sub, seq, id, subject)

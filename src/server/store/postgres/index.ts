@@ -20,8 +20,9 @@
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
+import type pg from 'pg';
 import { StoreError, type StoreFailureKind, type SwitchboardEvent } from '../../../core/index.js';
+import { maskUrl } from '../../../core/secrets.js';
 import { pendingMigrations } from '../migrations.js';
 import { PostgresDelivery } from './delivery.js';
 import { PostgresProjections } from './projections.js';
@@ -63,8 +64,9 @@ const CATCH_UP_CHUNK = 500;
 
 /** BIGINT (sequences, ids, counts) read as numbers: they stay far below 2^53. */
 const INT8_OID = 20;
-const typeParser = ((oid: number, format?: 'text' | 'binary') =>
-  oid === INT8_OID && format !== 'binary' ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser;
+function typeParserOf(types: typeof pg.types): typeof pg.types.getTypeParser {
+  return ((oid: number, format?: 'text' | 'binary') => (oid === INT8_OID && format !== 'binary' ? (v: string) => Number(v) : types.getTypeParser(oid, format ?? 'text'))) as typeof pg.types.getTypeParser;
+}
 const asNumber = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
 
 /**
@@ -124,14 +126,16 @@ export class PostgresStore implements Store {
 
   async open(): Promise<void> {
     if (this.pool) return;
-    const pool = new pg.Pool({ connectionString: this.options.url, max: this.options.poolSize ?? 10, application_name: 'switchboard', types: { getTypeParser: typeParser } });
+    // The driver is loaded with the first PostgreSQL store: a SQLite server never pays for it.
+    const { default: driver } = await import('pg');
+    const pool = new driver.Pool({ connectionString: this.options.url, max: this.options.poolSize ?? 10, application_name: 'switchboard', types: { getTypeParser: typeParserOf(driver.types) } });
     // An idle connection that the server drops emits here; the pool replaces it on the next query.
     pool.on('error', () => undefined);
     try {
       await migrate(pool, POSTGRES_MIGRATIONS);
     } catch (err) {
       await pool.end().catch(() => undefined);
-      throw new StoreError(`cannot open PostgreSQL store at ${redactUrl(this.options.url)}: ${err instanceof Error ? err.message : String(err)}`, { cause: err, kind: postgresFailureKind(err) });
+      throw new StoreError(`cannot open PostgreSQL store at ${maskUrl(this.options.url)}: ${err instanceof Error ? err.message : String(err)}`, { cause: err, kind: postgresFailureKind(err) });
     }
     this.pool = pool;
   }
@@ -237,7 +241,8 @@ export class PostgresStore implements Store {
             quarantine.map((x) => x.code),
             quarantine.map((x) => x.reason),
             quarantine.map((x) => x.contentType ?? null),
-            quarantine.map((x) => Buffer.from(x.raw, 'utf8')),
+            // A raw that is not text (a caller's bug) reaches the database as NULL, which refuses it.
+            quarantine.map((x) => (typeof x.raw === 'string' ? Buffer.from(x.raw, 'utf8') : null)),
             quarantine.map((x) => x.rawEncoding ?? null),
           ],
         );
@@ -478,17 +483,6 @@ function likeEscape(s: string): string {
 /** A type glob (`*` any run of characters) as a LIKE pattern. */
 function globToLike(glob: string): string {
   return glob.split('*').map(likeEscape).join('%');
-}
-
-/** The URL without its password, for messages. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'the configured URL';
-  }
 }
 
 /**

@@ -4,7 +4,6 @@
  * concerns them (`apply`, on the commit's connection), and the reads of `ProjectionStore` (on the
  * pool). The same steps as the SQLite backend's (`../sqlite/projections.ts`), in PostgreSQL's SQL.
  */
-import type pg from 'pg';
 import type { Call, SwitchboardEvent } from '../../../core/index.js';
 import {
   appendsAfter,
@@ -50,10 +49,9 @@ import {
   type Touched,
 } from '../projection-plan.js';
 import type { CallListQuery, ConversationListQuery, OperatorListQuery, ProjectionPage, StatsCounters, StatsQuery } from '../types.js';
+import type { Queryable } from './queryable.js';
 import { postgresStats } from './stats.js';
 
-/** A connection of the pool, or the pool (a query on any connection). */
-export type Queryable = pg.Pool | pg.PoolClient;
 
 /** An event row read back, with the sequence set on the parsed object. */
 function parseEvents(rows: readonly { body: string; seq: string | number }[]): SwitchboardEvent[] {

@@ -6,7 +6,7 @@
  */
 import { mergeStatsRows, type StatsRow } from '../rows.js';
 import type { StatsCounters, StatsGroup, StatsQuery } from '../types.js';
-import type { Queryable } from './projections.js';
+import type { Queryable } from './queryable.js';
 
 /** Reasons of an unanswered inbound call that mean the caller ended it (docs/events.md). */
 const ABANDON_REASONS = "('caller-hung-up', 'caller-gave-up', 'cancelled')";
