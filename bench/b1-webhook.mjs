@@ -2,12 +2,13 @@
  * B1 webhook ingest (and B4's peak RSS): GREEN-API incomingCall (offer, then the final status of
  * the same call) and incomingMessageReceived text payloads, every one distinct, POSTed with
  * autocannon at 16, 64 and 256 connections to
- *   - Switchboard (built, default durability: fsync before the ack),
+ *   - Switchboard (built, default durability: fsync before the ack), on SQLite and on PostgreSQL
+ *     (a fresh database on the local server, BENCH_POSTGRES),
  *   - a bare node:http server that parses the JSON and answers 200 (the ceiling),
  *   - a plain Express handler inserting each request into SQLite (WAL, synchronous=FULL).
  * Each server runs in its own child process; autocannon runs here.
  *
- *   node bench/b1-webhook.mjs        # BENCH_DURATION=10 BENCH_CONNECTIONS=16,64,256 BENCH_TARGETS=switchboard,bare,express
+ *   node bench/b1-webhook.mjs        # BENCH_DURATION=10 BENCH_CONNECTIONS=16,64,256 BENCH_TARGETS=switchboard,switchboard-pg,bare,express
  */
 import autocannon from 'autocannon';
 import {
@@ -31,6 +32,7 @@ import {
 
 export const TARGETS = {
   switchboard: 'Switchboard (fsync before ack)',
+  'switchboard-pg': 'Switchboard on PostgreSQL (COMMIT before ack)',
   bare: 'bare node:http + JSON.parse',
   express: 'Express + SQLite insert per request',
   fastify: 'Fastify, one route answering 200 (not in the default run)',
@@ -71,7 +73,8 @@ async function commitMetrics(url) {
 
 /** One target at one connection count, on a fresh server. */
 export async function runOne(target, connections, { duration, warmup, nodeArgs = [], keepDb = false } = {}) {
-  const server = target === 'switchboard' ? await startSwitchboard({ nodeArgs }) : await startBaseline(BASELINES[target]);
+  const sb = target === 'switchboard' || target === 'switchboard-pg';
+  const server = sb ? await startSwitchboard({ nodeArgs, postgres: target === 'switchboard-pg' }) : await startBaseline(BASELINES[target]);
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${server.ingestToken ?? 'x'}` };
   const path = server.ingestPath ?? '/ingest/wa';
   const gen = greenApiGenerator({ chats: 1000 });
@@ -85,7 +88,7 @@ export async function runOne(target, connections, { duration, warmup, nodeArgs =
       non2xx += w.non2xx;
     }
     await sleep(200);
-    const m0 = target === 'switchboard' ? await commitMetrics(server.url) : undefined;
+    const m0 = sb ? await commitMetrics(server.url) : undefined;
     const load0 = loadNow();
     const cpu0 = cpuSecondsOf(server.pid);
     const self0 = process.cpuUsage();
@@ -112,6 +115,7 @@ export async function runOne(target, connections, { duration, warmup, nodeArgs =
       const res = await fetch(`${server.url}/count`);
       stored = (await res.json()).rows;
     }
+    if (target === 'switchboard-pg') stored = await server.storedEvents();
     await server.stop();
     let disk;
     if (target === 'switchboard') {
@@ -165,7 +169,7 @@ export async function runB1(opts = {}) {
   const duration = opts.duration ?? Math.max(3, Math.round(envInt('BENCH_DURATION', 10) * Math.min(SCALE, 1)));
   const warmup = opts.warmup ?? Math.max(1, Math.round(envInt('BENCH_WARMUP', 3) * Math.min(SCALE, 1)));
   const connections = opts.connections ?? (process.env.BENCH_CONNECTIONS ?? '16,64,256').split(',').map(Number);
-  const targets = opts.targets ?? (process.env.BENCH_TARGETS ?? 'switchboard,bare,express').split(',');
+  const targets = opts.targets ?? (process.env.BENCH_TARGETS ?? 'switchboard,switchboard-pg,bare,express').split(',');
   const runs = [];
   for (const c of connections) for (const t of targets) runs.push(await runOne(t, c, { duration, warmup }));
   const at = (t, c) => runs.find((r) => r.target === t && r.connections === c);
@@ -173,10 +177,13 @@ export async function runB1(opts = {}) {
     const sb = at('switchboard', c);
     const bare = at('bare', c);
     const ex = at('express', c);
+    const pg = at('switchboard-pg', c);
     return {
       connections: c,
       ofBare: sb && bare ? round(sb.reqPerSec / bare.reqPerSec, 3) : undefined,
       overExpress: sb && ex ? round(sb.reqPerSec / ex.reqPerSec, 2) : undefined,
+      pgOfBare: pg && bare ? round(pg.reqPerSec / bare.reqPerSec, 3) : undefined,
+      pgOfSqlite: pg && sb ? round(pg.reqPerSec / sb.reqPerSec, 3) : undefined,
     };
   });
   const sbRuns = runs.filter((r) => r.target === 'switchboard');
@@ -195,6 +202,6 @@ export async function runB1(opts = {}) {
 
 if (isMain(import.meta.url)) {
   const r = await runB1();
-  for (const x of r.ratios) log(`B1 c=${x.connections}: Switchboard = ${x.ofBare} × bare node:http, ${x.overExpress} × Express+SQLite`);
+  for (const x of r.ratios) log(`B1 c=${x.connections}: Switchboard = ${x.ofBare} × bare node:http, ${x.overExpress} × Express+SQLite; on PostgreSQL ${x.pgOfBare} × bare, ${x.pgOfSqlite} × on SQLite`);
   log(`B4 peak RSS of Switchboard during B1: ${r.peakRssMiB} MiB`);
 }

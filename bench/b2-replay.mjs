@@ -51,12 +51,12 @@ async function countEvents(dbPath) {
  * `pollMs` (throughput over time). Past `timeoutMs` the replay is killed and the partial figures
  * are answered with `finished: false`. `nodeArgs` e.g. `--cpu-prof`.
  */
-export async function timeReplay(file, dataDir, { nodeArgs = [], cwd, timeoutMs = Infinity, pollMs = 10_000 } = {}) {
+export async function timeReplay(file, dataDir, { nodeArgs = [], cwd, timeoutMs = Infinity, pollMs = 10_000, env = {} } = {}) {
   requireBuilt();
   const dbPath = join(dataDir, 'switchboard.db');
   const started = process.hrtime.bigint();
   const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
-  const proc = startChild([...nodeArgs, CLI, 'replay', file, '--connector', 'greenapi', '--data', dataDir, '--no-progress'], { ready: /replayed (\d+) lines.*?(\d+) accepted, (\d+) duplicate, (\d+) quarantined/, name: 'replay', timeoutMs: 7 * 24 * 3600_000, cwd });
+  const proc = startChild([...nodeArgs, CLI, 'replay', file, '--connector', 'greenapi', '--data', dataDir, '--no-progress'], { ready: /replayed (\d+) lines.*?(\d+) accepted, (\d+) duplicate, (\d+) quarantined/, name: 'replay', timeoutMs: 7 * 24 * 3600_000, cwd, env });
   proc.matched.catch(() => undefined);
   const mem = sampleMemory(proc.pid, 250);
   const progress = [];

@@ -139,16 +139,32 @@ export function runNode(args, { env = {}, cwd = ROOT } = {}) {
  * `['--cpu-prof']`; `connectors` other `connectors[]` entries (each given an ingest token, in
  * `tokens` by id; `ingestToken`/`ingestPath` are the first one's).
  */
-export async function startSwitchboard({ nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), durability = process.env.BENCH_DURABILITY ?? 'full', logLevel = 'warn', dir = tempDir('sb'), connectors = [{ id: 'wa', platform: 'greenapi' }] } = {}) {
+/**
+ * A fresh PostgreSQL database on BENCH_POSTGRES (default: the local server, user postgres, trust
+ * authentication), made with `createdb`; `drop()` removes it.
+ */
+export function createBenchDatabase() {
+  const base = new URL(process.env.BENCH_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+  const name = `sb_bench_${randomBytes(5).toString('hex')}`;
+  const args = ['-h', base.hostname, '-p', base.port || '5432', '-U', decodeURIComponent(base.username || 'postgres')];
+  const env = base.password ? { ...process.env, PGPASSWORD: decodeURIComponent(base.password) } : process.env;
+  execFileSync('createdb', [...args, name], { env });
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), name, drop: () => execFileSync('dropdb', [...args, '--force', '--if-exists', name], { env }) };
+}
+
+export async function startSwitchboard({ nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), durability = process.env.BENCH_DURABILITY ?? 'full', logLevel = 'warn', dir = tempDir('sb'), connectors = [{ id: 'wa', platform: 'greenapi' }], postgres = false } = {}) {
   requireBuilt();
   const apiToken = `api-${randomBytes(12).toString('hex')}`;
   const entries = connectors.map((c) => ({ ...c, ingestToken: c.ingestToken ?? `ingest-${randomBytes(12).toString('hex')}` }));
   const tokens = Object.fromEntries(entries.map((c) => [c.id, c.ingestToken]));
   const ingestToken = entries[0]?.ingestToken;
   const db = join(dir, 'switchboard.db');
+  const pg = postgres ? createBenchDatabase() : undefined;
   const config = {
     server: { port: 0, host: '127.0.0.1', apiToken },
-    store: { sqlite: db, durability },
+    store: pg ? { postgres: pg.url, durability } : { sqlite: db, durability },
     log: { level: logLevel },
     connectors: entries,
   };
@@ -166,8 +182,15 @@ export async function startSwitchboard({ nodeArgs = (process.env.BENCH_NODE_ARGS
     ingestToken,
     tokens,
     ingestPath: `/ingest/${entries[0]?.id}`,
+    postgres: pg?.url,
+    /** Events stored, as `GET /v1/connectors` counts them (either store). */
+    async storedEvents() {
+      const res = await fetch(`${url}/v1/connectors`, { headers: { authorization: `Bearer ${apiToken}` } });
+      return (await res.json()).connectors.reduce((n, c) => n + c.events, 0);
+    },
     async cleanup() {
       await proc.stop();
+      pg?.drop();
       removeDir(dir);
     },
   };

@@ -41,7 +41,7 @@ const SOAK_END = '<!-- bench:soak:end -->';
 
 // ─── chart ──────────────────────────────────────────────────────────────────────────────────
 
-const COLORS = { switchboard: '#1f77b4', bare: '#7f7f7f', express: '#d62728' };
+const COLORS = { switchboard: '#1f77b4', 'switchboard-pg': '#2ca02c', bare: '#7f7f7f', express: '#d62728', fastify: '#9467bd' };
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
 /** Two panels: throughput (req/s, linear) and p99 latency (ms, log) against connections. */
@@ -245,7 +245,13 @@ export function report({ meta, b1, b2, b3, live, costs, profile, soak, keptSoak 
       ),
       '',
     );
-    L.push(table(['connections', 'Switchboard / bare node:http', 'Switchboard / Express + SQLite'], b1.ratios.map((x) => [x.connections, pct(x.ofBare), Number.isFinite(x.overExpress) ? `${x.overExpress}×` : '–'])), '');
+    L.push(
+      table(
+        ['connections', 'Switchboard / bare node:http', 'Switchboard / Express + SQLite', 'on PostgreSQL / bare node:http', 'on PostgreSQL / on SQLite'],
+        b1.ratios.map((x) => [x.connections, pct(x.ofBare), Number.isFinite(x.overExpress) ? `${x.overExpress}×` : '–', x.pgOfBare === undefined ? '–' : pct(x.pgOfBare), x.pgOfSqlite === undefined ? '–' : pct(x.pgOfSqlite)]),
+      ),
+      '',
+    );
   }
 
   if (b2) {

@@ -3,9 +3,10 @@
  * machines, so the Dockerfile and compose.yaml are checked for their structure (parsed with
  * `dockerfile-ast` and `yaml`: stages, user, health check, volume, environment), and the image's
  * own start command — its CMD with the environment the image and the compose service give it,
- * the service names resolved to this machine — runs outside a container against the local NATS
- * JetStream: it answers both health checks, stores a webhook, publishes it to the stream, and
- * the backup command of docs/deploy.md copies a database that holds it.
+ * the service names resolved to this machine — runs outside a container against the local
+ * PostgreSQL and NATS JetStream: it answers both health checks, stores a webhook, publishes it to
+ * the stream, and the pg_dump of docs/deploy.md holds it. Without the PostgreSQL URL it stores in
+ * SQLite, and the online backup command of docs/deploy.md copies a database that holds it.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -18,6 +19,7 @@ import { DockerfileParser, type Instruction } from 'dockerfile-ast';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { REPO_ROOT, assertBuilt, freePort, greenApiMessage } from './helpers/process.js';
+import { createTestDatabase, type TestDatabase } from './helpers/postgres.js';
 import { waitFor } from './helpers/receiver.js';
 
 const read = (file: string) => readFileSync(join(REPO_ROOT, file), 'utf8');
@@ -87,19 +89,27 @@ describe('Dockerfile', () => {
 });
 
 describe('compose.yaml', () => {
-  it('starts Switchboard after a healthy NATS JetStream, with its data and NATS on named volumes', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['nats', 'switchboard']);
+  it('starts Switchboard after a healthy PostgreSQL and NATS JetStream, with its data, the database and NATS on named volumes', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['nats', 'postgres', 'switchboard']);
     expect(service.build).toBe('.');
     expect(service.volumes).toContain('switchboard-data:/data');
     expect(configMount?.[0]).toBe('./deploy/compose.switchboard.yaml');
-    expect(service.depends_on).toEqual({ nats: { condition: 'service_healthy' } });
+    expect(service.depends_on).toEqual({ postgres: { condition: 'service_healthy' }, nats: { condition: 'service_healthy' } });
     expect(service.healthcheck?.test.join(' ')).toContain('/readyz');
     expect(service.environment?.NATS_URL).toBe('nats://nats:4222');
+    // The store: the postgres service's database, as its user, with the password from .env.
+    const pgUrl = service.environment?.SWITCHBOARD_POSTGRES_URL ?? '';
+    expect(pgUrl).toMatch(/^postgres:\/\/switchboard:\$\{POSTGRES_PASSWORD:\?[^}]+\}@postgres:5432\/switchboard$/);
+    const postgres = compose.services.postgres as ComposeService & { image?: string };
+    expect(postgres.image).toMatch(/^postgres:/);
+    expect(postgres.environment).toMatchObject({ POSTGRES_USER: 'switchboard', POSTGRES_DB: 'switchboard', POSTGRES_PASSWORD: expect.stringMatching(/^\$\{POSTGRES_PASSWORD:\?.+\}$/) as unknown });
+    expect(postgres.volumes).toContain('postgres-data:/var/lib/postgresql/data');
+    expect(postgres.healthcheck?.test).toEqual(expect.arrayContaining(['pg_isready']));
     const nats = compose.services.nats as ComposeService;
     expect(nats.command).toEqual(expect.arrayContaining(['-js', '-sd', '/data']));
     expect(nats.volumes).toContain('nats-data:/data');
     expect(nats.healthcheck?.test.join(' ')).toContain('/healthz');
-    expect(Object.keys(compose.volumes).sort()).toEqual(['nats-data', 'switchboard-data']);
+    expect(Object.keys(compose.volumes).sort()).toEqual(['nats-data', 'postgres-data', 'switchboard-data']);
   });
 
   it('gives every variable the mounted config needs without a default, and refuses to start without the secrets', () => {
@@ -113,23 +123,29 @@ describe('compose.yaml', () => {
 
 describe("the image's start command, outside a container", () => {
   const dirs: string[] = [];
+  const databases: TestDatabase[] = [];
   let child: ChildProcess | undefined;
   afterAll(async () => {
     if (child && child.exitCode === null) child.kill('SIGKILL');
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    for (const db of databases) await db.drop();
   });
 
-  it('serves with the compose environment against the local NATS: health checks pass, a webhook is stored and published, the documented backup copies it', async () => {
-    assertBuilt();
+  /**
+   * Runs the image's CMD with the image's ENV and the compose service's environment: required
+   * secrets given, service names resolved to this machine, the PostgreSQL URL given by `postgres`
+   * (absent: the variable left out, so the store is SQLite in the data folder).
+   */
+  async function startImage(postgres: string | undefined): Promise<{ base: string; data: string; env: NodeJS.ProcessEnv; composeEnv: Record<string, string>; output: () => string; stop: () => Promise<number | null> }> {
     const data = mkdtempSync(join(tmpdir(), 'sb-container-'));
     dirs.push(data);
     const port = await freePort();
-    const stream = `SBCONTAINER${Date.now().toString(36).toUpperCase()}`;
-    // The compose service's environment: required secrets given, service names resolved here.
     const composeEnv = Object.fromEntries(
-      Object.entries(service.environment ?? {}).map(([k, v]) => [k, v.startsWith('${') ? `${k.toLowerCase()}-0123456789` : v.replace('nats://nats:', 'nats://127.0.0.1:')]),
+      Object.entries(service.environment ?? {})
+        .filter(([k]) => k !== 'SWITCHBOARD_POSTGRES_URL' || postgres !== undefined)
+        .map(([k, v]) => [k, k === 'SWITCHBOARD_POSTGRES_URL' ? (postgres as string) : v.startsWith('${') ? `${k.toLowerCase()}-0123456789` : v.replace('nats://nats:', 'nats://127.0.0.1:')]),
     );
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, ...imageEnv(), ...composeEnv, SWITCHBOARD_DATA: data, SWITCHBOARD_PORT: String(port), NATS_STREAM: stream };
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, ...imageEnv(), ...composeEnv, SWITCHBOARD_DATA: data, SWITCHBOARD_PORT: String(port), NATS_STREAM: `SBCONTAINER${Date.now().toString(36).toUpperCase()}` };
     const [command, ...args] = execForm(of(runStage, 'CMD')[0]?.getTextContent() ?? '').map((a) => (a === '/etc/switchboard/switchboard.yaml' ? join(REPO_ROOT, configMount?.[0] ?? '') : a));
     expect(command).toBe('node');
     const proc = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -149,44 +165,87 @@ describe("the image's start command, outside a container", () => {
       20_000,
       () => output,
     );
+    return {
+      base,
+      data,
+      env,
+      composeEnv,
+      output: () => output,
+      stop: async () => {
+        proc.kill('SIGTERM');
+        return new Promise<number | null>((r) => proc.once('exit', (c) => r(c)));
+      },
+    };
+  }
+
+  it('serves with the compose environment against the local PostgreSQL and NATS: health checks pass, a webhook is stored and published, the documented pg_dump holds it', async () => {
+    assertBuilt();
+    const db = await createTestDatabase();
+    databases.push(db);
+    const image = await startImage(db.url);
+    expect(image.output()).toMatch(/store +postgres postgres:\/\//);
+    const { env, base } = image;
 
     // The image's and the compose file's health checks, run as they are written.
     const health = of(runStage, 'HEALTHCHECK')[0]?.getTextContent() ?? '';
     const [, ...imageCheck] = execForm(health.slice(health.indexOf('CMD')));
     expect(spawnSync(process.execPath, imageCheck, { env }).status).toBe(0);
-    const [, , ...composeCheck] = (service.healthcheck?.test ?? []).map((a) => a.replace('127.0.0.1:8080', `127.0.0.1:${port}`));
+    const [, , ...composeCheck] = (service.healthcheck?.test ?? []).map((a) => a.replace('127.0.0.1:8080', `127.0.0.1:${env.SWITCHBOARD_PORT ?? ''}`));
     expect(spawnSync(process.execPath, composeCheck, { env }).status).toBe(0);
 
-    const res = await fetch(`${base}/ingest/wa`, { method: 'POST', headers: { authorization: `Bearer ${composeEnv.WA_INGEST_TOKEN ?? ''}`, 'content-type': 'application/json' }, body: JSON.stringify(greenApiMessage('CONTAINER-1', 1)) });
+    const res = await fetch(`${base}/ingest/wa`, { method: 'POST', headers: { authorization: `Bearer ${image.composeEnv.WA_INGEST_TOKEN ?? ''}`, 'content-type': 'application/json' }, body: JSON.stringify(greenApiMessage('CONTAINER-1', 1)) });
     expect(res.status).toBe(200);
+    const stored = (await (await fetch(`${base}/v1/events`, { headers: { authorization: `Bearer ${image.composeEnv.SWITCHBOARD_API_TOKEN ?? ''}` } })).json()) as { events: { id: string; type: string }[] };
+    expect(stored.events.map((e) => e.type)).toEqual(['message.created']);
 
+    const stream = env.NATS_STREAM ?? '';
     const nc = await connect({ servers: 'nats://127.0.0.1:4222' });
     try {
       const jsm = await jetstreamManager(nc);
-      await waitFor(async () => (await jsm.streams.info(stream).catch(() => undefined))?.state.messages === 1, 10_000, () => output);
-      const msg = await jsm.streams.getMessage(stream, { seq: 1 });
-      expect(msg?.subject).toBe('switchboard.greenapi.message.created');
-      await jsm.streams.delete(stream);
+      try {
+        await waitFor(async () => (await jsm.streams.info(stream).catch(() => undefined))?.state.messages === 1, 10_000, image.output);
+        const msg = await jsm.streams.getMessage(stream, { seq: 1 });
+        expect(msg?.subject).toBe('switchboard.greenapi.message.created');
+      } finally {
+        // Another stream with the same subjects would refuse the next run's.
+        await jsm.streams.delete(stream).catch(() => undefined);
+      }
     } finally {
       await nc.close();
     }
 
+    // The PostgreSQL backup of docs/deploy.md (pg_dump in the postgres service), run here against this database.
+    const line = read('docs/deploy.md').split('\n').find((l) => l.startsWith('docker compose exec -T postgres pg_dump'));
+    // `pg_dump -U <user> [flags] <database> > <file>`: the flags as written, the user and database this test's.
+    const flags = /pg_dump -U \S+ (.*) \S+ > .+$/.exec(line ?? '')?.[1]?.split(' ');
+    expect(flags).toBeDefined();
+    const u = new URL(db.url);
+    const dump = spawnSync('pg_dump', ['-h', u.hostname, '-p', u.port, '-U', u.username, ...(flags ?? []), u.pathname.slice(1)], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    expect(dump.status, dump.stderr).toBe(0);
+    expect(dump.stdout).toContain(stored.events[0]?.id ?? '?');
+
+    expect(await image.stop(), image.output()).toBe(0);
+  });
+
+  it('without SWITCHBOARD_POSTGRES_URL stores in SQLite in the data folder, and the documented online backup copies it', async () => {
+    assertBuilt();
+    const image = await startImage(undefined);
+    expect(image.output()).toMatch(/store +sqlite /);
+    const res = await fetch(`${image.base}/ingest/wa`, { method: 'POST', headers: { authorization: `Bearer ${image.composeEnv.WA_INGEST_TOKEN ?? ''}`, 'content-type': 'application/json' }, body: JSON.stringify(greenApiMessage('CONTAINER-2', 2)) });
+    expect(res.status).toBe(200);
     // The backup command of docs/deploy.md, with the data folder here.
     const line = read('docs/deploy.md').split('\n').find((l) => l.startsWith('docker compose exec switchboard node -e'));
-    const script = /node -e "(.*)"$/.exec(line ?? '')?.[1]?.replaceAll('/data/', `${data}/`);
+    const script = /node -e "(.*)"$/.exec(line ?? '')?.[1]?.replaceAll('/data/', `${image.data}/`);
     expect(script).toBeDefined();
     const backup = spawnSync(process.execPath, ['-e', script ?? ''], { cwd: REPO_ROOT, encoding: 'utf8' });
     expect(backup.stdout.trim(), backup.stderr).toBe('done');
-    const copy = new Database(join(data, 'backup.db'), { readonly: true });
+    const copy = new Database(join(image.data, 'backup.db'), { readonly: true });
     try {
       const rows = copy.prepare<[], { type: string }>('SELECT type FROM events').all();
       expect(rows.map((r) => r.type)).toEqual(['message.created']);
     } finally {
       copy.close();
     }
-
-    proc.kill('SIGTERM');
-    const code = await new Promise<number | null>((r) => proc.once('exit', (c) => r(c)));
-    expect(code, output).toBe(0);
+    expect(await image.stop(), image.output()).toBe(0);
   });
 });

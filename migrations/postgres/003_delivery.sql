@@ -36,6 +36,11 @@ CREATE TABLE delivery_outbox (
   created_at      TEXT NOT NULL,
   updated_at      TEXT NOT NULL,
   delivered_at    TEXT,
+  -- Several instances share the outbox: an instance claims the due rows it sends (FOR UPDATE
+  -- SKIP LOCKED) until claim_until (epoch ms); recording the attempt ends the claim. A claim of an
+  -- instance that died runs out, and another instance sends the row again.
+  claimed_by      TEXT,
+  claim_until     BIGINT,
   UNIQUE (subscription_id, seq)
 );
 CREATE INDEX delivery_outbox_due ON delivery_outbox (subscription_id, next_at) WHERE status = 'pending';

@@ -11,6 +11,8 @@ import type { StoredEvent } from './store/types.js';
 export interface Committed {
   readonly stored: StoredEvent;
   readonly event: SwitchboardEvent;
+  /** False for an event another instance committed (a shared store); absent or true: this one's. */
+  readonly local?: boolean;
 }
 
 /** What a follower's filter looks at; the window keeps only this of each event (not its data). */

@@ -44,6 +44,12 @@ export interface CommitterOptions {
    * without waiting for this thread to hear of the first and send the second.
    */
   readonly maxInFlight?: number;
+  /**
+   * Where committed events go (default: straight onto the bus, in commit order). A store shared
+   * by several instances gives them to a `StoreTail` instead, which publishes in sequence order
+   * what it reads back.
+   */
+  readonly publish?: (events: readonly Committed[]) => void;
 }
 
 export const DEFAULT_BUSY_WAIT_MS = 5_000;
@@ -225,7 +231,8 @@ export class GroupCommitter {
       p.resolve(resultFor(p, r));
     });
     this.metrics.commitBatchEvents.observe(events);
-    this.bus.publish(published);
+    if (this.options.publish) this.options.publish(published);
+    else this.bus.publish(published);
   }
 
   /** Refuses new work and waits for what is queued to be committed. */

@@ -10,6 +10,7 @@ import { RetryableError, SwitchboardError, backoffDelay, createEvent, sleep, typ
 import type { IngestItem, Source, SourceSignal } from '../connectors/types.js';
 import type { Metrics } from './metrics.js';
 import type { ConnectorInstance, GroupCommitter, Pipeline } from './pipeline.js';
+import type { Lease } from './lease.js';
 import type { Store } from './store/types.js';
 
 export interface BackoffOptions {
@@ -22,7 +23,7 @@ export interface BackoffOptions {
 export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 500, maxMs: 20_000, authFailedMs: 60_000 };
 
 
-export type RuntimeState = 'starting' | 'connecting' | 'connected' | 'backoff' | 'auth-failed' | 'stopped';
+export type RuntimeState = 'starting' | 'standby' | 'connecting' | 'connected' | 'backoff' | 'auth-failed' | 'stopped';
 
 /** A connector's live state in `GET /v1/connectors`. */
 export interface ConnectorStatus {
@@ -48,7 +49,16 @@ export class ConnectorRuntime {
   constructor(
     private readonly connector: ConnectorInstance,
     private readonly makeSource: (cursor: string | undefined, signal: (s: SourceSignal) => void) => Source,
-    private readonly deps: { pipeline: Pipeline; committer: GroupCommitter; store: Store; metrics: Metrics; logger: Logger; backoff?: BackoffOptions },
+    private readonly deps: {
+      pipeline: Pipeline;
+      committer: GroupCommitter;
+      store: Store;
+      metrics: Metrics;
+      logger: Logger;
+      backoff?: BackoffOptions;
+      /** Several instances share the store: the source runs only on the instance that holds this lease. */
+      lease?: Lease;
+    },
   ) {
     // A series from the start, so that an alert on 0 also sees a connector that never connected.
     deps.metrics.connectorUp.set({ connector: connector.id }, 0);
@@ -63,7 +73,16 @@ export class ConnectorRuntime {
   }
 
   status(): ConnectorStatus {
-    return { transport: 'pull', state: this.state, errors: this.errors, consecutiveErrors: this.consecutiveErrors, lastError: this.lastError ?? null, batches: this.batches };
+    const lease = this.deps.lease;
+    return {
+      transport: 'pull',
+      state: this.state,
+      errors: this.errors,
+      consecutiveErrors: this.consecutiveErrors,
+      lastError: this.lastError ?? null,
+      batches: this.batches,
+      ...(lease ? { owner: lease.holder === '' ? null : lease.holder, instance: lease.owner } : {}),
+    };
   }
 
   start(): void {
@@ -117,7 +136,19 @@ export class ConnectorRuntime {
   };
 
   private async run(): Promise<void> {
-    const signal = this.abort.signal;
+    const lease = this.deps.lease;
+    if (!lease) return this.runSource(this.abort.signal);
+    // Standby until this instance holds the lease; the source stops when it is lost.
+    await lease.run(
+      this.abort.signal,
+      (signal) => this.runSource(signal),
+      () => {
+        if (!this.abort.signal.aborted) this.state = 'standby';
+      },
+    );
+  }
+
+  private async runSource(signal: AbortSignal): Promise<void> {
     const backoff = this.deps.backoff ?? DEFAULT_BACKOFF;
     while (!signal.aborted) {
       const cursor = await this.deps.store.getCursor(this.connector.id);

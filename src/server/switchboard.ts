@@ -9,7 +9,7 @@ import { pino, type Logger } from 'pino';
 import { SwitchboardError, sourceOf, type EventType, type SwitchboardEvent, type TypePattern, type TypesMatching, type TypesOfFilter } from '../core/index.js';
 import { connectorFor } from '../connectors/registry.js';
 import type { ConnectorDefinition, IngestItem } from '../connectors/types.js';
-import { EventBus } from './bus.js';
+import { EventBus, type Committed } from './bus.js';
 import type { Feature, FeatureConnector } from './feature.js';
 import { FEATURES } from './features.js';
 import { connectorsOf, resolveConfig, type SwitchboardConfig, type SwitchboardConfigInput } from './config.js';
@@ -20,6 +20,8 @@ import { GroupCommitter, Pipeline, type IngestResult } from './pipeline.js';
 import { ConnectorRuntime } from './runtime.js';
 import { PostgresStore } from './store/postgres/index.js';
 import type { Store } from './store/types.js';
+import { StoreTail } from './tail.js';
+import { Lease, type LeaseTiming } from './lease.js';
 import { SQLITE_OFFLINE_BUSY_TIMEOUT_MS, SqliteStore } from './store/sqlite/index.js';
 import type { Tracing } from './tracing.js';
 import { VERSION } from './version.js';
@@ -39,6 +41,9 @@ export interface EventsFilter<P extends string = string> extends FollowFilter {
   readonly follow?: boolean;
   readonly signal?: AbortSignal;
 }
+
+/** How often a shared store is read for missed commits (a lost notification), besides the notifications. */
+const TAIL_SAFETY_MS = 5_000;
 
 export interface CreateOptions {
   /** Overrides for the config's environment (tests). */
@@ -61,6 +66,8 @@ export interface CreateOptions {
    * an in-memory exporter in tests, or the host application's own). Given, tracing is on.
    */
   readonly tracerProvider?: TracerProvider;
+  /** How long leases last and how often they are renewed, with a shared store (tests shorten them). */
+  readonly leaseTiming?: LeaseTiming;
 }
 
 function parseAfter(after: EventsFilter['after'], latest: number): number {
@@ -95,6 +102,10 @@ export class Switchboard {
   /** True when the API token was generated at this start (print it). */
   readonly apiTokenGenerated: boolean;
   private readonly store: Store;
+  /** A shared store's reader that feeds the bus (undefined: the committer publishes itself). */
+  private readonly tail: StoreTail | undefined;
+  private unwatch: (() => Promise<void>) | undefined;
+  private tailTimer: ReturnType<typeof setInterval> | undefined;
   private readonly features: readonly Feature[];
   private readonly bus = new EventBus();
   private readonly committer: GroupCommitter;
@@ -131,11 +142,15 @@ export class Switchboard {
       config.store.postgres !== undefined
         ? new PostgresStore({ url: config.store.postgres, durability: config.store.durability })
         : new SqliteStore({ path: config.store.sqlite ?? join(config.dataDir, 'switchboard.db'), durability: config.store.durability, bulk: options.bulk === true });
+    // A store several instances share feeds the bus by reading it back, in sequence order (tail.ts).
+    const tail = this.store.watch ? new StoreTail(this.store, this.bus, this.logger) : undefined;
+    this.tail = tail;
     this.committer = new GroupCommitter(this.store, this.bus, this.metrics, {
       maxPendingEvents: config.server.maxPendingEvents,
       maxBatchEvents: config.server.maxBatchEvents,
       logger: this.logger,
       deferProjections: options.bulk === true,
+      ...(tail ? { publish: (events: readonly Committed[]) => tail.committed(events) } : {}),
     });
     this.pipeline = new Pipeline(this.committer, this.metrics, options.now, config.server.limits);
     const featureConnectors = new Map<string, FeatureConnector>();
@@ -151,7 +166,15 @@ export class Switchboard {
         runtime = new ConnectorRuntime(
           instance,
           (cursor, signal) => makeSource({ connectorId: entry.id, settings: entry.settings, cursor, signal }) as NonNullable<ReturnType<typeof makeSource>>,
-          { pipeline: this.pipeline, committer: this.committer, store: this.store, metrics: this.metrics, logger: this.logger },
+          {
+            pipeline: this.pipeline,
+            committer: this.committer,
+            store: this.store,
+            metrics: this.metrics,
+            logger: this.logger,
+            // A store several instances share: one of them at a time runs this connector's source.
+            ...(this.store.leases && this.store.instanceId ? { lease: new Lease(this.store.leases, `connector:${entry.id}`, this.store.instanceId, this.logger, options.leaseTiming) } : {}),
+          },
         );
         this.runtimes.push(runtime);
         this.runtimeById.set(entry.id, runtime);
@@ -194,7 +217,8 @@ export class Switchboard {
     if (!service) return;
     const source = sourceOf(definition.platform, connectorId);
     const unsubscribe = this.bus.subscribe((committed) => {
-      const mine = committed.filter((c) => c.event.source === source).map((c) => c.event);
+      // Only this instance's commits: another instance's services react to theirs.
+      const mine = committed.filter((c) => c.local !== false && c.event.source === source).map((c) => c.event);
       if (mine.length > 0) service.onCommitted(mine);
     });
     this.services.push(async () => {
@@ -232,6 +256,13 @@ export class Switchboard {
     if (this.store instanceof SqliteStore) await this.store.open(offline ? { busyTimeoutMs: SQLITE_OFFLINE_BUSY_TIMEOUT_MS } : {});
     else await this.store.open();
     this.bus.reset(await this.store.latestSequence());
+    if (this.tail && this.store.watch) {
+      const tail = this.tail;
+      this.unwatch = this.store.watch(() => tail.poke());
+      // A notification lost with its connection is caught up by this slow safety read.
+      this.tailTimer = setInterval(() => tail.poke(), TAIL_SAFETY_MS);
+      this.tailTimer.unref();
+    }
     const background = options.background !== false;
     for (const f of this.features) await f.start?.({ background });
     this.started = true;
@@ -408,6 +439,9 @@ export class Switchboard {
     await Promise.all(this.runtimes.map((r) => r.stop()));
     await Promise.all(this.services.map((stop) => stop()));
     await this.committer.close();
+    clearInterval(this.tailTimer);
+    await this.unwatch?.();
+    await this.tail?.close();
     for (const f of [...this.features].reverse()) await f.close?.();
     await this.store.close();
     await this.tracing?.shutdown();

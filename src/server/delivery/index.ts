@@ -2,6 +2,7 @@
  * The delivery feature (docs/delivery.md): signed outgoing webhooks with an outbox written in
  * the commit transaction, retries and replay; and the NATS JetStream sink when `nats` is set.
  */
+import { Lease } from '../lease.js';
 import type { Feature, FeatureContext } from '../feature.js';
 import { createDeliveryMetrics, createNatsMetrics } from './metrics.js';
 import { NatsSink } from './nats.js';
@@ -34,7 +35,17 @@ export function createDelivery(ctx: FeatureContext, options: { resolver?: Resolv
     },
     ...(options.resolver ? { resolver: options.resolver } : {}),
   });
-  const nats = ctx.config.nats ? new NatsSink({ config: ctx.config.nats, db: () => ctx.store.delivery, bus: ctx.bus, logger: ctx.logger, metrics: createNatsMetrics(ctx.metrics.registry) }) : undefined;
+  const nats = ctx.config.nats
+    ? new NatsSink({
+        config: ctx.config.nats,
+        db: () => ctx.store.delivery,
+        bus: ctx.bus,
+        logger: ctx.logger,
+        metrics: createNatsMetrics(ctx.metrics.registry),
+        // A store several instances share: one of them at a time publishes.
+        lease: ctx.store.leases && ctx.store.instanceId ? new Lease(ctx.store.leases, `sink:nats:${ctx.config.nats.stream}`, ctx.store.instanceId, ctx.logger) : undefined,
+      })
+    : undefined;
   return {
     name: 'delivery',
     webhooks: hooks,

@@ -7,6 +7,7 @@
  * missing; the client reconnects on its own, and the sink starts over from its cursor after any
  * failed publish.
  */
+import type { Lease } from '../lease.js';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
@@ -27,6 +28,8 @@ export function natsSubject(prefix: string, platform: string, type: string): str
 
 export interface NatsSinkOptions {
   readonly config: NatsConfig;
+  /** Several instances share the store: only the holder of this lease publishes. */
+  readonly lease?: Lease | undefined;
   readonly db: () => DeliveryStore;
   readonly bus: EventBus;
   readonly logger: Logger;
@@ -47,13 +50,21 @@ export class NatsSink {
     this.name = `nats:${options.config.stream}`;
   }
 
+  /** Aborts when the sink stops, or, with a lease, when this instance's tenure ends. */
+  private signal: AbortSignal = this.stop.signal;
+
   start(): void {
-    this.loop = (async () => {
+    const tenure = async (signal: AbortSignal) => {
+      this.signal = signal;
+      // From the store: another instance may have moved the cursor since this one last held the lease.
       this.cursor = await this.options.db().sinkCursor(this.name);
       this.savedCursor = this.cursor;
       this.savedAt = Date.now();
       await this.run();
-    })();
+      if (this.options.lease) await this.maybeSaveCursor(true);
+    };
+    const lease = this.options.lease;
+    this.loop = lease ? lease.run(this.stop.signal, tenure) : tenure(this.stop.signal);
   }
 
   private get log(): Logger {
@@ -62,17 +73,17 @@ export class NatsSink {
 
   private async run(): Promise<void> {
     let failures = 0;
-    while (!this.stop.signal.aborted) {
+    while (!this.signal.aborted) {
       try {
         await this.connect();
         await this.ensureStream();
         failures = 0;
         await this.pump();
       } catch (err) {
-        if (this.stop.signal.aborted) break;
+        if (this.signal.aborted) break;
         const wait = backoffDelay(failures++, NATS_BACKOFF);
         this.log.warn({ err: err instanceof Error ? { message: err.message, code: (err as { code?: unknown }).code } : err, stream: this.options.config.stream }, `nats: ${err instanceof Error ? err.message : String(err)}; retrying from sequence ${this.cursor + 1} in ${wait} ms`);
-        await sleep(wait, this.stop.signal);
+        await sleep(wait, this.signal);
       }
     }
   }
@@ -138,14 +149,14 @@ export class NatsSink {
     if (!js) return;
     const { headers } = await import('@nats-io/transport-node');
     const db = this.options.db();
-    while (!this.stop.signal.aborted) {
+    while (!this.signal.aborted) {
       const rows = await db.eventsAfter(this.cursor, c.maxInFlight);
       this.options.metrics.natsLag.set(Math.max(0, this.options.bus.latestSequence - this.cursor));
       if (rows.length === 0) {
         await this.maybeSaveCursor(false);
         const unsaved = this.cursor !== this.savedCursor;
-        const wait = this.options.bus.waitBeyond(this.cursor, this.stop.signal);
-        await (unsaved ? Promise.race([wait, sleep(Math.max(0, this.savedAt + c.cursorInterval - Date.now()), this.stop.signal)]) : wait);
+        const wait = this.options.bus.waitBeyond(this.cursor, this.signal);
+        await (unsaved ? Promise.race([wait, sleep(Math.max(0, this.savedAt + c.cursorInterval - Date.now()), this.signal)]) : wait);
         continue;
       }
       // An event larger than the server's max_payload can never be published: it is skipped
@@ -200,7 +211,8 @@ export class NatsSink {
   async close(): Promise<void> {
     this.stop.abort();
     await this.loop;
-    await this.maybeSaveCursor(true);
+    // With a lease, each tenure saved its cursor as it ended.
+    if (!this.options.lease) await this.maybeSaveCursor(true);
     const nc = this.nc;
     this.nc = undefined;
     if (nc && !nc.isClosed()) await nc.drain().catch(() => nc.close());

@@ -283,8 +283,25 @@ export interface CommitOptions {
   readonly deferProjections?: boolean;
 }
 
+/** What one instance at a time may run, when several share a store (docs/scaling.md). */
+export interface LeaseStore {
+  /**
+   * Takes the lease `name` for `owner` for `ttlMs`, or renews it when `owner` holds it; a lease
+   * another owner holds and has not let run out stays theirs. Answers who holds it after the call.
+   */
+  acquire(name: string, owner: string, ttlMs: number): Promise<{ held: boolean; owner: string }>;
+  /** Gives the lease up, if `owner` holds it. */
+  release(name: string, owner: string): Promise<void>;
+}
+
 export interface Store {
   readonly kind: string;
+  /**
+   * Only a store that several processes share: the leases, and this process's name in them (and
+   * in its delivery claims). Absent: this process is the only one, and runs everything.
+   */
+  readonly leases?: LeaseStore;
+  readonly instanceId?: string;
   /** The projections (calls, conversations, operators, timelines); usable once open. */
   readonly projections: ProjectionStore;
   /** Subscriptions, outbox, attempts and sink cursors; usable once open. */
@@ -313,6 +330,13 @@ export interface Store {
   kvPut(connectorId: string, namespace: string, key: string, value: string, updatedAt: string): Promise<void>;
   /** Answers true when the store can take writes. */
   ping(): Promise<boolean>;
+  /**
+   * Only a store that several processes share (PostgreSQL): calls `onCommit` when some process
+   * may have committed events (soon after the COMMIT; several commits may give one call), and
+   * once more after a lost connection to it comes back. Answers the function that stops it.
+   * Absent: this process is the only writer.
+   */
+  watch?(onCommit: () => void): () => Promise<void>;
   close(): Promise<void>;
 }
 

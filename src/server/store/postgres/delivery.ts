@@ -5,7 +5,8 @@
  *
  * Several instances may share the tables, so nothing here trusts a copy in memory: the
  * subscriptions are read from the table (the commit reads the enabled ones in its own
- * transaction), and only their compiled filters are cached, by id and `updated_at`.
+ * transaction), and only their compiled filters are cached, by id and `updated_at`. Due rows are
+ * claimed (`due`): a row is sent by one instance at a time.
  */
 import type pg from 'pg';
 import type { SwitchboardEvent } from '../../../core/index.js';
@@ -26,11 +27,20 @@ import { FailureStreaks, toSubscription, type SubscriptionRow } from '../rows.js
 import type { DeliveryStore } from '../types.js';
 import type { Queryable } from './queryable.js';
 
+/** The outbox columns of the contract (not the claim). */
+const OUTBOX = 'did, subscription_id, seq, event_id, subject, status, attempts, rounds, next_at, last_status, last_error, created_at, updated_at, delivered_at';
+const OUTBOX_O = OUTBOX.split(', ')
+  .map((c) => `o.${c}`)
+  .join(', ');
+
+/** How long a claim on a due row lasts by default: longer than any attempt and its recording. */
+export const DEFAULT_CLAIM_MS = 60_000;
+
 const ENQUEUE = `INSERT INTO delivery_outbox (subscription_id, seq, event_id, subject, status, next_at, created_at, updated_at)
   SELECT t.sub, t.seq, t.id, t.subject, 'pending', $5, $6, $6 FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[]) AS t(sub, seq, id, subject)
   ON CONFLICT (subscription_id, seq) DO NOTHING`;
 
-const REQUEUE = `UPDATE delivery_outbox SET status = 'pending', attempts = 0, rounds = rounds + 1, next_at = $1, updated_at = $2, delivered_at = NULL
+const REQUEUE = `UPDATE delivery_outbox SET status = 'pending', attempts = 0, rounds = rounds + 1, next_at = $1, updated_at = $2, delivered_at = NULL, claimed_by = NULL, claim_until = NULL
   WHERE subscription_id = $3 AND seq = $4 AND status <> 'pending'`;
 
 function isStatus(s: string): s is DeliveryStatus {
@@ -48,6 +58,9 @@ export class PostgresDelivery implements DeliveryStore {
   constructor(
     private readonly pool: () => pg.Pool,
     private readonly transaction: <T>(what: string, fn: (client: pg.PoolClient) => Promise<T>) => Promise<T>,
+    /** This instance, as its claims name it. */
+    private readonly owner: string,
+    private readonly claimMs = DEFAULT_CLAIM_MS,
   ) {}
 
   configure(options: { firstDelayMs: number }): void {
@@ -103,7 +116,7 @@ export class PostgresDelivery implements DeliveryStore {
         iso,
         id,
       ]);
-      if (enabled) await c.query("UPDATE delivery_outbox SET attempts = 0, next_at = $1, updated_at = $2 WHERE subscription_id = $3 AND status = 'pending'", [now.getTime(), iso, id]);
+      if (enabled) await c.query("UPDATE delivery_outbox SET attempts = 0, next_at = $1, updated_at = $2, claimed_by = NULL, claim_until = NULL WHERE subscription_id = $3 AND status = 'pending'", [now.getTime(), iso, id]);
       return this.get(id, c);
     });
   }
@@ -143,15 +156,24 @@ export class PostgresDelivery implements DeliveryStore {
     return (await q.query(ENQUEUE, [cols.sub, cols.seq, cols.id, cols.subject, now + this.firstDelayMs, iso])).rowCount ?? 0;
   }
 
-  /** Pending rows of a subscription due by `now`; in ordered mode only the first pending row of each subject. */
+  /**
+   * Pending rows of a subscription due by `now`, claimed for this instance (rows it claimed
+   * already included; rows another instance claims, or locks at this moment, left out); in
+   * ordered mode only the first pending row of each subject, claimed or not.
+   */
   async due(sub: Subscription, now: number, limit: number): Promise<OutboxRow[]> {
-    if (!sub.ordered) return this.rows<OutboxRow>("SELECT * FROM delivery_outbox WHERE subscription_id = $1 AND status = 'pending' AND next_at <= $2 ORDER BY next_at, seq LIMIT $3", [sub.id, now, limit]);
-    return this.rows<OutboxRow>(
-      `SELECT o.* FROM delivery_outbox o WHERE o.subscription_id = $1 AND o.status = 'pending' AND o.next_at <= $2
-         AND NOT EXISTS (SELECT 1 FROM delivery_outbox p WHERE p.subscription_id = o.subscription_id AND p.subject = o.subject AND p.status = 'pending' AND p.seq < o.seq)
-       ORDER BY o.seq LIMIT $3`,
-      [sub.id, now, limit],
+    const order = sub.ordered ? 'o.seq' : 'o.next_at, o.seq';
+    const rows = await this.rows<OutboxRow>(
+      `UPDATE delivery_outbox SET claimed_by = $4, claim_until = $2::bigint + $5::bigint
+       WHERE did IN (
+         SELECT o.did FROM delivery_outbox o WHERE o.subscription_id = $1 AND o.status = 'pending' AND o.next_at <= $2
+           AND (o.claim_until IS NULL OR o.claim_until < $2 OR o.claimed_by = $4)
+           ${sub.ordered ? "AND NOT EXISTS (SELECT 1 FROM delivery_outbox p WHERE p.subscription_id = o.subscription_id AND p.subject = o.subject AND p.status = 'pending' AND p.seq < o.seq)" : ''}
+         ORDER BY ${order} LIMIT $3 FOR UPDATE SKIP LOCKED)
+       RETURNING ${OUTBOX}`,
+      [sub.id, now, limit, this.owner, this.claimMs],
     );
+    return rows.sort((a, b) => (sub.ordered ? a.seq - b.seq : a.next_at - b.next_at || a.seq - b.seq));
   }
 
   /** The earliest future attempt of an enabled subscription. */
@@ -168,7 +190,7 @@ export class PostgresDelivery implements DeliveryStore {
   }
 
   async getRow(did: number): Promise<OutboxRow | undefined> {
-    return (await this.rows<OutboxRow>('SELECT * FROM delivery_outbox WHERE did = $1', [did]))[0];
+    return (await this.rows<OutboxRow>(`SELECT ${OUTBOX} FROM delivery_outbox WHERE did = $1`, [did]))[0];
   }
 
   /**
@@ -194,9 +216,12 @@ export class PostgresDelivery implements DeliveryStore {
         ]);
         if (!subs.has(r.subscriptionId)) subs.set(r.subscriptionId, await this.get(r.subscriptionId, c));
         if (r.result === 'delivered') {
-          await c.query("UPDATE delivery_outbox SET status = 'delivered', attempts = $1, last_status = $2, last_error = NULL, updated_at = $3, delivered_at = $3 WHERE did = $4", [r.attempt, r.status ?? null, iso, r.did]);
+          await c.query(
+            "UPDATE delivery_outbox SET status = 'delivered', attempts = $1, last_status = $2, last_error = NULL, updated_at = $3, delivered_at = $3, claimed_by = NULL, claim_until = NULL WHERE did = $4",
+            [r.attempt, r.status ?? null, iso, r.did],
+          );
         } else {
-          await c.query('UPDATE delivery_outbox SET status = $1, attempts = $2, last_status = $3, last_error = $4, next_at = $5, updated_at = $6 WHERE did = $7', [
+          await c.query('UPDATE delivery_outbox SET status = $1, attempts = $2, last_status = $3, last_error = $4, next_at = $5, updated_at = $6, claimed_by = NULL, claim_until = NULL WHERE did = $7', [
             r.result === 'exhausted' ? 'failed' : 'pending',
             r.attempt,
             r.status ?? null,
@@ -244,7 +269,7 @@ export class PostgresDelivery implements DeliveryStore {
       where.push(`o.did > $${values.length}`);
     }
     values.push(q.limit);
-    return this.rows<OutboxRow & { type: string | null }>(`SELECT o.*, e.type FROM delivery_outbox o LEFT JOIN events e ON e.seq = o.seq WHERE ${where.join(' AND ')} ORDER BY o.did LIMIT $${values.length}`, values);
+    return this.rows<OutboxRow & { type: string | null }>(`SELECT ${OUTBOX_O}, e.type FROM delivery_outbox o LEFT JOIN events e ON e.seq = o.seq WHERE ${where.join(' AND ')} ORDER BY o.did LIMIT $${values.length}`, values);
   }
 
   async attemptsOf(did: number, limit: number): Promise<AttemptRow[]> {
@@ -259,8 +284,9 @@ export class PostgresDelivery implements DeliveryStore {
           `UPDATE delivery_outbox SET status = 'pending', next_at = $1, updated_at = $2,
              attempts = CASE WHEN status = 'pending' THEN attempts ELSE 0 END,
              rounds = CASE WHEN status = 'pending' THEN rounds ELSE rounds + 1 END,
-             delivered_at = CASE WHEN status = 'pending' THEN delivered_at ELSE NULL END
-           WHERE did = $3 AND subscription_id = $4 RETURNING *`,
+             delivered_at = CASE WHEN status = 'pending' THEN delivered_at ELSE NULL END,
+             claimed_by = NULL, claim_until = NULL
+           WHERE did = $3 AND subscription_id = $4 RETURNING ${OUTBOX}`,
           [now, new Date(now).toISOString(), did, subscriptionId],
         )
       ).rows[0],

@@ -18,6 +18,8 @@
  * outbox rows (`PostgresDelivery.enqueueInserted`) in the same transaction, under the same lock:
  * several instances never fold one entity concurrently.
  */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
@@ -36,6 +38,7 @@ import {
   type DeliveryStore,
   type EventQuery,
   type KvEntry,
+  type LeaseStore,
   type ProjectionStore,
   type QuarantineEntry,
   type QuarantineResolution,
@@ -59,6 +62,10 @@ export const POSTGRES_MIGRATIONS = join(dirname(fileURLToPath(import.meta.url)),
 /** Advisory lock keys (one 64-bit key space per database): the migrations, and the sequence. */
 const MIGRATION_LOCK = 0x5b_0001;
 const SEQUENCE_LOCK = 0x5b_0002;
+/** The LISTEN/NOTIFY channel of commits. */
+const COMMIT_CHANNEL = 'switchboard_commits';
+/** A lost LISTEN connection is made again after this long. */
+const LISTEN_RETRY_MS = 1000;
 /** Entities per transaction of `projections.catchUp()`. */
 const CATCH_UP_CHUNK = 500;
 
@@ -115,11 +122,33 @@ export class PostgresStore implements Store {
   readonly kind = 'postgres';
   private readonly projectionTables = new PostgresProjections();
   readonly projections: ProjectionStore = this.projectionView();
+  /** This instance, as its delivery claims (and, in `GET /v1/connectors`, its leases) name it. */
+  readonly instanceId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   private readonly deliveryTables = new PostgresDelivery(
     () => this.db,
     (what, fn) => this.transaction(what, fn),
+    this.instanceId,
   );
   readonly delivery: DeliveryStore = this.deliveryView();
+  readonly leases: LeaseStore = {
+    acquire: (name, owner, ttlMs) =>
+      this.reading(async () => {
+        const taken = await this.db.query<{ owner: string }>(
+          `INSERT INTO leases (name, owner, expires_at) VALUES ($1, $2, now() + $3 * interval '1 millisecond')
+           ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+             WHERE leases.owner = excluded.owner OR leases.expires_at < now()
+           RETURNING owner`,
+          [name, owner, ttlMs],
+        );
+        if (taken.rows.length > 0) return { held: true, owner };
+        const [row] = (await this.db.query<{ owner: string }>('SELECT owner FROM leases WHERE name = $1', [name])).rows;
+        return { held: row?.owner === owner, owner: row?.owner ?? '' };
+      }),
+    release: (name, owner) =>
+      this.reading(async () => {
+        await this.db.query('DELETE FROM leases WHERE name = $1 AND owner = $2', [name, owner]);
+      }),
+  };
   private pool: pg.Pool | undefined;
 
   constructor(private readonly options: PostgresStoreOptions) {}
@@ -224,6 +253,8 @@ export class PostgresStore implements Store {
         if (fresh.length > 0) {
           await this.projectionTables.apply(client, fresh, { defer: options.deferProjections === true });
           await this.deliveryTables.enqueueInserted(client, fresh);
+          // Delivered to every listening instance once this transaction commits (see `watch`).
+          await client.query('SELECT pg_notify($1, $2)', [COMMIT_CHANNEL, String((fresh[fresh.length - 1] as { seq: number }).seq)]);
         }
       }
       let qids: string[] = [];
@@ -443,6 +474,57 @@ export class PostgresStore implements Store {
       eventsAfter: (seq, limit) => this.reading(() => d.eventsAfter(seq, limit)),
       sinkCursor: (name) => this.reading(() => d.sinkCursor(name)),
       saveSinkCursor: (name, seq, now) => d.saveSinkCursor(name, seq, now),
+    };
+  }
+
+  /**
+   * Calls `onCommit` when any instance commits events into this database: a connection of its
+   * own LISTENs on the commit channel (NOTIFY is sent inside each commit transaction, so it
+   * arrives once the events are visible). A lost connection is made again every second; once it
+   * is back, `onCommit` is called too, for what committed meanwhile.
+   */
+  watch(onCommit: () => void): () => Promise<void> {
+    let stopped = false;
+    let client: pg.Client | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const again = () => {
+      if (stopped) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => void connect(), LISTEN_RETRY_MS);
+      timer.unref();
+    };
+    const connect = async () => {
+      if (stopped) return;
+      const { default: driver } = await import('pg');
+      const c = new driver.Client({ connectionString: this.options.url, application_name: 'switchboard-listen' });
+      c.on('notification', () => onCommit());
+      c.on('error', () => undefined);
+      c.on('end', () => {
+        if (client === c) client = undefined;
+        again();
+      });
+      try {
+        await c.connect();
+        await c.query(`LISTEN ${COMMIT_CHANNEL}`);
+      } catch {
+        await c.end().catch(() => undefined);
+        again();
+        return;
+      }
+      if (stopped) {
+        await c.end().catch(() => undefined);
+        return;
+      }
+      client = c;
+      onCommit();
+    };
+    void connect();
+    return async () => {
+      stopped = true;
+      clearTimeout(timer);
+      const c = client;
+      client = undefined;
+      await c?.end().catch(() => undefined);
     };
   }
 

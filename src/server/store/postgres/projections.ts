@@ -64,9 +64,17 @@ function parseEvents(rows: readonly { body: string; seq: string | number }[]): S
 
 const SUMMARY_COLUMNS = 'inbound, outbound, first_at, last_at, platform, client, first_inbound_at, first_outbound_at';
 
-/** A mention added to its conversation's counts; LEAST and GREATEST skip NULLs, as the SQLite form's coalesce does. */
-const MENTION_SQL = `INSERT INTO conversation_counts AS c (connector_id, conversation_id, inbound, outbound, first_at, last_at, platform, client, first_inbound_at, first_outbound_at)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+/**
+ * Mentions added to their conversations' counts, many in one statement: the rows are summed per
+ * conversation first (sums, least and greatest do not depend on the order), then upserted.
+ * LEAST and GREATEST skip NULLs, as the SQLite form's coalesce does; the columns compare as bytes.
+ */
+const MENTIONS_SQL = `INSERT INTO conversation_counts AS c (connector_id, conversation_id, inbound, outbound, first_at, last_at, platform, client, first_inbound_at, first_outbound_at)
+  SELECT t.connector_id, t.conversation_id, sum(t.inbound), sum(t.outbound), min(t.first_at COLLATE "C"), max(t.last_at COLLATE "C"), (array_agg(t.platform ORDER BY t.n))[1],
+    min(t.client COLLATE "C"), min(t.first_inbound_at COLLATE "C"), min(t.first_outbound_at COLLATE "C")
+  FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[]) WITH ORDINALITY
+    AS t(connector_id, conversation_id, inbound, outbound, first_at, last_at, platform, client, first_inbound_at, first_outbound_at, n)
+  GROUP BY t.connector_id, t.conversation_id
   ON CONFLICT (connector_id, conversation_id) DO UPDATE SET inbound = c.inbound + excluded.inbound, outbound = c.outbound + excluded.outbound,
     first_at = LEAST(c.first_at, excluded.first_at), last_at = GREATEST(c.last_at, excluded.last_at),
     client = LEAST(c.client, excluded.client),
@@ -78,7 +86,9 @@ type Table = 'calls' | 'conversations' | 'operators';
 export class PostgresProjections {
   /** An entity's events in sequence order (`filter`: more conditions on `type`). */
   private async events(q: Queryable, connectorId: string, subject: string, filter = ''): Promise<SwitchboardEvent[]> {
-    const { rows } = await q.query<{ body: string; seq: string }>(`SELECT body, seq FROM events WHERE connector_id = $1 AND subject = $2 ${filter} ORDER BY seq`, [connectorId, subject]);
+    // `connector_id || ''`: keeps the planner on the subject indexes. With the (connector_id, seq)
+    // index it would read the connector's whole log (it does, after a bulk load, until ANALYZE).
+    const { rows } = await q.query<{ body: string; seq: string }>(`SELECT body, seq FROM events WHERE connector_id || '' = $1 AND subject = $2 ${filter} ORDER BY seq`, [connectorId, subject]);
     return parseEvents(rows);
   }
 
@@ -221,10 +231,19 @@ export class PostgresProjections {
     }
   }
 
-  /** Adds an event that names a conversation to its summary; answers the summary after it when `summary`. */
-  private async mention(q: Queryable, connectorId: string, m: Mention, e: SwitchboardEvent, summary: boolean): Promise<MessageSummary | undefined> {
-    const { rows } = await q.query<SummaryRow>(summary ? `${MENTION_SQL} RETURNING ${SUMMARY_COLUMNS.split(', ').map((c) => `c.${c}`).join(', ')}` : MENTION_SQL, mentionValues(connectorId, m, e));
-    return summary && rows[0] ? summaryOf(rows[0]) : undefined;
+  /**
+   * Adds events that name conversations to their summaries, in one statement; with `summaries`,
+   * answers each conversation's summary after it, by `<connectorId>\0<conversationId>`.
+   */
+  private async mentions(q: Queryable, mentions: readonly { connectorId: string; mention: Mention; event: SwitchboardEvent }[], summaries: boolean): Promise<Map<string, MessageSummary>> {
+    const out = new Map<string, MessageSummary>();
+    if (mentions.length === 0) return out;
+    const rows = mentions.map((m) => mentionValues(m.connectorId, m.mention, m.event));
+    const columns = Array.from({ length: 10 }, (_, i) => rows.map((r) => r[i] ?? null));
+    const returning = summaries ? ` RETURNING c.connector_id, c.conversation_id, ${SUMMARY_COLUMNS.split(', ').map((c) => `c.${c}`).join(', ')}` : '';
+    const result = await q.query<SummaryRow & { connector_id: string; conversation_id: string }>(MENTIONS_SQL + returning, columns);
+    for (const r of result.rows) out.set(`${r.connector_id}\u0000${r.conversation_id}`, summaryOf(r));
+    return out;
   }
 
   /**
@@ -234,10 +253,7 @@ export class PostgresProjections {
    */
   async apply(q: Queryable, inserted: readonly { seq?: number; connectorId: string; event: SwitchboardEvent }[], options: { defer?: boolean } = {}): Promise<void> {
     const { touched, mentions } = planProjections(inserted);
-    for (const { connectorId, key, mention, event } of mentions) {
-      const summary = await this.mention(q, connectorId, mention, event, options.defer !== true);
-      if (summary) touched.counted.set(key, summary);
-    }
+    for (const [key, summary] of await this.mentions(q, mentions, options.defer !== true)) touched.counted.set(key, summary);
     if (options.defer) {
       await this.defer(q, touched);
       return;
@@ -310,11 +326,12 @@ export class PostgresProjections {
         [after],
       );
       if (rows.length === 0) break;
-      for (const r of rows) {
-        const e = JSON.parse(r.body) as SwitchboardEvent;
-        const m = mentionOf(e);
-        if (m) await this.mention(q, r.connector_id, m, e, false);
-      }
+      const found = rows.flatMap((r) => {
+        const event = JSON.parse(r.body) as SwitchboardEvent;
+        const mention = mentionOf(event);
+        return mention ? [{ connectorId: r.connector_id, mention, event }] : [];
+      });
+      await this.mentions(q, found, false);
       after = Number(rows[rows.length - 1]?.seq ?? after);
     }
     const subjects = await q.query<{ connector_id: string; subject: string }>(
