@@ -15,7 +15,7 @@
 import { createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BENCH_DIR, CLI, SCALE, envInt, fmtInt, greenApiGenerator, inspectDb, isMain, loadNow, log, mib, removeDir, requireBuilt, round, runNode, sampleMemory, saveResult, startChild, tempDir } from './lib.mjs';
+import { BENCH_DIR, CLI, SCALE, createBenchDatabase, envInt, fmtInt, greenApiGenerator, inspectDb, isMain, loadNow, log, mib, removeDir, requireBuilt, round, runNode, sampleMemory, saveResult, startChild, tempDir } from './lib.mjs';
 
 /** Writes `lines` payloads to `file`; answers its size in bytes. */
 export async function writeLines(file, lines, chats) {
@@ -89,6 +89,28 @@ export async function timeReplay(file, dataDir, { nodeArgs = [], cwd, timeoutMs 
   return { finished: true, seconds, lines: Number(m[1]), accepted: Number(m[2]), duplicates: Number(m[3]), quarantined: Number(m[4]), peakRssMiB: round(mib(memory.hwm)), progress, stdout: proc.stdout().trim() };
 }
 
+/**
+ * Replay on PostgreSQL next to SQLite: BENCH_B2_PG_LINES (100,000 × BENCH_SCALE; 0 leaves it out)
+ * lines of the same mix, replayed into a fresh SQLite folder and into a fresh PostgreSQL database.
+ */
+async function replayOnPostgres(dir, chats) {
+  const lines = Math.round(envInt('BENCH_B2_PG_LINES', 100_000, { zero: true }) * SCALE);
+  if (lines === 0) return undefined;
+  const file = join(dir, 'greenapi-pg.jsonl');
+  await writeLines(file, lines, chats);
+  const sqlite = await timeReplay(file, join(dir, 'data-sqlite-small'));
+  log(`B2 SQLite replay of ${fmtInt(lines)} lines: ${round(sqlite.seconds, 1)} s = ${fmtInt(lines / sqlite.seconds)} lines/s`);
+  const db = createBenchDatabase();
+  try {
+    const pg = await timeReplay(file, join(dir, 'data-pg'), { env: { SWITCHBOARD_POSTGRES_URL: db.url } });
+    log(`B2 PostgreSQL replay of ${fmtInt(lines)} lines: ${round(pg.seconds, 1)} s = ${fmtInt(lines / pg.seconds)} lines/s`);
+    const summary = (r) => ({ seconds: r.seconds, linesPerSec: r.lines / r.seconds, accepted: r.accepted, peakRssMiB: r.peakRssMiB, stdout: r.stdout });
+    return { lines, sqlite: summary(sqlite), postgres: summary(pg) };
+  } finally {
+    db.drop();
+  }
+}
+
 export async function runB2(opts = {}) {
   const lines = opts.lines ?? Math.max(1000, Math.round(envInt('BENCH_LINES', 1_000_000) * SCALE));
   const chats = opts.chats ?? envInt('BENCH_CHATS', 10_000);
@@ -134,6 +156,7 @@ export async function runB2(opts = {}) {
         objects: disk.objects,
       },
       load: { before: load0, after: load1 },
+      postgres: await replayOnPostgres(dir, chats),
     };
     saveResult('b2', result);
     return result;

@@ -283,6 +283,22 @@ export function report({ meta, b1, b2, b3, live, costs, profile, soak, keptSoak 
       }
       L.push('Replay throughput over time (stored count polled from the database every 10 s):', '', table(['interval', 'events stored at its end', 'events/s in the interval'], steps), '');
     }
+    const pg = b2.postgres;
+    if (pg) {
+      const catchUp = (x) => /brought up to date in ([0-9.]+) s/.exec(x.stdout ?? '')?.[1] ?? '–';
+      L.push(
+        `Replay on PostgreSQL next to SQLite: ${fmtInt(pg.lines)} lines of the same mix (BENCH_B2_PG_LINES), each into a fresh store (PostgreSQL: a fresh database on the local server), process start to exit:`,
+        '',
+        table(
+          ['store', 'seconds', 'lines/s', 'of which the projections\' catch-up (s)', 'peak RSS'],
+          [
+            ['SQLite', round(pg.sqlite.seconds, 1), fmtInt(pg.sqlite.linesPerSec), catchUp(pg.sqlite), `${pg.sqlite.peakRssMiB} MiB`],
+            ['PostgreSQL', round(pg.postgres.seconds, 1), fmtInt(pg.postgres.linesPerSec), catchUp(pg.postgres), `${pg.postgres.peakRssMiB} MiB`],
+          ],
+        ),
+        '',
+      );
+    }
   }
 
   if (b3) {

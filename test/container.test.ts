@@ -16,7 +16,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import Database from 'better-sqlite3';
 import { DockerfileParser, type Instruction } from 'dockerfile-ast';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { REPO_ROOT, assertBuilt, freePort, greenApiMessage } from './helpers/process.js';
 import { createTestDatabase, type TestDatabase } from './helpers/postgres.js';
@@ -121,14 +121,32 @@ describe('compose.yaml', () => {
   });
 });
 
+/**
+ * Removes the streams these tests make (`SBCONTAINER…`): each server publishes to a stream of its
+ * own with the compose config's subjects, and a stream left behind would refuse the next one's.
+ */
+async function dropContainerStreams(): Promise<void> {
+  const nc = await connect({ servers: 'nats://127.0.0.1:4222' });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const names: string[] = [];
+    for await (const info of jsm.streams.list()) if (info.config.name.startsWith('SBCONTAINER')) names.push(info.config.name);
+    for (const name of names) await jsm.streams.delete(name);
+  } finally {
+    await nc.close();
+  }
+}
+
 describe("the image's start command, outside a container", () => {
   const dirs: string[] = [];
   const databases: TestDatabase[] = [];
   let child: ChildProcess | undefined;
+  beforeEach(dropContainerStreams);
   afterAll(async () => {
     if (child && child.exitCode === null) child.kill('SIGKILL');
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
     for (const db of databases) await db.drop();
+    await dropContainerStreams();
   });
 
   /**

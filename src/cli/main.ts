@@ -2,7 +2,7 @@
 /**
  * The `switchboard` command: serve, replay, rebuild, config check, events, simulate.
  */
-import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setFlagsFromString } from 'node:v8';
@@ -17,6 +17,7 @@ import type { IngestItem } from '../connectors/types.js';
 import { MASK, maskUrl } from '../core/secrets.js';
 import { connectorsOf, effectiveConfig, loadConfigFile, resolveConfig, type SwitchboardConfig } from '../server/config.js';
 import { Switchboard } from '../server/switchboard.js';
+import { migrate } from './migrate.js';
 import { simulate, type SimulateOptions } from './simulate.js';
 
 import { VERSION } from '../server/version.js';
@@ -234,6 +235,19 @@ function configCheck(opts: ConfigOptions): void {
   process.stdout.write(doc.toString({ lineWidth: 0 }));
 }
 
+async function migrateCommand(opts: ConfigOptions & { to: string; chunk: number; progress?: boolean }): Promise<void> {
+  const config = loadConfig(opts);
+  if (config.store.sqlite === undefined) throw new SwitchboardError('SB_ERR_CONFIG_INVALID', 'migrate copies a SQLite store: the config names PostgreSQL as the store already');
+  const to = resolveConfig({ store: { postgres: opts.to } }, { env: {} }).store.postgres as string;
+  if (!existsSync(config.store.sqlite)) throw new SwitchboardError('SB_ERR_CONFIG_READ', `no SQLite store at ${config.store.sqlite} (--data, or store.sqlite in --config)`);
+  process.stderr.write(`migrate: ${config.store.sqlite} → ${maskUrl(to)}\n`);
+  const c = await migrate({ from: config.store.sqlite, to, progress: opts.progress !== false, chunk: opts.chunk });
+  process.stdout.write(
+    `migrated ${c.events} events${c.eventsBefore > 0 ? ` (resumed after sequence ${c.eventsBefore})` : ''}, ${c.quarantine} quarantined, ${c.subscriptions} subscriptions, ${c.cursors} cursors, ${c.kv} kv entries; ` +
+      `projections of ${c.projections} calls, conversations and operators brought up to date in ${c.seconds.toFixed(1)} s\n`,
+  );
+}
+
 async function rebuild(opts: ConfigOptions): Promise<void> {
   const config = loadConfig(opts);
   const sb = new Switchboard({ ...config, log: { level: 'warn' } }, { processMetrics: false });
@@ -432,6 +446,12 @@ configOptions(program.command('replay').description('feed recorded native payloa
   .addOption(new Option('--batch <n>', 'payloads per commit').argParser(parsePositive).default(5000))
   .option('--no-progress', 'no progress bar')
   .action((file: string, opts: ConfigOptions & { connector: string; batch: number; progress?: boolean }) => replay(file, opts).catch(fail));
+
+configOptions(program.command('migrate').description('copy the SQLite store (events, quarantine, subscriptions, cursors, kv) into PostgreSQL and rebuild the projections there; resumes when run again'))
+  .requiredOption('--to <url>', 'the PostgreSQL database: postgres://user:password@host:5432/database')
+  .addOption(new Option('--chunk <n>', 'events per transaction').argParser(parsePositive).default(5000))
+  .option('--no-progress', 'no progress bar')
+  .action((opts: ConfigOptions & { to: string; chunk: number; progress?: boolean }) => migrateCommand(opts).catch(fail));
 
 configOptions(program.command('rebuild').description('recompute every projection (calls, conversations, operators) from the event log')).action((opts: ConfigOptions) =>
   rebuild(opts).catch(fail),

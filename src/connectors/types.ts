@@ -109,6 +109,12 @@ export interface ConnectorDefinition<S extends Record<string, unknown> = Record<
   readonly ingest?: IngestSpec;
   /** Present when Switchboard reaches the platform itself; returns undefined when the settings ask for push only. */
   readonly source?: (ctx: SourceContext<S>) => Source | undefined;
+  /**
+   * The source is a resource of the machine it runs on (1С-Коннект's named pipe), not of the
+   * network: with several instances on one store it runs on every instance configured with it,
+   * not on one at a time under a lease (docs/scaling.md).
+   */
+  readonly hostLocal?: boolean;
   /** Present when the connector runs a background service; returns undefined when the settings ask for none. */
   readonly service?: (ctx: ServiceContext<S>) => ConnectorService | undefined;
 }

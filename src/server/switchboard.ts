@@ -172,8 +172,9 @@ export class Switchboard {
             store: this.store,
             metrics: this.metrics,
             logger: this.logger,
-            // A store several instances share: one of them at a time runs this connector's source.
-            ...(this.store.leases && this.store.instanceId ? { lease: new Lease(this.store.leases, `connector:${entry.id}`, this.store.instanceId, this.logger, options.leaseTiming) } : {}),
+            // A store several instances share: one of them at a time runs this connector's source
+            // (a source of this machine, a named pipe, runs wherever it is configured).
+            ...(this.store.leases && this.store.instanceId && definition.hostLocal !== true ? { lease: new Lease(this.store.leases, `connector:${entry.id}`, this.store.instanceId, this.logger, options.leaseTiming) } : {}),
           },
         );
         this.runtimes.push(runtime);

@@ -67,4 +67,5 @@ export const connect1c: ConnectorDefinition<Connect1cSettings> = {
   normalize: normalizeConnect1c,
   ingest: connect1cIngest,
   source: (ctx) => (ctx.settings.pipe === undefined ? undefined : new Connect1cPipeSource(ctx)),
+  hostLocal: true,
 };

@@ -219,7 +219,9 @@ export const connectorsList = z.object({
       lastEvent: z.nullable(z.object({ sequence: z.string(), receivedAt: opt(z.string()) })),
       secondsSinceLastEvent: z.nullable(z.number()),
       transport: z.enum(['push', 'pull']),
-      state: text('push: listening; pull: connecting, connected, backing-off, stopped, …'),
+      state: text('push: listening; pull: connecting, connected, backoff, standby (another instance holds its lease), stopped, …'),
+      owner: opt(z.nullable(z.string()).check(z.describe('Pull, on a store several instances share: the instance that holds the lease and runs it (null: none right now).'))),
+      instance: opt(z.string().check(z.describe('Pull, on a shared store: this instance, as leases name it.'))),
     }),
   ),
 });

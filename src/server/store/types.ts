@@ -283,6 +283,34 @@ export interface CommitOptions {
   readonly deferProjections?: boolean;
 }
 
+/** An event row as a store keeps it: what `switchboard migrate` copies from one store to another. */
+export interface EventRow {
+  readonly seq: number;
+  readonly id: string;
+  readonly type: string;
+  readonly platform: string;
+  readonly connectorId: string;
+  readonly subject: string;
+  readonly time: string;
+  readonly receivedAt: string;
+  /** The event's JSON without `sequence`. */
+  readonly body: string;
+}
+
+/** A connector's saved position, or one of its kv entries, as `switchboard migrate` copies them. */
+export interface CursorRow {
+  readonly connectorId: string;
+  readonly cursor: string;
+  readonly updatedAt: string;
+}
+export interface KvRow {
+  readonly connectorId: string;
+  readonly namespace: string;
+  readonly key: string;
+  readonly value: string;
+  readonly updatedAt: string;
+}
+
 /** What one instance at a time may run, when several share a store (docs/scaling.md). */
 export interface LeaseStore {
   /**

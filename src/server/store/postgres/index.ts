@@ -37,7 +37,10 @@ import {
   type ConnectorStats,
   type DeliveryStore,
   type EventQuery,
+  type CursorRow,
+  type EventRow,
   type KvEntry,
+  type KvRow,
   type LeaseStore,
   type ProjectionStore,
   type QuarantineEntry,
@@ -99,7 +102,7 @@ const closedError = (): never => {
   throw new StoreError('the store is closed', { closed: true });
 };
 
-interface EventRow {
+interface SelectedRow {
   seq: string | number;
   id: string;
   type: string;
@@ -302,7 +305,7 @@ export class PostgresStore implements Store {
   }
 
   async getEvent(id: string): Promise<StoredEvent | undefined> {
-    const [row] = await this.read<EventRow>('SELECT seq, id, type, body FROM events WHERE id = $1', [id]);
+    const [row] = await this.read<SelectedRow>('SELECT seq, id, type, body FROM events WHERE id = $1', [id]);
     return row && toStored(row);
   }
 
@@ -336,7 +339,7 @@ export class PostgresStore implements Store {
     else add((p) => `subject = ${p}`, q.subject);
     values.push(q.limit);
     const sql = `SELECT seq, id, type, body FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq${q.newestFirst ? ' DESC' : ''} LIMIT $${values.length}`;
-    return (await this.read<EventRow>(sql, values)).map(toStored);
+    return (await this.read<SelectedRow>(sql, values)).map(toStored);
   }
 
   async latestSequence(): Promise<number> {
@@ -400,6 +403,57 @@ export class PostgresStore implements Store {
         [connectorId, namespace, key, value, updatedAt],
       ),
     );
+  }
+
+  // ─── import (`switchboard migrate`) ──────────────────────────────────────────────────────
+
+  /**
+   * Events copied from another store, with their own sequences, in one transaction: ids already
+   * here are skipped; the projections of the new ones are deferred to `projections.catchUp()`, as
+   * in a bulk load; no outbox row is written (they were delivered, or not, by the other store).
+   * Answers how many were new.
+   */
+  async importEvents(rows: readonly EventRow[]): Promise<number> {
+    if (rows.length === 0) return 0;
+    return this.locked('import', async (client) => {
+      const col = <K extends keyof EventRow>(k: K) => rows.map((r) => r[k]);
+      const inserted = await client.query<{ seq: number }>(
+        `INSERT INTO events (seq, id, type, platform, connector_id, subject, time, received_at, body)
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+         ON CONFLICT (id) DO NOTHING RETURNING seq`,
+        [col('seq'), col('id'), col('type'), col('platform'), col('connectorId'), col('subject'), col('time'), col('receivedAt'), col('body')],
+      );
+      const fresh = new Set(inserted.rows.map((r) => r.seq));
+      const events = rows.filter((r) => fresh.has(r.seq)).map((r) => ({ seq: r.seq, connectorId: r.connectorId, event: JSON.parse(r.body) as SwitchboardEvent }));
+      await this.projectionTables.apply(client, events, { defer: true });
+      return events.length;
+    });
+  }
+
+  /** Quarantine entries (their ids kept), cursors and kv copied from another store; what is here already stays. */
+  async importState(state: { quarantine: readonly QuarantineEntry[]; cursors: readonly CursorRow[]; kv: readonly KvRow[] }): Promise<void> {
+    await this.transaction('import', async (client) => {
+      for (const q of state.quarantine) {
+        await client.query(
+          'INSERT INTO quarantine (qid, connector_id, received_at, code, reason, content_type, raw, raw_encoding, resolution) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (qid) DO NOTHING',
+          [Number(q.id), q.connectorId, q.receivedAt, q.code, q.reason, q.contentType ?? null, Buffer.from(q.raw, 'utf8'), q.rawEncoding ?? null, q.resolution === undefined ? null : JSON.stringify(q.resolution)],
+        );
+      }
+      // New entries are numbered after the copied ones.
+      await client.query("SELECT setval(pg_get_serial_sequence('quarantine', 'qid'), greatest((SELECT max(qid) FROM quarantine), 1))");
+      for (const c of state.cursors) {
+        await client.query('INSERT INTO cursors (connector_id, cursor, updated_at) VALUES ($1, $2, $3) ON CONFLICT (connector_id) DO NOTHING', [c.connectorId, c.cursor, c.updatedAt]);
+      }
+      for (const k of state.kv) {
+        await client.query('INSERT INTO connector_kv (connector_id, namespace, key, value, updated_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (connector_id, namespace, key) DO NOTHING', [
+          k.connectorId,
+          k.namespace,
+          k.key,
+          k.value,
+          k.updatedAt,
+        ]);
+      }
+    });
   }
 
   /** A read on the pool whose failure becomes a StoreError of its kind. */
@@ -552,7 +606,7 @@ function quarantineOf(r: QuarantineRow): QuarantineEntry {
   return quarantineEntry({ ...r, raw: r.raw.toString('utf8') });
 }
 
-function toStored(row: EventRow): StoredEvent {
+function toStored(row: SelectedRow): StoredEvent {
   const seq = asNumber(row.seq);
   return { seq, id: row.id, type: row.type, json: withSequence(row.body, seq) };
 }

@@ -30,7 +30,7 @@ import { connectorStatsOf, quarantineEntry, type QuarantineRowText } from '../ro
 import { filters } from './where.js';
 import { BULK_WRITER_YOUNG_GENERATION_MB, InlineWriterLink, ThreadWriterLink, WRITER_YOUNG_GENERATION_MB, type WriterLink } from './writer-link.js';
 import { sqliteFailureKind, type WireBatch, type WireCommitResult, type WriterOpenOptions } from './writer.js';
-import { withSequence, type CommitBatch, type CommitOptions, type CommitResult, type ConnectorStats, type EventQuery, type KvEntry, type QuarantineEntry, type QuarantineResolution, type QuarantineStatus, type Store, type StoredEvent, type DeliveryStore, type ProjectionStore } from '../types.js';
+import { withSequence, type CursorRow, type EventRow, type KvRow, type CommitBatch, type CommitOptions, type CommitResult, type ConnectorStats, type EventQuery, type KvEntry, type QuarantineEntry, type QuarantineResolution, type QuarantineStatus, type Store, type StoredEvent, type DeliveryStore, type ProjectionStore } from '../types.js';
 
 export interface SqliteStoreOptions {
   /** Path of the database file; `:memory:` for tests that need no durability. */
@@ -425,6 +425,29 @@ export class SqliteStore implements Store {
 
   async kvPut(connectorId: string, namespace: string, key: string, value: string, updatedAt: string): Promise<void> {
     await this.write('kvPut', [connectorId, namespace, key, value, updatedAt], true);
+  }
+
+  // ─── export (`switchboard migrate`) ──────────────────────────────────────────────────────
+
+  /** Stored events after a sequence, in order, with every column. */
+  async exportEvents(after: number, limit: number): Promise<EventRow[]> {
+    return this.read('read', () =>
+      this.handle()
+        .db.prepare<[number, number], EventRow>(
+          'SELECT seq, id, type, platform, connector_id AS connectorId, subject, time, received_at AS receivedAt, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?',
+        )
+        .all(after, limit),
+    );
+  }
+
+  async exportCursors(): Promise<CursorRow[]> {
+    return this.read('read', () => this.handle().db.prepare<[], CursorRow>('SELECT connector_id AS connectorId, cursor, updated_at AS updatedAt FROM cursors ORDER BY connector_id').all());
+  }
+
+  async exportKv(): Promise<KvRow[]> {
+    return this.read('read', () =>
+      this.handle().db.prepare<[], KvRow>('SELECT connector_id AS connectorId, namespace, key, value, updated_at AS updatedAt FROM connector_kv ORDER BY connector_id, namespace, key').all(),
+    );
   }
 
   /** The projections: reads on this connection, `rebuild` in the writer. */
