@@ -6,6 +6,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Two test files at a time (vitest's default on a 2-core machine is one): most of them wait
+    // on servers, sockets and timers, not on the CPU.
+    maxWorkers: 2,
     reporters: ['default'],
   },
 });

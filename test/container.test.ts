@@ -140,10 +140,11 @@ async function dropContainerStreams(): Promise<void> {
 describe("the image's start command, outside a container", () => {
   const dirs: string[] = [];
   const databases: TestDatabase[] = [];
-  let child: ChildProcess | undefined;
+  const children: ChildProcess[] = [];
   beforeEach(dropContainerStreams);
   afterAll(async () => {
-    if (child && child.exitCode === null) child.kill('SIGKILL');
+    // A test that failed midway left its server running: it would keep publishing.
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
     for (const db of databases) await db.drop();
     await dropContainerStreams();
@@ -167,7 +168,7 @@ describe("the image's start command, outside a container", () => {
     const [command, ...args] = execForm(of(runStage, 'CMD')[0]?.getTextContent() ?? '').map((a) => (a === '/etc/switchboard/switchboard.yaml' ? join(REPO_ROOT, configMount?.[0] ?? '') : a));
     expect(command).toBe('node');
     const proc = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    child = proc;
+    children.push(proc);
     let output = '';
     proc.stdout.on('data', (c: Buffer) => (output += c.toString()));
     proc.stderr.on('data', (c: Buffer) => (output += c.toString()));
