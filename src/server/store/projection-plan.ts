@@ -6,6 +6,7 @@
  */
 import type { SwitchboardEvent } from '../../core/index.js';
 import { keyOf, mentionOf, type Mention, type MessageSummary } from '../projections/fold.js';
+import { formatSequence } from './types.js';
 
 /**
  * What a projection row keeps of its fold (the `fold` column): the fold's state and the caller
@@ -60,6 +61,15 @@ export interface Touched {
 
 export function emptyTouched(): Touched {
   return { calls: new Map(), conversations: new Map(), operators: new Map(), clients: new Map(), fresh: new Map(), counted: new Map() };
+}
+
+/** Event rows read back as events, each with its `sequence` (set on the parsed object, not a copy). */
+export function parseEvents(rows: readonly { body: string; seq: number }[]): SwitchboardEvent[] {
+  return rows.map((r) => {
+    const e = JSON.parse(r.body) as { -readonly [K in keyof SwitchboardEvent]: SwitchboardEvent[K] };
+    e.sequence = formatSequence(r.seq);
+    return e;
+  });
 }
 
 /** `<connectorId>\0<entity>` split in two. */

@@ -35,6 +35,7 @@ import {
 import {
   emptyTouched,
   foldOn,
+  parseEvents,
   latestName,
   mentionValues,
   partyText,
@@ -52,15 +53,6 @@ import type { CallListQuery, ConversationListQuery, OperatorListQuery, Projectio
 import type { Queryable } from './queryable.js';
 import { postgresStats } from './stats.js';
 
-
-/** An event row read back, with the sequence set on the parsed object. */
-function parseEvents(rows: readonly { body: string; seq: string | number }[]): SwitchboardEvent[] {
-  return rows.map((r) => {
-    const e = JSON.parse(r.body) as { -readonly [K in keyof SwitchboardEvent]: SwitchboardEvent[K] };
-    e.sequence = String(r.seq).padStart(16, '0');
-    return e;
-  });
-}
 
 const SUMMARY_COLUMNS = 'inbound, outbound, first_at, last_at, platform, client, first_inbound_at, first_outbound_at';
 
@@ -88,7 +80,7 @@ export class PostgresProjections {
   private async events(q: Queryable, connectorId: string, subject: string, filter = ''): Promise<SwitchboardEvent[]> {
     // `connector_id || ''`: keeps the planner on the subject indexes. With the (connector_id, seq)
     // index it would read the connector's whole log (it does, after a bulk load, until ANALYZE).
-    const { rows } = await q.query<{ body: string; seq: string }>(`SELECT body, seq FROM events WHERE connector_id || '' = $1 AND subject = $2 ${filter} ORDER BY seq`, [connectorId, subject]);
+    const { rows } = await q.query<{ body: string; seq: number }>(`SELECT body, seq FROM events WHERE connector_id || '' = $1 AND subject = $2 ${filter} ORDER BY seq`, [connectorId, subject]);
     return parseEvents(rows);
   }
 
@@ -394,7 +386,7 @@ export class PostgresProjections {
   async timelineEvents(q: Queryable, connectorId: string, conversationId: string): Promise<{ own: SwitchboardEvent[]; calls: SwitchboardEvent[] } | undefined> {
     const exists = await q.query('SELECT 1 FROM conversations WHERE connector_id = $1 AND conversation_id = $2', [connectorId, conversationId]);
     if (exists.rows.length === 0) return undefined;
-    const calls = await q.query<{ body: string; seq: string }>(
+    const calls = await q.query<{ body: string; seq: number }>(
       "SELECT e.body, e.seq FROM events e JOIN calls c ON e.connector_id = c.connector_id AND e.subject = 'call/' || c.call_id WHERE c.connector_id = $1 AND c.conversation_id = $2 ORDER BY e.seq",
       [connectorId, conversationId],
     );

@@ -35,6 +35,7 @@ import {
 import {
   emptyTouched,
   foldOn,
+  parseEvents,
   latestName,
   mentionValues,
   partyText,
@@ -53,15 +54,6 @@ import { sqliteStats } from './stats.js';
 import { filters } from './where.js';
 
 type Db = Database.Database;
-
-function parseEvents(rows: readonly { body: string; seq: number }[]): SwitchboardEvent[] {
-  return rows.map((r) => {
-    // The parsed object is this function's own: the sequence is set on it, not on a copy.
-    const e = JSON.parse(r.body) as { -readonly [K in keyof SwitchboardEvent]: SwitchboardEvent[K] };
-    e.sequence = String(r.seq).padStart(16, '0');
-    return e;
-  });
-}
 
 /** Reads and writes the projection tables with one connection (the store's). */
 const SUMMARY_COLUMNS = 'inbound, outbound, first_at, last_at, platform, client, first_inbound_at, first_outbound_at';
