@@ -46,15 +46,14 @@ else
   npx vitest run "$@"
 fi
 
-# The store-dependent tests once more on PostgreSQL: every file whose servers come from the test
-# helpers (test/helpers/sb.ts, delivery.ts) runs them on a fresh PostgreSQL database instead of
-# SQLite (SWITCHBOARD_TEST_STORE=postgres) — but for the ones about something else than the store,
-# which keep the suite's time in bounds: the CLI's output, a SQLite lock, the pages in Chromium,
-# the connectors' transports, the NATS sink's publishing, slow clients, the ingest limits and the
-# metrics. Only for the whole suite, not for a selection.
+# The store-dependent tests once more on PostgreSQL: every file that starts a server or runs the CLI
+# on a data folder (test/helpers: sb.ts, delivery.ts, process.ts) runs them on a fresh PostgreSQL
+# database per server or data folder instead of SQLite (SWITCHBOARD_TEST_STORE=postgres) — but for
+# the few that are about SQLite itself (a locked file, a full disk) or run on PostgreSQL already
+# (`migrate`, three instances under SIGKILL). Only for the whole suite, not for a selection.
 if [ "$#" -eq 0 ]; then
-  not_store='(test/(simulate-cli|events-cli|store-locked|browser|client-simulators|nats|slow-clients|metrics|ingest-[a-z]+)\.test\.ts|src/connectors/)'
-  mapfile -t store_files < <(grep -rlE "startTestServer|startDeliveryServer" test src --include='*.test.ts' | grep -vE "$not_store" | sort)
+  not_store='test/(disk-full|store-locked|migrate|instances-crash)\.test\.ts'
+  mapfile -t store_files < <(grep -rlE "startTestServer|startDeliveryServer|startServer|testStoreFor|useDataStore" test src --include='*.test.ts' | grep -vE "$not_store" | sort)
   echo "test: the store-dependent tests on PostgreSQL (${#store_files[@]} files)"
   SWITCHBOARD_TEST_STORE=postgres npx vitest run "${store_files[@]}"
 fi

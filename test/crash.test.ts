@@ -14,6 +14,7 @@ import {
   killAllChildren,
   makeTempDir,
   readApiToken,
+  releaseDataStores,
   removeTempDirs,
   sleep,
   startServer,
@@ -69,6 +70,7 @@ describe('crash safety (SIGKILL under load)', () => {
   afterAll(async () => {
     await killAllChildren();
     await closeHttp();
+    await releaseDataStores();
     removeTempDirs();
   });
 

@@ -26,6 +26,7 @@ import { TwinSimulator } from '../src/connectors/twin/simulator.js';
 import { createSwitchboard, type Switchboard } from '../src/index.js';
 import { CLI, REPO_ROOT, assertBuilt, freePort } from './helpers/process.js';
 import { startReceiver, waitFor, type Receiver } from './helpers/receiver.js';
+import { testStoreFor } from './helpers/postgres.js';
 import { API_TOKEN, INGEST_TOKEN, apiHeaders, waMessage } from './helpers/sb.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -53,6 +54,7 @@ describe.skipIf(!haveChromium && !inCi)('the dashboard in Chromium', () => {
   const pageErrors: string[] = [];
   const urls: string[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'sb-dashboard-'));
+  const store = testStoreFor(dir, join(dir, 'sb.db')); // SQLite, or a PostgreSQL database (SWITCHBOARD_TEST_STORE)
 
   /** A Switchboard on a fixed port and data folder, so that a restart keeps both. */
   const serve = async (maxDepth: number) => {
@@ -60,7 +62,7 @@ describe.skipIf(!haveChromium && !inCi)('the dashboard in Chromium', () => {
     sb = createSwitchboard(
       {
         server: { port, apiToken: API_TOKEN, limits: { maxDepth } },
-        store: { sqlite: join(dir, 'sb.db') },
+        store: (await store).store,
         dataDir: dir,
         connectors: [
           { id: 'wa', platform: 'greenapi', ingestToken: INGEST_TOKEN },
@@ -115,6 +117,7 @@ describe.skipIf(!haveChromium && !inCi)('the dashboard in Chromium', () => {
     await receiver?.close();
     await twin?.close();
     await office?.close();
+    await (await store).release();
     rmSync(dir, { recursive: true, force: true });
   });
 

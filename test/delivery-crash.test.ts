@@ -9,7 +9,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, closeHttp, fetchAllEvents, freePort, greenApiMessage, http, killAllChildren, makeTempDir, removeTempDirs, sleep, startServerWith, type Server } from './helpers/process.js';
+import { assertBuilt, closeHttp, fetchAllEvents, freePort, greenApiMessage, http, killAllChildren, makeTempDir, releaseDataStores, removeTempDirs, sleep, startServerWith, type Server } from './helpers/process.js';
 import { startReceiver, waitFor, type Answer, type Receiver } from './helpers/receiver.js';
 
 const API_TOKEN = 'crash-delivery-api-token-0123';
@@ -37,6 +37,7 @@ describe('delivery across failures and SIGKILLs', () => {
     await killAllChildren();
     await receiver.close();
     await closeHttp();
+    await releaseDataStores();
     removeTempDirs();
   });
 

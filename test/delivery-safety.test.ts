@@ -6,8 +6,8 @@
  */
 import { lookup } from 'node:dns/promises';
 import { hostname } from 'node:os';
-import Database from 'better-sqlite3';
-import { TEST_STORE } from './helpers/postgres.js';
+import { join } from 'node:path';
+import { withTestStore } from './helpers/postgres.js';
 import { Agent, request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/core/index.js';
@@ -115,24 +115,28 @@ describe('without delivery.allowPrivateTargets', () => {
   it('refuses a name that resolves to a non-public address at POST, and again at delivery time', async (ctx) => {
     const addresses = await lookup(host, { all: true }).catch(() => []);
     if (!addresses.some((a) => nonPublicReason(a.address))) ctx.skip(); // this machine's name must resolve to loopback/private
-    // The subscription is written straight into the SQLite file below: the PostgreSQL pass leaves it out.
-    if (TEST_STORE !== 'sqlite') ctx.skip();
     const url = `http://${host}:${new URL(r.url).port}/hook`;
     const res = await s.api<ErrorBody>('POST', '/v1/subscriptions', { url });
     expect(res.status).toBe(400);
     expect(res.json.error.message).toMatch(new RegExp(`${host} resolves to \\S+, a`));
     // The name resolved to a public address when the subscription was made (written straight
-    // into the table here); now it resolves to an internal one: the connection is refused.
-    const db = new Database(`${s.dir}/sb.db`);
-    const now = new Date().toISOString();
-    db.prepare("INSERT INTO subscriptions (id, origin, url, filters, mode, ordered, secrets, enabled, created_at, updated_at) VALUES ('rebound', 'api', ?, '{}', 'structured', 0, ?, 1, ?, ?)").run(
-      url,
-      JSON.stringify([{ secret: `whsec_${Buffer.alloc(32, 3).toString('base64')}`, expiresAt: null }]),
-      now,
-      now,
-    );
-    db.close();
+    // into the store here, past the API's check); now it resolves to an internal one: the
+    // connection is refused.
     await s.close(true);
+    await withTestStore(s.dir, join(s.dir, 'sb.db'), (store) =>
+      store.delivery.put({
+        id: 'rebound',
+        origin: 'api',
+        url,
+        filters: {},
+        mode: 'structured',
+        ordered: false,
+        secrets: [{ secret: `whsec_${Buffer.alloc(32, 3).toString('base64')}`, expiresAt: null }],
+        description: undefined,
+        enabled: true,
+        disabledReason: undefined,
+      }),
+    );
     s = await startDeliveryServer({ delivery: { allowPrivateTargets: false, retrySchedule: ['0ms', '1h'] } }, s.dir);
     await s.ingest([chatMessage('79005550001', 'to a rebound name')]);
     await waitFor(async () => ((await s.api<{ deliveries: DeliveryBody[] }>('GET', '/v1/subscriptions/rebound/deliveries')).json.deliveries[0]?.attempts ?? 0) >= 1, 5000);

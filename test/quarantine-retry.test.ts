@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSwitchboard, type Switchboard } from '../src/index.js';
+import { testStoreFor } from './helpers/postgres.js';
 import { API_TOKEN, INGEST_TOKEN, waMessage } from './helpers/sb.js';
 
 interface Entry {
@@ -22,15 +23,17 @@ interface Entry {
 describe('quarantine retry and discard', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sb-quarantine-retry-'));
   let sb: Switchboard | undefined;
+  const store = testStoreFor(dir, join(dir, 'sb.db')); // SQLite, or a PostgreSQL database (SWITCHBOARD_TEST_STORE)
   afterAll(async () => {
     await sb?.close();
+    await (await store).release();
     rmSync(dir, { recursive: true, force: true });
   });
 
   const start = async (maxDepth: number) => {
     await sb?.close();
     sb = createSwitchboard(
-      { server: { port: 0, apiToken: API_TOKEN, limits: { maxDepth } }, store: { sqlite: join(dir, 'sb.db') }, connectors: [{ id: 'wa', platform: 'greenapi', ingestToken: INGEST_TOKEN }], dataDir: dir },
+      { server: { port: 0, apiToken: API_TOKEN, limits: { maxDepth } }, store: (await store).store, connectors: [{ id: 'wa', platform: 'greenapi', ingestToken: INGEST_TOKEN }], dataDir: dir },
       { logger: pino({ level: 'silent' }), processMetrics: false, env: {} },
     );
     await sb.start();

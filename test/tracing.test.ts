@@ -15,6 +15,7 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type Re
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSwitchboard, type SwitchboardConfigInput } from '../src/index.js';
+import { testStoreFor } from './helpers/postgres.js';
 import { API_TOKEN, INGEST_TOKEN, waMessage } from './helpers/sb.js';
 import { startReceiver, waitFor, type Receiver } from './helpers/receiver.js';
 
@@ -29,10 +30,11 @@ afterEach(async () => {
 
 async function start(config: SwitchboardConfigInput, provider?: BasicTracerProvider) {
   const dir = mkdtempSync(join(tmpdir(), 'sb-tracing-'));
+  const store = await testStoreFor(dir, join(dir, 'sb.db')); // SQLite, or a PostgreSQL database (SWITCHBOARD_TEST_STORE)
   const sb = createSwitchboard(
     {
       server: { port: 0, apiToken: API_TOKEN },
-      store: { sqlite: join(dir, 'sb.db') },
+      store: store.store,
       connectors: [{ id: 'wa', platform: 'greenapi', ingestToken: INGEST_TOKEN }],
       dataDir: dir,
       ...config,
@@ -46,6 +48,7 @@ async function start(config: SwitchboardConfigInput, provider?: BasicTracerProvi
     if (closed) return;
     closed = true;
     await sb.close();
+    await store.release();
     rmSync(dir, { recursive: true, force: true });
   };
   cleanups.push(close);

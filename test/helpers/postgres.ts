@@ -6,6 +6,9 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
+import { PostgresStore } from '../../src/server/store/postgres/index.js';
+import { SqliteStore } from '../../src/server/store/sqlite/index.js';
+import type { Store } from '../../src/server/store/types.js';
 
 const run = promisify(execFile);
 
@@ -70,4 +73,20 @@ export async function testStoreFor(dir: string, sqlitePath: string): Promise<{ s
       await own.drop();
     },
   };
+}
+
+/**
+ * Opens the store a test server on data folder `dir` uses (SQLite in `sqlitePath`, or the folder's
+ * PostgreSQL database), runs `fn` on it and closes it — for a test that must put the store in a
+ * state the API refuses to make (the server on that folder closed meanwhile).
+ */
+export async function withTestStore<T>(dir: string, sqlitePath: string, fn: (store: Store) => Promise<T>): Promise<T> {
+  const { store: where } = await testStoreFor(dir, sqlitePath);
+  const store: Store = 'sqlite' in where ? new SqliteStore({ path: where.sqlite }) : new PostgresStore({ url: where.postgres, poolSize: 1 });
+  await store.open();
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
 }

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
+import { TEST_STORE, testStoreFor } from './postgres.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI = join(REPO_ROOT, 'dist', 'cli', 'main.js');
@@ -32,6 +33,46 @@ export function makeTempDir(prefix = 'switchboard-e2e-'): string {
 export function removeTempDirs(): void {
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
   tempDirs.clear();
+}
+
+// ─── the store behind a data folder ───────────────────────────────────────────────────────────
+
+const dataStores = new Map<string, { url: string; release(): Promise<void> }>();
+
+/**
+ * Under `SWITCHBOARD_TEST_STORE=postgres`, gives the data folder `dir` a fresh PostgreSQL database:
+ * every child started with `--data dir` then gets it as `SWITCHBOARD_POSTGRES_URL` (so `serve`,
+ * `replay`, `rebuild`… on that folder share one store, as they share one SQLite file otherwise).
+ * Returns its URL; `undefined` on SQLite, where nothing changes. `startServer`/`startServerWith`
+ * call it themselves; call it before `runCli` on a folder no server has used yet.
+ */
+export async function useDataStore(dir: string): Promise<string | undefined> {
+  if (TEST_STORE === 'sqlite') return undefined;
+  const known = dataStores.get(dir);
+  if (known) return known.url;
+  const made = await testStoreFor(dir, '');
+  if (!('postgres' in made.store)) return undefined;
+  const entry = { url: made.store.postgres, release: () => made.release() };
+  dataStores.set(dir, entry);
+  return entry.url;
+}
+
+/** The PostgreSQL URL `useDataStore` gave `dir`, if any. */
+export function dataStoreUrl(dir: string): string | undefined {
+  return dataStores.get(dir)?.url;
+}
+
+/** Drops the databases `useDataStore` made (children using them must have ended). */
+export async function releaseDataStores(): Promise<void> {
+  const all = [...dataStores.values()];
+  dataStores.clear();
+  await Promise.all(all.map((s) => s.release()));
+}
+
+/** The `--data DIR` of a command line. */
+function dataDirOf(args: readonly string[]): string | undefined {
+  const i = args.indexOf('--data');
+  return i >= 0 ? args[i + 1] : undefined;
 }
 
 // ─── ports ────────────────────────────────────────────────────────────────────────────────────
@@ -154,9 +195,11 @@ function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { ...env, NO_COLOR: '1', ...extra };
 }
 
-/** Spawns `node dist/cli/main.js ...args`. */
+/** Spawns `node dist/cli/main.js ...args`; with `--data DIR`, on DIR's store (`useDataStore`). */
 export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): CliProcess {
-  return new CliProcess(args, childEnv(env));
+  const dir = dataDirOf(args);
+  const url = dir === undefined ? undefined : dataStoreUrl(dir);
+  return new CliProcess(args, childEnv(url === undefined ? env : { SWITCHBOARD_POSTGRES_URL: url, ...env }));
 }
 
 /** SIGKILLs every child still running and waits for them. */
@@ -171,6 +214,7 @@ export interface Server {
 
 /** Runs `serve --data DIR --port N` and waits for its "listening on" line. */
 export async function startServer(dataDir: string, port: number, timeoutMs = 20_000): Promise<Server> {
+  await useDataStore(dataDir);
   const child = runCli(['serve', '--data', dataDir, '--port', String(port)]);
   try {
     const m = await child.waitForStdout(/listening on (http:\/\/\S+)/, timeoutMs);
@@ -183,6 +227,8 @@ export async function startServer(dataDir: string, port: number, timeoutMs = 20_
 
 /** Runs `node dist/cli/main.js ...args` (e.g. `serve --config FILE`) and waits for its "listening on" line. */
 export async function startServerWith(args: readonly string[], timeoutMs = 20_000): Promise<Server> {
+  const dir = dataDirOf(args);
+  if (dir !== undefined) await useDataStore(dir);
   const child = runCli(args);
   try {
     const m = await child.waitForStdout(/listening on (http:\/\/\S+)/, timeoutMs);

@@ -49,6 +49,15 @@ export interface WebhooksOptions {
   readonly tracing?: Tracing | undefined;
 }
 
+/**
+ * How long an instance keeps a due outbox row it took (a store several instances share): twice
+ * the attempt timeout and 5 s more, for the attempt and its recording. 35 s with the default
+ * 15 s timeout; the rows of an instance that died are sent by another one after that.
+ */
+export function claimMsFor(timeoutMs: number): number {
+  return 2 * timeoutMs + 5_000;
+}
+
 export class Webhooks {
   private worker: DeliveryWorker | undefined;
   private unsubscribe: (() => void) | undefined;
@@ -57,8 +66,9 @@ export class Webhooks {
 
   constructor(private readonly options: WebhooksOptions) {
     this.resolver = options.resolver ?? systemResolver;
-    // New events' outbox rows are written by the backend in their commit transaction.
-    options.store.configure({ firstDelayMs: options.config.delivery.retrySchedule[0] ?? 0 });
+    // New events' outbox rows are written by the backend in their commit transaction. A claimed
+    // row (several instances) outlasts an attempt, bounded by the timeout, and its recording.
+    options.store.configure({ firstDelayMs: options.config.delivery.retrySchedule[0] ?? 0, claimMs: claimMsFor(options.config.delivery.timeout) });
   }
 
   /** The backend's delivery tables. */

@@ -237,8 +237,13 @@ export interface ProjectionStore {
  * matching enabled subscription), attempts, and the cursors of sinks.
  */
 export interface DeliveryStore {
-  /** The delay of new outbox rows (the first step of the retry schedule); set before the first commit. */
-  configure(options: { firstDelayMs: number }): void;
+  /**
+   * Set before the first commit. `firstDelayMs`: the delay of new outbox rows (the first step of
+   * the retry schedule). `claimMs`: in a store several instances share, how long a row `due()`
+   * gave this instance stays its own — longer than an attempt and its recording, short enough that
+   * the rows of an instance that died are sent by another one soon (docs/scaling.md).
+   */
+  configure(options: { firstDelayMs: number; claimMs?: number }): void;
   list(): Promise<Subscription[]>;
   get(id: string): Promise<Subscription | undefined>;
   /** Creates a subscription, or replaces the one with its id keeping its state. */

@@ -33,7 +33,7 @@ const OUTBOX_O = OUTBOX.split(', ')
   .map((c) => `o.${c}`)
   .join(', ');
 
-/** How long a claim on a due row lasts by default: longer than any attempt and its recording. */
+/** How long a claim on a due row lasts unless `configure` says: longer than any attempt and its recording. */
 export const DEFAULT_CLAIM_MS = 60_000;
 
 const ENQUEUE = `INSERT INTO delivery_outbox (subscription_id, seq, event_id, subject, status, next_at, created_at, updated_at)
@@ -60,11 +60,12 @@ export class PostgresDelivery implements DeliveryStore {
     private readonly transaction: <T>(what: string, fn: (client: pg.PoolClient) => Promise<T>) => Promise<T>,
     /** This instance, as its claims name it. */
     private readonly owner: string,
-    private readonly claimMs = DEFAULT_CLAIM_MS,
+    private claimMs = DEFAULT_CLAIM_MS,
   ) {}
 
-  configure(options: { firstDelayMs: number }): void {
+  configure(options: { firstDelayMs: number; claimMs?: number }): void {
     this.firstDelayMs = options.firstDelayMs;
+    if (options.claimMs !== undefined) this.claimMs = options.claimMs;
   }
 
   private async rows<R extends pg.QueryResultRow>(text: string, values: unknown[] = [], q: Queryable = this.pool()): Promise<R[]> {
