@@ -11,6 +11,7 @@ import { ConfigError, DEFAULT_PAYLOAD_LIMITS, describeValue, isRecord, toConfigI
 import { MASK, maskSecrets, maskUrl } from '../core/secrets.js';
 import { CONNECTORS, connectorFor } from '../connectors/registry.js';
 import { checkDeliveryConfig, deliveryRootKeys, type DeliveryConfig, type NatsConfig, type SubscriptionConfig } from './delivery/config.js';
+import { retentionSchema, type RetentionConfig } from './retention-config.js';
 
 const serverSchema = z.strictObject({
   port: z._default(z.int().check(z.gte(0), z.lte(65535)), 8080),
@@ -91,6 +92,8 @@ const rootSchema = z.strictObject({
   log: z.prefault(logSchema, {}),
   tracing: z.prefault(tracingSchema, {}),
   stats: z.prefault(statsSchema, {}),
+  /** How long events and quarantine entries are kept (docs/privacy.md); absent: for ever. */
+  retention: z.prefault(retentionSchema, {}),
   connectors: z.optional(z.array(z.unknown())),
   /** Outgoing webhooks (docs/delivery.md). */
   subscriptions: deliveryRootKeys.subscriptions,
@@ -117,6 +120,8 @@ export interface SwitchboardConfig {
   readonly log: z.output<typeof logSchema>;
   readonly tracing: z.output<typeof tracingSchema>;
   readonly stats: z.output<typeof statsSchema>;
+  /** Retention windows; durations in milliseconds. */
+  readonly retention: RetentionConfig;
   /** `undefined` when the config names no connectors: the embedded default applies. */
   readonly connectors: readonly ConnectorConfig[] | undefined;
   /** Folder for the SQLite file and the generated API token. */
@@ -218,6 +223,7 @@ export function resolveConfig(input: unknown, options: ResolveOptions = {}): Swi
     log: parsed.data.log,
     tracing: parsed.data.tracing,
     stats: parsed.data.stats,
+    retention: parsed.data.retention,
     connectors,
     dataDir,
     subscriptions: parsed.data.subscriptions,
@@ -331,7 +337,7 @@ export function effectiveConfig(config: SwitchboardConfig): Record<string, unkno
   const { server, store, log, dataDir, subscriptions, delivery, nats } = config;
   // Export headers carry a collector's credentials under any name: every value is hidden.
   const tracing = { ...config.tracing, ...(config.tracing.headers ? { headers: Object.fromEntries(Object.keys(config.tracing.headers).map((k) => [k, MASK])) } : {}) };
-  return maskSecrets({ server, store, log, tracing, stats: config.stats, dataDir, connectors, subscriptions, delivery, ...(nats ? { nats } : {}) }) as Record<string, unknown>;
+  return maskSecrets({ server, store, log, tracing, stats: config.stats, retention: config.retention, dataDir, connectors, subscriptions, delivery, ...(nats ? { nats } : {}) }) as Record<string, unknown>;
 }
 
 /** Reads a YAML or JSON file and resolves it. Parse errors name the line and column. */

@@ -2,8 +2,10 @@
 import type { FeatureFactory } from './feature.js';
 import { createProjections } from './projections/index.js';
 import { createDelivery } from './delivery/index.js';
+import { createRetention } from './retention.js';
 
 export const FEATURES: readonly FeatureFactory[] = [
   createProjections,
   createDelivery,
+  createRetention,
 ];

@@ -2,7 +2,7 @@
  * `createSwitchboard(config)`: the server and library in one object.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TracerProvider } from '@opentelemetry/api';
 import { pino, type Logger } from 'pino';
@@ -25,6 +25,9 @@ import { Lease, type LeaseTiming } from './lease.js';
 import { SQLITE_OFFLINE_BUSY_TIMEOUT_MS, SqliteStore } from './store/sqlite/index.js';
 import type { Tracing } from './tracing.js';
 import { VERSION } from './version.js';
+import { loggerOptions } from './log.js';
+import type { RetentionFeature, RetentionPassResult } from './retention.js';
+import { privateDir, tightenDataDir } from './private-files.js';
 
 /** An event of one of the types `T`, discriminated on `type`. */
 export type EventOf<T extends EventType> = T extends EventType ? SwitchboardEvent<T> : never;
@@ -87,7 +90,7 @@ function loadOrCreateApiToken(dataDir: string): { token: string; generated: bool
   } catch {
     // none yet
   }
-  mkdirSync(dataDir, { recursive: true });
+  privateDir(dataDir);
   const token = randomBytes(24).toString('base64url');
   writeFileSync(file, `${token}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);
@@ -128,7 +131,7 @@ export class Switchboard {
   ) {
     this.config = config;
     // Logs go to stderr, so that stdout carries only what a command prints for people and scripts.
-    this.logger = options.logger ?? pino({ level: config.log.level, redact: { paths: ['req.headers.authorization', '*.apiToken', '*.ingestToken', '*.password', '*.token', '*.apiTokenInstance'], censor: '[secret]' } }, pino.destination(2));
+    this.logger = options.logger ?? pino(loggerOptions(config.log.level), pino.destination(2));
     this.metrics = createMetrics({ defaultMetrics: options.processMetrics !== false });
     if (config.server.apiToken) {
       this.apiToken = config.server.apiToken;
@@ -254,6 +257,8 @@ export class Switchboard {
     // Serving (HTTP or background work), a locked database must not block the event loop: the
     // committer waits for it on timers. An offline command (replay, rebuild) may simply wait.
     const offline = options.listen === false && options.background === false;
+    // The data folder holds personal data and secrets: this user's only (older versions made it 0755).
+    tightenDataDir(this.config.dataDir);
     if (this.store instanceof SqliteStore) await this.store.open(offline ? { busyTimeoutMs: SQLITE_OFFLINE_BUSY_TIMEOUT_MS } : {});
     else await this.store.open();
     this.bus.reset(await this.store.latestSequence());
@@ -428,6 +433,16 @@ export class Switchboard {
     const out: Record<string, Record<string, number>> = {};
     for (const f of this.features) if (f.rebuild) out[f.name] = await f.rebuild();
     return out;
+  }
+
+  /**
+   * Runs a retention pass now (docs/privacy.md), as the background job does every
+   * `retention.interval`; `now` is the time the windows are counted back from.
+   */
+  async applyRetention(now: Date = new Date()): Promise<RetentionPassResult> {
+    const feature = this.features.find((f): f is RetentionFeature => f.name === 'retention');
+    if (!feature) throw new Error('retention is not part of this server');
+    return feature.job.pass(this.shutdown.signal, now.getTime());
   }
 
   /** Stops HTTP (closing streams), pulled connectors, waits for pending commits, closes the store. */

@@ -30,6 +30,8 @@ export async function startTestServer(overrides: SwitchboardConfigInput = {}, op
       log: { level: 'silent' },
       ...(overrides.nats ? { nats: overrides.nats } : {}),
       ...(overrides.delivery ? { delivery: overrides.delivery } : {}),
+      ...(overrides.subscriptions ? { subscriptions: overrides.subscriptions } : {}),
+      ...(overrides.retention ? { retention: overrides.retention } : {}),
     },
     { logger: pino({ level: 'silent' }), processMetrics: false, env: {}, ...options },
   );

@@ -34,6 +34,11 @@ export function displayName(info: ContactInfo, chatId: string): string {
   return pick(info.contactName) ?? pick(info.name) ?? chatId.replace(/@.*$/, '');
 }
 
+/** A chat id as the log shows it: a phone number is personal data (docs/privacy.md), so all its digits but the last two are masked. */
+export function masked(chatId: string): string {
+  return chatId.replace(/\d(?=\d{2})/g, '*');
+}
+
 export function callerNames(ctx: ServiceContext<GreenApiSettings>): ConnectorService | undefined {
   const polling = ctx.settings.polling;
   if (!polling || ctx.settings.callerNames === false) return undefined;
@@ -58,7 +63,7 @@ export function callerNames(ctx: ServiceContext<GreenApiSettings>): ConnectorSer
         break;
       } catch (err) {
         if (abort.signal.aborted) return;
-        ctx.warn(`getContactInfo for ${chatId} failed: ${(err as Error).message}`);
+        ctx.warn(`getContactInfo for ${masked(chatId)} failed: ${(err as Error).message}`);
       }
     }
     if (!info) return;
@@ -77,7 +82,7 @@ export function callerNames(ctx: ServiceContext<GreenApiSettings>): ConnectorSer
       try {
         await resolve(chatId);
       } catch (err) {
-        if (!abort.signal.aborted) ctx.warn(`caller name for ${chatId} not resolved: ${(err as Error).message}`);
+        if (!abort.signal.aborted) ctx.warn(`caller name for ${masked(chatId)} not resolved: ${(err as Error).message}`);
       }
     }
     worker = undefined;

@@ -22,7 +22,7 @@ export function parseDuration(v: unknown): number | undefined {
 }
 
 /** A duration in milliseconds. */
-const duration = z.pipe(
+export const duration = z.pipe(
   z.unknown().check(z.refine((v) => parseDuration(v) !== undefined, DURATION_HINT)),
   z.transform((v) => parseDuration(v) as number),
 );

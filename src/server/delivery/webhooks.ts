@@ -3,7 +3,7 @@
  * the worker, replay and secret rotation. The HTTP routes are in `routes.ts`.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Tracing } from '../tracing.js';
@@ -17,6 +17,7 @@ import type { DeliveryMetrics } from './metrics.js';
 import { resolvedProblem, systemResolver, type Resolver } from './safety.js';
 import { generateSecret } from './signing.js';
 import { DeliveryWorker } from './worker.js';
+import { privateDir } from '../private-files.js';
 
 export interface CreateInput {
   readonly id?: string | undefined;
@@ -133,7 +134,7 @@ export class Webhooks {
       if (current === undefined) {
         current = generateSecret();
         const file = join(dataDir, `subscription-${c.id}.secret`);
-        mkdirSync(dataDir, { recursive: true });
+        privateDir(dataDir);
         writeFileSync(file, `${current}\n`, { mode: 0o600 });
         chmodSync(file, 0o600);
         this.options.logger.info({ subscription: c.id }, `subscription ${c.id}: signing secret generated, kept in ${file}`);

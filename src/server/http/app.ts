@@ -423,6 +423,7 @@ export async function buildApp(ctx: AppContext) {
       const q = req.query;
       const limit = api.pageLimit(q.limit);
       const newestFirst = q.order === 'desc';
+      if (q.after !== undefined) await refuseGone(ctx, Number(q.after));
       const query = { ...toQuery(filterOf(q), q.after === undefined ? undefined : Number(q.after), limit), before: q.before === undefined ? undefined : Number(q.before), newestFirst };
       const rows = await ctx.store.queryEvents(query);
       // The cursor of the next page: its `after` in ascending order, its `before` newest first.
@@ -554,6 +555,17 @@ function drained(res: NodeJS.WritableStream, signal: AbortSignal): Promise<void>
   });
 }
 
+/** A reader resuming after `after`, when retention removed events after it, gets `410` naming the horizon. */
+async function refuseGone(ctx: AppContext, after: number): Promise<void> {
+  if (after === 0) return;
+  const horizon = await ctx.store.retention.horizon();
+  if (after < horizon) {
+    throw new SwitchboardError('SB_ERR_EVENTS_GONE', `events after sequence ${after} were removed by retention, up to sequence ${horizon} at most: resume with after=${horizon}, or from the start`, {
+      detail: { after: formatSequence(after), horizon: formatSequence(horizon) },
+    });
+  }
+}
+
 async function streamEvents(ctx: AppContext, q: z.output<typeof api.streamQuery>, req: FastifyRequest, reply: FastifyReply): Promise<void> {
   if (q.before !== undefined || q.order !== undefined) throw new ValidationError('SB_ERR_QUERY_INVALID', 'invalid query: before and order are for GET /v1/events; the stream goes forward from after (or Last-Event-ID)');
   const lastEventId = req.headers['last-event-id'];
@@ -561,11 +573,15 @@ async function streamEvents(ctx: AppContext, q: z.output<typeof api.streamQuery>
   if (resumeRaw !== undefined && !/^\d{1,16}$/.test(resumeRaw)) throw new ValidationError('SB_ERR_QUERY_INVALID', `invalid resume point: expected a sequence (digits), found ${JSON.stringify(resumeRaw)}`);
   const filter = filterOf(q);
   const start = resumeRaw === undefined ? ctx.bus.latestSequence : Number(resumeRaw);
+  const horizon = resumeRaw === undefined || start === 0 ? 0 : await ctx.store.retention.horizon();
 
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
   res.write('retry: 2000\n\n');
+  // Retention removed events after the resume point: say so before what is left (no id: the
+  // client's Last-Event-ID stays until a real event comes).
+  if (start > 0 && start < horizon) res.write(`event: gap\ndata: ${JSON.stringify({ after: formatSequence(start), horizon: formatSequence(horizon), reason: 'retention' })}\n\n`);
   const abort = new AbortController();
   const stop = () => abort.abort();
   req.raw.on('close', stop);

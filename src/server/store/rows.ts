@@ -163,3 +163,6 @@ export class FailureStreaks {
     return [...this.disable.values()];
   }
 }
+
+/** The error of a pending delivery whose event retention removed (the row is marked failed). */
+export const REMOVED_BEFORE_DELIVERY = 'the event was removed by retention before it was delivered';

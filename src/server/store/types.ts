@@ -16,6 +16,7 @@ import type {
   SubscriptionInput,
 } from '../delivery/types.js';
 import type { ConversationRow, OperatorRow } from '../projections/fold.js';
+import type { ExpireRequest, ExpireResult } from './retention-plan.js';
 
 /** Input that could not be read or normalized. */
 export interface QuarantineInput {
@@ -327,6 +328,23 @@ export interface LeaseStore {
   release(name: string, owner: string): Promise<void>;
 }
 
+/**
+ * Retention (docs/privacy.md): passes over the event log, one chunk per transaction, that remove
+ * what is past its window (`retention-plan.ts`), and the quarantine's own window.
+ */
+export interface RetentionStore {
+  /**
+   * Scans up to `limit` events after `after` in sequence order and removes those past their
+   * window, with their outbox rows (pending ones are marked failed instead) and the projection
+   * rows of the calls, conversations and operators that have no event left.
+   */
+  expireEvents(req: ExpireRequest): Promise<ExpireResult>;
+  /** Removes up to `limit` quarantine entries received before `before` (ISO time); answers how many. */
+  expireQuarantine(before: string, limit: number): Promise<number>;
+  /** The greatest sequence retention removed (0: none): a reader resuming before it may have missed events. */
+  horizon(): Promise<number>;
+}
+
 export interface Store {
   readonly kind: string;
   /**
@@ -339,6 +357,8 @@ export interface Store {
   readonly projections: ProjectionStore;
   /** Subscriptions, outbox, attempts and sink cursors; usable once open. */
   readonly delivery: DeliveryStore;
+  /** Retention passes; usable once open. */
+  readonly retention: RetentionStore;
   /** Opens the connection and applies pending migrations. */
   open(): Promise<void>;
   /**

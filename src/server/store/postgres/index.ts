@@ -28,6 +28,7 @@ import { maskUrl } from '../../../core/secrets.js';
 import { pendingMigrations } from '../migrations.js';
 import { PostgresDelivery } from './delivery.js';
 import { PostgresProjections } from './projections.js';
+import { expireEvents, expireQuarantine, retentionHorizon } from './retention.js';
 import { connectorStatsOf, quarantineEntry } from '../rows.js';
 import {
   withSequence,
@@ -43,6 +44,7 @@ import {
   type KvRow,
   type LeaseStore,
   type ProjectionStore,
+  type RetentionStore,
   type QuarantineEntry,
   type QuarantineResolution,
   type QuarantineStatus,
@@ -133,6 +135,11 @@ export class PostgresStore implements Store {
     this.instanceId,
   );
   readonly delivery: DeliveryStore = this.deliveryView();
+  readonly retention: RetentionStore = {
+    expireEvents: (req) => this.locked('retention', (c) => expireEvents(c, req)),
+    expireQuarantine: (before, limit) => this.transaction('retention', (c) => expireQuarantine(c, before, limit)),
+    horizon: () => this.reading(() => retentionHorizon(this.db)),
+  };
   readonly leases: LeaseStore = {
     acquire: (name, owner, ttlMs) =>
       this.reading(async () => {

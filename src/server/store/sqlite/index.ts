@@ -25,12 +25,15 @@ import Database from 'better-sqlite3';
 import { StoreError, type StoreFailureKind, type SwitchboardEvent } from '../../../core/index.js';
 import { SqliteDelivery } from './delivery.js';
 import { SqliteProjections } from './projections.js';
+import { SqliteRetention } from './retention.js';
+import { PRIVATE_DIR_MODE, privateDatabaseFile } from '../../private-files.js';
+import type { ExpireResult } from '../retention-plan.js';
 import { pendingMigrations } from '../migrations.js';
 import { connectorStatsOf, quarantineEntry, type QuarantineRowText } from '../rows.js';
 import { filters } from './where.js';
 import { BULK_WRITER_YOUNG_GENERATION_MB, InlineWriterLink, ThreadWriterLink, WRITER_YOUNG_GENERATION_MB, type WriterLink } from './writer-link.js';
 import { sqliteFailureKind, type WireBatch, type WireCommitResult, type WriterOpenOptions } from './writer.js';
-import { withSequence, type CursorRow, type EventRow, type KvRow, type CommitBatch, type CommitOptions, type CommitResult, type ConnectorStats, type EventQuery, type KvEntry, type QuarantineEntry, type QuarantineResolution, type QuarantineStatus, type Store, type StoredEvent, type DeliveryStore, type ProjectionStore } from '../types.js';
+import { withSequence, type CursorRow, type EventRow, type KvRow, type CommitBatch, type CommitOptions, type CommitResult, type ConnectorStats, type EventQuery, type KvEntry, type QuarantineEntry, type QuarantineResolution, type QuarantineStatus, type Store, type StoredEvent, type DeliveryStore, type ProjectionStore, type RetentionStore } from '../types.js';
 
 export interface SqliteStoreOptions {
   /** Path of the database file; `:memory:` for tests that need no durability. */
@@ -155,6 +158,13 @@ export class SqliteStore implements Store {
   /** The delivery tables, read on this thread's connection; their writes go to the writer. */
   private readonly deliveryTables = new SqliteDelivery(this.closedError);
   readonly delivery: DeliveryStore = storeErrors(this.deliveryView());
+  /** The retention horizon, read on this thread's connection; the passes run in the writer. */
+  private readonly retentionTables = new SqliteRetention(this.closedError);
+  readonly retention: RetentionStore = storeErrors({
+    expireEvents: (req) => this.write<ExpireResult>('expireEvents', [req]),
+    expireQuarantine: (before, limit) => this.write<number>('expireQuarantine', [before, limit]),
+    horizon: async () => this.retentionTables.horizon(),
+  });
   private db: Database.Database | undefined;
   private stmts: ReturnType<SqliteStore['prepare']> | undefined;
   /** The writer: a worker thread, or inline on `db`. */
@@ -183,7 +193,11 @@ export class SqliteStore implements Store {
     if (this.db) return;
     let db: Database.Database | undefined;
     try {
-      if (this.options.path !== ':memory:') mkdirSync(dirname(this.options.path), { recursive: true });
+      if (this.options.path !== ':memory:') {
+        // A folder made here is 0700; the database and its WAL are this user's only (0600).
+        mkdirSync(dirname(this.options.path), { recursive: true, mode: PRIVATE_DIR_MODE });
+        privateDatabaseFile(this.options.path);
+      }
       db = new Database(this.options.path);
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${this.options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
@@ -206,6 +220,7 @@ export class SqliteStore implements Store {
       this.stmts = this.prepare(db);
       this.projectionTables.attach(db);
       this.deliveryTables.attach(db);
+      this.retentionTables.attach(db);
       if (this.firstDelayMs !== undefined) this.deliveryTables.configure({ firstDelayMs: this.firstDelayMs });
       this.failure = undefined;
     } catch (err) {
@@ -561,6 +576,7 @@ export class SqliteStore implements Store {
     this.queryCache.clear();
     this.projectionTables.detach();
     this.deliveryTables.detach();
+    this.retentionTables.detach();
     await link?.close();
     const checkpointer = this.checkpointer;
     this.checkpointer = undefined;

@@ -50,6 +50,7 @@ import {
   type Touched,
 } from '../projection-plan.js';
 import type { CallListQuery, ConversationListQuery, OperatorListQuery, ProjectionPage, ProjectionStore, StatsCounters, StatsQuery } from '../types.js';
+import { Prepared } from './prepared.js';
 import { sqliteStats } from './stats.js';
 import { filters } from './where.js';
 
@@ -68,41 +69,16 @@ const MENTION_SQL = `INSERT INTO conversation_counts (connector_id, conversation
 const MENTION_RETURNING_SQL = `${MENTION_SQL}
          RETURNING ${SUMMARY_COLUMNS}`;
 
-export class SqliteProjections implements Omit<ProjectionStore, 'catchUp' | 'pendingCount'> {
-  private readonly statements = new Map<string, Database.Statement>();
-  private conn: Db | undefined;
-
-  constructor(private readonly closed: () => never) {}
-
+export class SqliteProjections extends Prepared implements Omit<ProjectionStore, 'catchUp' | 'pendingCount'> {
   /** Uses the store's connection once it is open. */
-  attach(db: Db): void {
-    this.conn = db;
-    this.statements.clear();
+  override attach(db: Db): void {
+    super.attach(db);
     this.resyncPending();
   }
 
   /** Reads whether entities wait for a catch-up (after a transaction that may have changed it, or failed). */
   resyncPending(): void {
     this.pendingMayExist = this.countPending() > 0;
-  }
-
-  detach(): void {
-    this.conn = undefined;
-    this.statements.clear();
-  }
-
-  private get db(): Db {
-    return this.conn ?? this.closed();
-  }
-
-  /** A prepared statement, prepared once per connection. */
-  private stmt<P extends unknown[] = unknown[], R = unknown>(sql: string): Database.Statement<P, R> {
-    let st = this.statements.get(sql);
-    if (!st) {
-      st = this.db.prepare(sql);
-      this.statements.set(sql, st);
-    }
-    return st as unknown as Database.Statement<P, R>;
   }
 
   /**

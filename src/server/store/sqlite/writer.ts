@@ -11,6 +11,8 @@
  * with structured-clonable arguments and results; a failure crosses as a `WireError` and is made a
  * `StoreError` of the same kind again on the other side (`fromWireError`).
  */
+import { statfsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { StoreFailureKind, SwitchboardEvent } from '../../../core/index.js';
 // Not core/index.js: that would load every data schema (zod) into the writer thread.
@@ -18,6 +20,7 @@ import { StoreError } from '../../../core/errors.js';
 import type { CommitOptions, QuarantineInput } from '../types.js';
 import { SqliteDelivery } from './delivery.js';
 import { SqliteProjections } from './projections.js';
+import { SqliteRetention } from './retention.js';
 
 /**
  * The kind of a failure of a SQLite call, from its result code: a lock held elsewhere (`busy`),
@@ -80,6 +83,9 @@ export function fromWireError(w: WireError): StoreError {
   return new StoreError(w.message, { kind: w.kind, closed: w.kind === 'closed', cause: w.sqliteCode === undefined ? undefined : Object.assign(new Error(w.message), { code: w.sqliteCode }) });
 }
 
+/** The write probe behind `ping()` fails below this much free space on the database's filesystem. */
+export const PROBE_MIN_FREE_BYTES = 1024 * 1024;
+
 const closed = (): never => {
   throw new StoreError('the store is closed', { closed: true });
 };
@@ -91,6 +97,7 @@ export class SqliteWriter {
   private stmts: ReturnType<typeof prepare> | undefined;
   readonly projections = new SqliteProjections(closed);
   readonly delivery = new SqliteDelivery(closed);
+  readonly retention = new SqliteRetention(closed);
 
   /** Opens its own connection to the file (the migrations are applied already by the store). */
   open(options: WriterOpenOptions): void {
@@ -116,6 +123,7 @@ export class SqliteWriter {
     this.stmts = prepare(db);
     this.projections.attach(db);
     this.delivery.attach(db);
+    this.retention.attach(db);
     if (firstDelayMs !== undefined) this.delivery.configure({ firstDelayMs });
   }
 
@@ -161,6 +169,10 @@ export class SqliteWriter {
         return this.delivery.retryNow(a[0], a[1], a[2]);
       case 'prune':
         return this.delivery.prune(a[0]);
+      case 'expireEvents':
+        return this.retention.expireEvents(a[0]);
+      case 'expireQuarantine':
+        return this.retention.expireQuarantine(a[0], a[1]);
       case 'saveSinkCursor':
         return this.delivery.saveSinkCursor(a[0], a[1], a[2]);
       case 'close':
@@ -227,6 +239,13 @@ export class SqliteWriter {
   /** A small write: the header's `user_version` rewritten with its own value. */
   probe(): void {
     const { db } = this.handle();
+    // A rewrite of the header can go through on a full disk (into WAL frames already there):
+    // the filesystem's free space says whether the next commit can grow the files.
+    if (!db.memory) {
+      const fs = statfsSync(dirname(db.name));
+      const free = fs.bavail * fs.bsize;
+      if (free < PROBE_MIN_FREE_BYTES) throw Object.assign(new Error(`database or disk is full: ${free} bytes free where the database is`), { code: 'SQLITE_FULL' });
+    }
     db.transaction(() => db.pragma(`user_version = ${Number(db.pragma('user_version', { simple: true }))}`)).immediate();
   }
 

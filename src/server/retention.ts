@@ -1,0 +1,161 @@
+/**
+ * Retention (docs/privacy.md): a background job that removes events past their window (with
+ * their outbox rows and the projection rows of entities with no event left) and quarantine
+ * entries past theirs. It runs at the start and then every `retention.interval`, one chunk per
+ * transaction, yielding between chunks: it never holds the event loop, nor the write lock for
+ * longer than one chunk. With a store several instances share, one of them at a time runs it
+ * (lease `retention`). Progress goes to the log (at most every 5 s, and a line per pass) and to
+ * `/metrics` (`switchboard_retention_*`).
+ */
+import type { Logger } from 'pino';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { sleep } from '../core/index.js';
+import type { Feature, FeatureContext } from './feature.js';
+import { Lease } from './lease.js';
+import { retentionEnabled, windowsOf, type RetentionConfig } from './retention-config.js';
+import type { Store } from './store/types.js';
+
+export interface RetentionPassResult {
+  readonly events: number;
+  readonly scanned: number;
+  readonly undelivered: number;
+  readonly projections: number;
+  readonly quarantine: number;
+  readonly horizon: number;
+  readonly seconds: number;
+}
+
+function createRetentionMetrics(registry: Registry) {
+  const registers = [registry];
+  return {
+    removed: new Counter({
+      name: 'switchboard_retention_removed_total',
+      help: 'What retention removed: events, quarantine entries, projection rows (calls, conversations, operators whose last event went), and undelivered outbox rows (marked failed).',
+      labelNames: ['what'] as const,
+      registers,
+    }),
+    scanned: new Counter({ name: 'switchboard_retention_scanned_events_total', help: 'Events retention passes looked at.', registers }),
+    horizon: new Gauge({ name: 'switchboard_retention_horizon', help: 'The greatest sequence retention removed (0: none); a reader resuming before it may have missed events.', registers }),
+    lastPass: new Gauge({ name: 'switchboard_retention_last_pass_timestamp_seconds', help: 'When the last retention pass ended (Unix time).', registers }),
+    running: new Gauge({ name: 'switchboard_retention_running', help: '1 while a retention pass runs on this instance.', registers }),
+  };
+}
+
+export class Retention {
+  private readonly metrics: ReturnType<typeof createRetentionMetrics>;
+  private abort: AbortController | undefined;
+  private loop: Promise<void> | undefined;
+  private current: Promise<RetentionPassResult> | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly config: RetentionConfig,
+    private readonly logger: Logger,
+    registry: Registry,
+    private readonly lease?: Lease,
+  ) {
+    this.metrics = createRetentionMetrics(registry);
+  }
+
+  /** Runs a pass now and then every `interval`, until `stop()`. */
+  start(): void {
+    if (this.loop || !retentionEnabled(this.config)) return;
+    const abort = new AbortController();
+    this.abort = abort;
+    const every = async (signal: AbortSignal) => {
+      while (!signal.aborted) {
+        try {
+          await this.pass(signal);
+        } catch (err) {
+          if (!signal.aborted) this.logger.error({ err }, `retention: the pass failed: ${(err as Error).message}; next in ${this.config.interval} ms`);
+        }
+        await sleep(this.config.interval, signal).catch(() => undefined);
+      }
+    };
+    this.loop = (this.lease ? this.lease.run(abort.signal, every) : every(abort.signal)).catch((err: unknown) => this.logger.error({ err }, 'retention stopped'));
+  }
+
+  async stop(): Promise<void> {
+    this.abort?.abort();
+    await this.loop;
+    this.loop = undefined;
+  }
+
+  /** One pass over the events and the quarantine (one at a time: a second call waits for the first). */
+  pass(signal?: AbortSignal, now = Date.now()): Promise<RetentionPassResult> {
+    const next = (this.current ?? Promise.resolve()).catch(() => undefined).then(() => this.passNow(signal, now));
+    this.current = next;
+    return next;
+  }
+
+  private async passNow(signal: AbortSignal | undefined, now: number): Promise<RetentionPassResult> {
+    const started = Date.now();
+    const windows = windowsOf(this.config);
+    const total = { events: 0, scanned: 0, undelivered: 0, projections: 0, quarantine: 0 };
+    let lastLog = started;
+    this.metrics.running.set(1);
+    try {
+      const anyEvents = windows.eventsMs !== undefined || Object.keys(windows.connectorsMs).length > 0 || windows.typesMs.length > 0;
+      for (let after = 0; anyEvents && !signal?.aborted; ) {
+        const r = await this.store.retention.expireEvents({ ...windows, now, after, limit: this.config.chunk });
+        total.events += r.removed;
+        total.scanned += r.scanned;
+        total.undelivered += r.undelivered;
+        total.projections += r.projections;
+        this.metrics.removed.inc({ what: 'events' }, r.removed);
+        this.metrics.removed.inc({ what: 'undelivered' }, r.undelivered);
+        this.metrics.removed.inc({ what: 'projections' }, r.projections);
+        this.metrics.scanned.inc(r.scanned);
+        if (Date.now() - lastLog >= 5_000) {
+          lastLog = Date.now();
+          this.logger.info({ retention: { ...total, sequence: r.lastSeq } }, `retention: ${total.events} events removed so far (${total.scanned} looked at, up to sequence ${r.lastSeq})`);
+        }
+        if (r.done) break;
+        after = r.lastSeq;
+        // Between two chunks the committer and the readers go first.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      if (this.config.quarantine !== undefined) {
+        const before = new Date(now - this.config.quarantine).toISOString();
+        while (!signal?.aborted) {
+          const n = await this.store.retention.expireQuarantine(before, this.config.chunk);
+          total.quarantine += n;
+          this.metrics.removed.inc({ what: 'quarantine' }, n);
+          if (n < this.config.chunk) break;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      }
+      const horizon = await this.store.retention.horizon();
+      this.metrics.horizon.set(horizon);
+      this.metrics.lastPass.set(Date.now() / 1000);
+      const result = { ...total, horizon, seconds: (Date.now() - started) / 1000 };
+      this.logger.info(
+        { retention: result },
+        `retention: removed ${result.events} events, ${result.projections} projection rows, ${result.quarantine} quarantine entries (${result.undelivered} undelivered webhooks marked failed) in ${result.seconds.toFixed(1)} s`,
+      );
+      return result;
+    } finally {
+      this.metrics.running.set(0);
+    }
+  }
+}
+
+/** The retention feature: the job, started with the server's background work. */
+export type RetentionFeature = Feature & { readonly name: 'retention'; readonly job: Retention };
+
+export function createRetention(ctx: FeatureContext): RetentionFeature {
+  const { store, config, logger, metrics } = ctx;
+  // A store several instances share: one of them at a time runs the passes.
+  const lease = store.leases && store.instanceId ? new Lease(store.leases, 'retention', store.instanceId, logger) : undefined;
+  const job = new Retention(store, config.retention, logger, metrics.registry, lease);
+  return {
+    name: 'retention',
+    job,
+    async start({ background }) {
+      if (background) job.start();
+    },
+    async close() {
+      await job.stop();
+    },
+  };
+}
