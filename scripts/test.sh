@@ -48,11 +48,14 @@ fi
 
 # The store-dependent tests once more on PostgreSQL: every file that starts a server or runs the CLI
 # on a data folder (test/helpers: sb.ts, delivery.ts, process.ts) runs them on a fresh PostgreSQL
-# database per server or data folder instead of SQLite (SWITCHBOARD_TEST_STORE=postgres) — but for
-# the few that are about SQLite itself (a locked file, a full disk) or run on PostgreSQL already
-# (`migrate`, three instances under SIGKILL). Only for the whole suite, not for a selection.
+# database per server or data folder instead of SQLite (SWITCHBOARD_TEST_STORE=postgres) — the
+# crash tests included. Left out: the files about SQLite itself (a locked file, a full disk), the
+# ones on PostgreSQL anyway (`migrate`, three instances under SIGKILL), and the ones whose subject
+# is not the store but what is in front of it, which a second pass would only make slower: the
+# CLI's output, the pages in Chromium, slow HTTP clients, the ingest limits and encodings, the
+# metrics. Only for the whole suite, not for a selection.
 if [ "$#" -eq 0 ]; then
-  not_store='test/(disk-full|store-locked|migrate|instances-crash)\.test\.ts'
+  not_store='test/(disk-full|store-locked|migrate|instances-crash|simulate-cli|events-cli|browser|dashboard|client-simulators|slow-clients|metrics|ingest-[a-z]+)\.test\.ts'
   mapfile -t store_files < <(grep -rlE "startTestServer|startDeliveryServer|startServer|testStoreFor|useDataStore" test src --include='*.test.ts' | grep -vE "$not_store" | sort)
   echo "test: the store-dependent tests on PostgreSQL (${#store_files[@]} files)"
   SWITCHBOARD_TEST_STORE=postgres npx vitest run "${store_files[@]}"

@@ -183,14 +183,17 @@ describe('config', () => {
   });
 
   it('takes a PostgreSQL store from the file or from SWITCHBOARD_POSTGRES_URL, and refuses what is not a PostgreSQL URL without showing its password', () => {
-    expect(resolveConfig({ store: { postgres: 'postgres://sb:pw@db:5432/sb' } }, { env: {} }).store).toEqual({ postgres: 'postgres://sb:pw@db:5432/sb', durability: 'full' });
-    expect(resolveConfig({}, { env: { SWITCHBOARD_POSTGRES_URL: 'postgresql://db/sb' }, dataDir: '/d' }).store).toEqual({ postgres: 'postgresql://db/sb', durability: 'full' });
+    expect(resolveConfig({ store: { postgres: 'postgres://sb:pw@db:5432/sb' } }, { env: {} }).store).toEqual({ postgres: 'postgres://sb:pw@db:5432/sb', durability: 'full', leaseTtl: 10_000 });
+    expect(resolveConfig({}, { env: { SWITCHBOARD_POSTGRES_URL: 'postgresql://db/sb' }, dataDir: '/d' }).store).toEqual({ postgres: 'postgresql://db/sb', durability: 'full', leaseTtl: 10_000 });
     // The file's sqlite wins over the environment's PostgreSQL.
-    expect(resolveConfig({ store: { sqlite: '/x.db' } }, { env: { SWITCHBOARD_POSTGRES_URL: 'postgresql://db/sb' } }).store).toEqual({ sqlite: '/x.db', durability: 'full' });
+    expect(resolveConfig({ store: { sqlite: '/x.db' } }, { env: { SWITCHBOARD_POSTGRES_URL: 'postgresql://db/sb' } }).store).toEqual({ sqlite: '/x.db', durability: 'full', leaseTtl: 10_000 });
     expect(resolveConfig({}, { env: {}, dataDir: '/d' }).store.sqlite).toBe('/d/switchboard.db');
     const issues = issuesOf(() => resolveConfig({ store: { postgres: 'mysql://sb:hunter2@db/sb' } }, { env: {} }));
     expect(issues).toEqual([{ path: 'store.postgres', expected: 'a PostgreSQL URL: postgres://user:password@host:5432/database', found: expect.stringContaining('mysql://sb:') }]);
     expect(JSON.stringify(issues)).not.toContain('hunter2');
     expect(issuesOf(() => resolveConfig({}, { env: { SWITCHBOARD_POSTGRES_URL: 'db:5432' } }))[0]?.path).toBe('SWITCHBOARD_POSTGRES_URL');
+    // The leases' time to live: a duration from 2 s to 5 min.
+    expect(resolveConfig({ store: { postgres: 'postgres://db/sb', leaseTtl: '3s' } }, { env: {} }).store.leaseTtl).toBe(3_000);
+    expect(issuesOf(() => resolveConfig({ store: { leaseTtl: '500ms' } }, { env: {} }))).toEqual([{ path: 'store.leaseTtl', expected: 'a duration from 2s to 5m', found: expect.any(String) }]);
   });
 });

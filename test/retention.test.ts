@@ -5,44 +5,21 @@
  * window; undelivered webhooks of removed events are marked failed; a reader resuming before the
  * horizon is told (410 on /v1/events, a `gap` message on the stream). Runs on both stores.
  */
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/core/index.js';
 import { resolveConfig } from '../src/server/config.js';
-import { API_TOKEN, INGEST_TOKEN, apiHeaders, ingestHeaders, startTestServer, type TestServer } from './helpers/sb.js';
+import { freePort } from './helpers/process.js';
+import { API_TOKEN, INGEST_TOKEN, apiHeaders, ingestHeaders, startTestServer, waCallFrom, waMessageFrom, type TestServer } from './helpers/sb.js';
 
 const DAY = 86_400_000;
-const INSTANCE = { idInstance: 1101, wid: '79990000000@c.us', typeInstance: 'whatsapp' };
-
-function message(idMessage: string, phone: string, text: string): Record<string, unknown> {
-  return {
-    typeWebhook: 'incomingMessageReceived',
-    instanceData: INSTANCE,
-    timestamp: 1_700_000_000,
-    idMessage,
-    senderData: { chatId: `${phone}@c.us`, sender: `${phone}@c.us`, senderName: `Client ${phone.slice(-2)}` },
-    messageData: { typeMessage: 'textMessage', textMessageData: { textMessage: text } },
-  };
-}
-
-function call(idMessage: string, phone: string, status: string): Record<string, unknown> {
-  return { typeWebhook: 'incomingCall', instanceData: INSTANCE, timestamp: 1_700_000_000, from: `${phone}@c.us`, status, idMessage };
-}
+const message = waMessageFrom;
+const call = waCallFrom;
 
 interface ApiEvent {
   id: string;
   sequence: string;
   type: string;
   data: { native?: { idMessage?: string } };
-}
-
-/** A loopback port nothing listens on: the subscription's deliveries stay pending or fail. */
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const address = s.address();
-  await new Promise<void>((r) => s.close(() => r()));
-  return typeof address === 'object' && address ? address.port : 0;
 }
 
 describe('retention', () => {
@@ -77,7 +54,7 @@ describe('retention', () => {
         // The default 90 days; wa2's events 10 days; calls 30 days, on any connector (the type
         // pattern wins over the connector); the quarantine 20 days.
         retention: { events: '90d', connectors: { wa2: '10d' }, types: { 'call.*': '30d' }, quarantine: '20d', interval: '1h', chunk: 3 },
-        subscriptions: [{ id: 'hook', url: `http://127.0.0.1:${await closedPort()}/hook` }],
+        subscriptions: [{ id: 'hook', url: `http://127.0.0.1:${await freePort()}/hook` }],
         // The first attempt an hour after the commit: every delivery stays pending here.
         delivery: { allowPrivateTargets: true, retrySchedule: ['1h'] },
         server: { apiToken: API_TOKEN },

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `switchboard` command: serve, replay, rebuild, config check, events, simulate.
+ * The `switchboard` command: serve, replay, rebuild, migrate, erase, config check, events, simulate.
  */
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -16,6 +16,8 @@ import { parseJsonLine } from '../connectors/json-ingest.js';
 import type { IngestItem } from '../connectors/types.js';
 import { MASK, maskUrl } from '../core/secrets.js';
 import { connectorsOf, effectiveConfig, loadConfigFile, resolveConfig, type SwitchboardConfig } from '../server/config.js';
+import { OUT_OF_REACH } from '../server/erasure.js';
+import type { ErasureRecord } from '../server/store/erasure-plan.js';
 import { Switchboard } from '../server/switchboard.js';
 import { migrate } from './migrate.js';
 import { simulate, type SimulateOptions } from './simulate.js';
@@ -263,6 +265,40 @@ async function rebuild(opts: ConfigOptions): Promise<void> {
   }
 }
 
+interface EraseOptions extends ConfigOptions {
+  phone?: string;
+  userId?: string;
+  contactId?: string;
+  by?: string;
+  reason?: string;
+  resume?: boolean;
+  chunk?: number;
+}
+
+function printErasure(r: ErasureRecord): void {
+  const c = r.counts;
+  process.stdout.write(
+    `erasure ${r.id} (${r.kind}, requested by ${r.requestedBy}): ${c.events} events, ${c.quarantine} quarantine entries, ${c.projections} projection rows, ${c.deliveries} deliveries, ${c.kv} cached entries removed\n`,
+  );
+}
+
+async function erase(opts: EraseOptions): Promise<void> {
+  const given = [opts.phone, opts.userId, opts.contactId].filter((x) => x !== undefined).length;
+  if (given === 0 && opts.resume !== true) throw new SwitchboardError('SB_ERR_ERASURE_INVALID', 'erase: give one of --phone, --user-id, --contact-id (with --by), or --resume');
+  if (given > 0 && (opts.by === undefined || opts.by.trim() === '')) throw new SwitchboardError('SB_ERR_ERASURE_INVALID', 'erase: --by is required: who asked (a name or a ticket), kept in the record');
+  const config = loadConfig(opts);
+  const sb = new Switchboard({ ...config, log: { level: 'warn' } }, { processMetrics: false });
+  await sb.start({ listen: false, background: false });
+  try {
+    // Those a crash left unfinished first: they were asked for earlier.
+    for (const r of await sb.resumeErasures({ chunk: opts.chunk })) printErasure(r);
+    if (given > 0) printErasure(await sb.erase({ phone: opts.phone, userId: opts.userId, contactId: opts.contactId, requestedBy: opts.by ?? '', reason: opts.reason }, { chunk: opts.chunk }));
+    process.stdout.write(`${OUT_OF_REACH}\n`);
+  } finally {
+    await sb.close();
+  }
+}
+
 interface EventsOptions {
   url: string;
   token?: string;
@@ -456,6 +492,19 @@ configOptions(program.command('migrate').description('copy the SQLite store (eve
 configOptions(program.command('rebuild').description('recompute every projection (calls, conversations, operators) from the event log')).action((opts: ConfigOptions) =>
   rebuild(opts).catch(fail),
 );
+
+configOptions(
+  program
+    .command('erase')
+    .description("erase one person's data from the store: every event, quarantine entry, projection row, delivery and cached name that names them (as POST /v1/erasures); resumes an erasure a crash interrupted")
+    .option('--phone <number>', 'a phone number (digits; spaces, +, -, brackets ignored)')
+    .option('--user-id <id>', 'a platform user id')
+    .option('--contact-id <id>', 'a contact id (e.g. a GREEN-API chat id)')
+    .option('--by <who>', 'who asked: a name or a ticket, kept in the record')
+    .option('--reason <text>', 'why, for the record')
+    .option('--resume', 'only finish the erasures a crash or a stop interrupted')
+    .addOption(new Option('--chunk <n>', 'sequences of the log looked at per transaction').default(2000).argParser(parsePositive)),
+).action((opts: EraseOptions) => erase(opts).catch(fail));
 
 configOptions(
   program

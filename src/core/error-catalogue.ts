@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   SB_ERR_SUBSCRIPTION_EXISTS: { status: ERROR_STATUS.SB_ERR_SUBSCRIPTION_EXISTS, summary: 'A subscription with this id already exists.' },
   SB_ERR_QUARANTINE_RESOLVED: { status: ERROR_STATUS.SB_ERR_QUARANTINE_RESOLVED, summary: 'The quarantined input was retried or discarded already.' },
   SB_ERR_EVENTS_GONE: { status: ERROR_STATUS.SB_ERR_EVENTS_GONE, summary: 'Retention removed events after the sequence a reader resumes from: resume from the horizon the message names, or from the start.' },
+  SB_ERR_ERASURE_INVALID: { status: ERROR_STATUS.SB_ERR_ERASURE_INVALID, summary: 'An erasure request is invalid: not exactly one of phone, userId and contactId, a phone that is no number, no requestedBy; the message names the field.' },
   SB_ERR_SUBSCRIPTION_READONLY: { status: ERROR_STATUS.SB_ERR_SUBSCRIPTION_READONLY, summary: 'The subscription comes from the config file: change it there (only enabled can be set through the API).' },
   SB_ERR_INTERNAL: { status: ERROR_STATUS.SB_ERR_INTERNAL, summary: 'An unexpected error; the log has the details.' },
 } as const satisfies Record<ErrorCode, { status: number; summary: string }>;

@@ -93,6 +93,14 @@ export class EventBus {
     this.bytes = 0;
   }
 
+  /** Empties the window: every follower reads the store from now on (after an erasure). */
+  flush(): void {
+    this.floor = this.latest;
+    this.window = [];
+    this.head = 0;
+    this.bytes = 0;
+  }
+
   subscribe(listener: BusListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

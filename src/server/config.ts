@@ -10,7 +10,7 @@ import { parseDocument } from 'yaml';
 import { ConfigError, DEFAULT_PAYLOAD_LIMITS, describeValue, isRecord, toConfigIssues, type ConfigIssue, type Platform } from '../core/index.js';
 import { MASK, maskSecrets, maskUrl } from '../core/secrets.js';
 import { CONNECTORS, connectorFor } from '../connectors/registry.js';
-import { checkDeliveryConfig, deliveryRootKeys, type DeliveryConfig, type NatsConfig, type SubscriptionConfig } from './delivery/config.js';
+import { checkDeliveryConfig, deliveryRootKeys, duration, type DeliveryConfig, type NatsConfig, type SubscriptionConfig } from './delivery/config.js';
 import { retentionSchema, type RetentionConfig } from './retention-config.js';
 
 const serverSchema = z.strictObject({
@@ -44,6 +44,12 @@ const storeSchema = z.strictObject({
   postgres: z.optional(z.string().check(z.minLength(1))),
   /** `full`: fsync before every ack (default). `normal`: survives a process crash, may lose the last commits on power loss. */
   durability: z._default(z.enum(['full', 'normal']), 'full'),
+  /**
+   * PostgreSQL with several instances: how long a lease (a pulled connector, the NATS sink,
+   * retention) outlives its holder's last renewal, renewed every fifth of it. The work of an
+   * instance that died moves within this and a fifth more (default 10 s; 2 s to 5 min).
+   */
+  leaseTtl: z._default(z.pipe(duration, z.number().check(z.refine((ms) => ms >= 2_000 && ms <= 300_000, 'a duration from 2s to 5m'))), 10_000),
 });
 
 /** The thresholds of the contact-center KPIs (`GET /v1/stats`, docs/projections.md). */
@@ -116,7 +122,7 @@ export interface ConnectorConfig {
 
 export interface SwitchboardConfig {
   readonly server: z.output<typeof serverSchema>;
-  readonly store: { readonly sqlite?: string | undefined; readonly postgres?: string | undefined; readonly durability: 'full' | 'normal' };
+  readonly store: { readonly sqlite?: string | undefined; readonly postgres?: string | undefined; readonly durability: 'full' | 'normal'; readonly leaseTtl: number };
   readonly log: z.output<typeof logSchema>;
   readonly tracing: z.output<typeof tracingSchema>;
   readonly stats: z.output<typeof statsSchema>;
@@ -246,10 +252,11 @@ function isPostgresUrl(value: string): boolean {
  * The store: the file's `sqlite` or `postgres`; with neither, `SWITCHBOARD_POSTGRES_URL` when set,
  * else SQLite in the data folder.
  */
-function storeOf(store: { sqlite?: string | undefined; postgres?: string | undefined; durability: 'full' | 'normal' }, envPostgres: string | undefined, dataDir: string): SwitchboardConfig['store'] {
-  if (store.postgres !== undefined) return { postgres: store.postgres, durability: store.durability };
-  if (store.sqlite === undefined && envPostgres) return { postgres: envPostgres, durability: store.durability };
-  return { sqlite: store.sqlite ?? join(dataDir, 'switchboard.db'), durability: store.durability };
+function storeOf(store: { sqlite?: string | undefined; postgres?: string | undefined; durability: 'full' | 'normal'; leaseTtl: number }, envPostgres: string | undefined, dataDir: string): SwitchboardConfig['store'] {
+  const common = { durability: store.durability, leaseTtl: store.leaseTtl };
+  if (store.postgres !== undefined) return { postgres: store.postgres, ...common };
+  if (store.sqlite === undefined && envPostgres) return { postgres: envPostgres, ...common };
+  return { sqlite: store.sqlite ?? join(dataDir, 'switchboard.db'), ...common };
 }
 
 /** `--port` wins over `SWITCHBOARD_PORT`, which wins over the file. */

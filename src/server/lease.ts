@@ -19,6 +19,11 @@ export interface LeaseTiming {
 
 export const DEFAULT_LEASE_TIMING: LeaseTiming = { ttlMs: 10_000, renewMs: 2_000 };
 
+/** The timing of `store.leaseTtl`: renewed every fifth of it. */
+export function leaseTiming(ttlMs: number): LeaseTiming {
+  return { ttlMs, renewMs: Math.max(400, Math.round(ttlMs / 5)) };
+}
+
 export class Lease {
   /** Who held the lease when last asked ('' when nobody). */
   holder = '';

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { sleep } from '../core/index.js';
 import type { Feature, FeatureContext } from './feature.js';
-import { Lease } from './lease.js';
+import { Lease, leaseTiming } from './lease.js';
 import { retentionEnabled, windowsOf, type RetentionConfig } from './retention-config.js';
 import type { Store } from './store/types.js';
 
@@ -146,7 +146,7 @@ export type RetentionFeature = Feature & { readonly name: 'retention'; readonly 
 export function createRetention(ctx: FeatureContext): RetentionFeature {
   const { store, config, logger, metrics } = ctx;
   // A store several instances share: one of them at a time runs the passes.
-  const lease = store.leases && store.instanceId ? new Lease(store.leases, 'retention', store.instanceId, logger) : undefined;
+  const lease = store.leases && store.instanceId ? new Lease(store.leases, 'retention', store.instanceId, logger, leaseTiming(config.store.leaseTtl)) : undefined;
   const job = new Retention(store, config.retention, logger, metrics.registry, lease);
   return {
     name: 'retention',

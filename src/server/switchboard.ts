@@ -21,12 +21,14 @@ import { ConnectorRuntime } from './runtime.js';
 import { PostgresStore } from './store/postgres/index.js';
 import type { Store } from './store/types.js';
 import { StoreTail } from './tail.js';
-import { Lease, type LeaseTiming } from './lease.js';
+import { Lease, leaseTiming, type LeaseTiming } from './lease.js';
 import { SQLITE_OFFLINE_BUSY_TIMEOUT_MS, SqliteStore } from './store/sqlite/index.js';
 import type { Tracing } from './tracing.js';
 import { VERSION } from './version.js';
 import { loggerOptions } from './log.js';
 import type { RetentionFeature, RetentionPassResult } from './retention.js';
+import type { ErasureInput, Erasures } from './erasure.js';
+import type { ErasureRecord } from './store/erasure-plan.js';
 import { privateDir, tightenDataDir } from './private-files.js';
 
 /** An event of one of the types `T`, discriminated on `type`. */
@@ -177,7 +179,7 @@ export class Switchboard {
             logger: this.logger,
             // A store several instances share: one of them at a time runs this connector's source
             // (a source of this machine, a named pipe, runs wherever it is configured).
-            ...(this.store.leases && this.store.instanceId && definition.hostLocal !== true ? { lease: new Lease(this.store.leases, `connector:${entry.id}`, this.store.instanceId, this.logger, options.leaseTiming) } : {}),
+            ...(this.store.leases && this.store.instanceId && definition.hostLocal !== true ? { lease: new Lease(this.store.leases, `connector:${entry.id}`, this.store.instanceId, this.logger, options.leaseTiming ?? leaseTiming(config.store.leaseTtl)) } : {}),
           },
         );
         this.runtimes.push(runtime);
@@ -443,6 +445,29 @@ export class Switchboard {
     const feature = this.features.find((f): f is RetentionFeature => f.name === 'retention');
     if (!feature) throw new Error('retention is not part of this server');
     return feature.job.pass(this.shutdown.signal, now.getTime());
+  }
+
+  /**
+   * Erases one person's data (docs/privacy.md), as `POST /v1/erasures`: records the request,
+   * then runs it to its end. Answers the record with the counts.
+   */
+  async erase(input: ErasureInput, options: { chunk?: number | undefined } = {}): Promise<ErasureRecord> {
+    const { done } = await this.erasureRunner().request(input, options.chunk);
+    return done;
+  }
+
+  /** Runs the erasures a crash or a stop left unfinished to their end (`serve` does it at its start). */
+  async resumeErasures(options: { chunk?: number | undefined } = {}): Promise<ErasureRecord[]> {
+    const ids = await this.store.erasures.running();
+    const out: ErasureRecord[] = [];
+    for (const id of ids) out.push(await this.erasureRunner().run(id, undefined, options.chunk));
+    return out;
+  }
+
+  private erasureRunner(): Erasures {
+    const feature = this.features.find((f): f is Feature & { erasures: Erasures } => f.name === 'erasures' && 'erasures' in f);
+    if (!feature) throw new Error('erasures are not part of this server');
+    return feature.erasures;
   }
 
   /** Stops HTTP (closing streams), pulled connectors, waits for pending commits, closes the store. */

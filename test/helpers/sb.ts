@@ -79,3 +79,22 @@ export function waCall(idMessage: string, status: string): Record<string, unknow
     idMessage,
   };
 }
+
+const WA_INSTANCE = { idInstance: 1101, wid: '79990000000@c.us', typeInstance: 'whatsapp' };
+
+/** A GREEN-API incoming text message from `phone` (its chat), with the sender's name. */
+export function waMessageFrom(idMessage: string, phone: string, text: string, senderName = `Client ${phone.slice(-2)}`): Record<string, unknown> {
+  return {
+    typeWebhook: 'incomingMessageReceived',
+    instanceData: WA_INSTANCE,
+    timestamp: 1_700_000_000,
+    idMessage,
+    senderData: { chatId: `${phone}@c.us`, sender: `${phone}@c.us`, senderName },
+    messageData: { typeMessage: 'textMessage', textMessageData: { textMessage: text } },
+  };
+}
+
+/** A GREEN-API incomingCall notification from `phone`. */
+export function waCallFrom(idMessage: string, phone: string, status: string): Record<string, unknown> {
+  return { typeWebhook: 'incomingCall', instanceData: WA_INSTANCE, timestamp: 1_700_000_000, from: `${phone}@c.us`, status, idMessage };
+}

@@ -2,7 +2,7 @@
  * The delivery feature (docs/delivery.md): signed outgoing webhooks with an outbox written in
  * the commit transaction, retries and replay; and the NATS JetStream sink when `nats` is set.
  */
-import { Lease } from '../lease.js';
+import { Lease, leaseTiming } from '../lease.js';
 import type { Feature, FeatureContext } from '../feature.js';
 import { createDeliveryMetrics, createNatsMetrics } from './metrics.js';
 import { NatsSink } from './nats.js';
@@ -43,7 +43,7 @@ export function createDelivery(ctx: FeatureContext, options: { resolver?: Resolv
         logger: ctx.logger,
         metrics: createNatsMetrics(ctx.metrics.registry),
         // A store several instances share: one of them at a time publishes.
-        lease: ctx.store.leases && ctx.store.instanceId ? new Lease(ctx.store.leases, `sink:nats:${ctx.config.nats.stream}`, ctx.store.instanceId, ctx.logger) : undefined,
+        lease: ctx.store.leases && ctx.store.instanceId ? new Lease(ctx.store.leases, `sink:nats:${ctx.config.nats.stream}`, ctx.store.instanceId, ctx.logger, leaseTiming(ctx.config.store.leaseTtl)) : undefined,
       })
     : undefined;
   return {

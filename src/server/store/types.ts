@@ -16,6 +16,7 @@ import type {
   SubscriptionInput,
 } from '../delivery/types.js';
 import type { ConversationRow, OperatorRow } from '../projections/fold.js';
+import type { ErasureRecord, ErasureStart } from './erasure-plan.js';
 import type { ExpireRequest, ExpireResult } from './retention-plan.js';
 
 /** Input that could not be read or normalized. */
@@ -345,6 +346,22 @@ export interface RetentionStore {
   horizon(): Promise<number>;
 }
 
+/**
+ * Erasures on request (docs/privacy.md): a durable record per request, worked through in steps
+ * (one transaction each) that a crash interrupts and a later step resumes.
+ */
+export interface ErasureStore {
+  /** Records a request (status running); nothing is removed yet. */
+  start(s: ErasureStart): Promise<ErasureRecord>;
+  /** One step: a range of `limit` sequences of the events phase, or the rest and the end. Answers the record after it. */
+  step(id: string, limit?: number): Promise<ErasureRecord>;
+  get(id: string): Promise<ErasureRecord | undefined>;
+  /** Every request, newest first. */
+  list(): Promise<ErasureRecord[]>;
+  /** The ids of requests not finished. */
+  running(): Promise<string[]>;
+}
+
 export interface Store {
   readonly kind: string;
   /**
@@ -359,6 +376,8 @@ export interface Store {
   readonly delivery: DeliveryStore;
   /** Retention passes; usable once open. */
   readonly retention: RetentionStore;
+  /** Erasures on request; usable once open. */
+  readonly erasures: ErasureStore;
   /** Opens the connection and applies pending migrations. */
   open(): Promise<void>;
   /**

@@ -29,6 +29,7 @@ import { pendingMigrations } from '../migrations.js';
 import { PostgresDelivery } from './delivery.js';
 import { PostgresProjections } from './projections.js';
 import { expireEvents, expireQuarantine, retentionHorizon } from './retention.js';
+import { erasureStep, getErasure, listErasures, runningErasures, startErasure } from './erasure.js';
 import { connectorStatsOf, quarantineEntry } from '../rows.js';
 import {
   withSequence,
@@ -45,6 +46,7 @@ import {
   type LeaseStore,
   type ProjectionStore,
   type RetentionStore,
+  type ErasureStore,
   type QuarantineEntry,
   type QuarantineResolution,
   type QuarantineStatus,
@@ -139,6 +141,13 @@ export class PostgresStore implements Store {
     expireEvents: (req) => this.locked('retention', (c) => expireEvents(c, req)),
     expireQuarantine: (before, limit) => this.transaction('retention', (c) => expireQuarantine(c, before, limit)),
     horizon: () => this.reading(() => retentionHorizon(this.db)),
+  };
+  readonly erasures: ErasureStore = {
+    start: (st) => this.transaction('erasure', (c) => startErasure(c, st)),
+    step: (id, limit) => this.locked('erasure', (c) => erasureStep(c, id, limit)),
+    get: (id) => this.reading(() => getErasure(this.db, id)),
+    list: () => this.reading(() => listErasures(this.db)),
+    running: () => this.reading(() => runningErasures(this.db)),
   };
   readonly leases: LeaseStore = {
     acquire: (name, owner, ttlMs) =>

@@ -25,7 +25,9 @@ import Database from 'better-sqlite3';
 import { StoreError, type StoreFailureKind, type SwitchboardEvent } from '../../../core/index.js';
 import { SqliteDelivery } from './delivery.js';
 import { SqliteProjections } from './projections.js';
+import { SqliteErasures } from './erasure.js';
 import { SqliteRetention } from './retention.js';
+import type { ErasureRecord } from '../erasure-plan.js';
 import { PRIVATE_DIR_MODE, privateDatabaseFile } from '../../private-files.js';
 import type { ExpireResult } from '../retention-plan.js';
 import { pendingMigrations } from '../migrations.js';
@@ -33,7 +35,7 @@ import { connectorStatsOf, quarantineEntry, type QuarantineRowText } from '../ro
 import { filters } from './where.js';
 import { BULK_WRITER_YOUNG_GENERATION_MB, InlineWriterLink, ThreadWriterLink, WRITER_YOUNG_GENERATION_MB, type WriterLink } from './writer-link.js';
 import { sqliteFailureKind, type WireBatch, type WireCommitResult, type WriterOpenOptions } from './writer.js';
-import { withSequence, type CursorRow, type EventRow, type KvRow, type CommitBatch, type CommitOptions, type CommitResult, type ConnectorStats, type EventQuery, type KvEntry, type QuarantineEntry, type QuarantineResolution, type QuarantineStatus, type Store, type StoredEvent, type DeliveryStore, type ProjectionStore, type RetentionStore } from '../types.js';
+import { withSequence, type CursorRow, type EventRow, type KvRow, type CommitBatch, type CommitOptions, type CommitResult, type ConnectorStats, type EventQuery, type KvEntry, type QuarantineEntry, type QuarantineResolution, type QuarantineStatus, type Store, type StoredEvent, type DeliveryStore, type ProjectionStore, type RetentionStore, type ErasureStore } from '../types.js';
 
 export interface SqliteStoreOptions {
   /** Path of the database file; `:memory:` for tests that need no durability. */
@@ -165,6 +167,15 @@ export class SqliteStore implements Store {
     expireQuarantine: (before, limit) => this.write<number>('expireQuarantine', [before, limit]),
     horizon: async () => this.retentionTables.horizon(),
   });
+  /** The erasure records, read on this thread's connection; the steps run in the writer. */
+  private readonly erasureTables = new SqliteErasures(this.closedError);
+  readonly erasures: ErasureStore = storeErrors({
+    start: (st) => this.write<ErasureRecord>('erasureStart', [st]),
+    step: (id, limit) => this.write<ErasureRecord>('erasureStep', [id, limit]),
+    get: async (id) => this.erasureTables.get(id),
+    list: async () => this.erasureTables.list(),
+    running: async () => this.erasureTables.running(),
+  });
   private db: Database.Database | undefined;
   private stmts: ReturnType<SqliteStore['prepare']> | undefined;
   /** The writer: a worker thread, or inline on `db`. */
@@ -221,6 +232,7 @@ export class SqliteStore implements Store {
       this.projectionTables.attach(db);
       this.deliveryTables.attach(db);
       this.retentionTables.attach(db);
+      this.erasureTables.attach(db);
       if (this.firstDelayMs !== undefined) this.deliveryTables.configure({ firstDelayMs: this.firstDelayMs });
       this.failure = undefined;
     } catch (err) {
@@ -577,6 +589,7 @@ export class SqliteStore implements Store {
     this.projectionTables.detach();
     this.deliveryTables.detach();
     this.retentionTables.detach();
+    this.erasureTables.detach();
     await link?.close();
     const checkpointer = this.checkpointer;
     this.checkpointer = undefined;

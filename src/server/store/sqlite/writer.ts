@@ -20,6 +20,7 @@ import { StoreError } from '../../../core/errors.js';
 import type { CommitOptions, QuarantineInput } from '../types.js';
 import { SqliteDelivery } from './delivery.js';
 import { SqliteProjections } from './projections.js';
+import { SqliteErasures } from './erasure.js';
 import { SqliteRetention } from './retention.js';
 
 /**
@@ -98,6 +99,7 @@ export class SqliteWriter {
   readonly projections = new SqliteProjections(closed);
   readonly delivery = new SqliteDelivery(closed);
   readonly retention = new SqliteRetention(closed);
+  readonly erasures = new SqliteErasures(closed);
 
   /** Opens its own connection to the file (the migrations are applied already by the store). */
   open(options: WriterOpenOptions): void {
@@ -124,6 +126,9 @@ export class SqliteWriter {
     this.projections.attach(db);
     this.delivery.attach(db);
     this.retention.attach(db);
+    this.erasures.attach(db);
+    // What retention and erasures remove is overwritten in the file, not only unlinked.
+    db.pragma('secure_delete = ON');
     if (firstDelayMs !== undefined) this.delivery.configure({ firstDelayMs });
   }
 
@@ -173,6 +178,10 @@ export class SqliteWriter {
         return this.retention.expireEvents(a[0]);
       case 'expireQuarantine':
         return this.retention.expireQuarantine(a[0], a[1]);
+      case 'erasureStart':
+        return this.erasures.start(a[0]);
+      case 'erasureStep':
+        return this.erasures.step(a[0], a[1]);
       case 'saveSinkCursor':
         return this.delivery.saveSinkCursor(a[0], a[1], a[2]);
       case 'close':
@@ -255,6 +264,8 @@ export class SqliteWriter {
     this.stmts = undefined;
     this.projections.detach();
     this.delivery.detach();
+    this.retention.detach();
+    this.erasures.detach();
     if (this.owned) db?.close();
   }
 }
