@@ -5,17 +5,19 @@
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { createGunzip } from 'node:zlib';
 import { setFlagsFromString } from 'node:v8';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { createParser } from 'eventsource-parser';
 import { fetch } from 'undici';
 import { Document } from 'yaml';
-import { ConfigError, PLATFORMS, SwitchboardError } from '../core/index.js';
+import { ConfigError, PLATFORMS, SwitchboardError, type SwitchboardEvent } from '../core/index.js';
 import { parseJsonLine } from '../connectors/json-ingest.js';
 import type { IngestItem } from '../connectors/types.js';
 import { MASK, maskUrl } from '../core/secrets.js';
 import { connectorsOf, effectiveConfig, loadConfigFile, resolveConfig, type SwitchboardConfig } from '../server/config.js';
+import { parseArchivedLine } from '../server/archive.js';
 import { OUT_OF_REACH } from '../server/erasure.js';
 import type { ErasureRecord } from '../server/store/erasure-plan.js';
 import { Switchboard } from '../server/switchboard.js';
@@ -197,6 +199,57 @@ async function replay(file: string, opts: ConfigOptions & { connector: string; b
       `projections of ${totals.entities} calls, conversations and operators brought up to date in ${catchUpSeconds.toFixed(1)} s\n`,
   );
   if (totals.quarantined > 0) process.stdout.write('quarantined payloads are listed by GET /v1/quarantine, each with its reason\n');
+}
+
+/**
+ * `switchboard replay FILE --archive`: an archive retention wrote (NDJSON, gzip when the name ends
+ * in `.gz`), stored again as it is — each event with its id, its connector from its `source`.
+ * A line that is not a Switchboard event is reported with its number and skipped; the exit code
+ * is then 1.
+ */
+async function replayArchive(file: string, opts: ConfigOptions & { batch: number; progress?: boolean }): Promise<void> {
+  const path = resolve(file);
+  if (!existsSync(path)) throw new SwitchboardError('SB_ERR_CONFIG_READ', `cannot read ${file}`);
+  const sb = new Switchboard({ ...loadConfig(opts), log: { level: 'warn' } }, { processMetrics: false, bulk: true });
+  await sb.start({ listen: false, background: false });
+  const totals = { lines: 0, accepted: 0, duplicates: 0, invalid: 0 };
+  const started = Date.now();
+  let entities: number;
+  try {
+    const pending = new Map<string, SwitchboardEvent[]>();
+    const flush = async (connectorId: string) => {
+      const events = pending.get(connectorId) ?? [];
+      pending.delete(connectorId);
+      const r = await sb.importEvents(connectorId, events);
+      totals.accepted += r.accepted;
+      totals.duplicates += r.duplicates;
+    };
+    const input = createReadStream(path);
+    const rl = createInterface({ input: path.endsWith('.gz') ? input.pipe(createGunzip()) : input, crlfDelay: Infinity });
+    for await (const line of rl) {
+      totals.lines++;
+      if (line.trim() === '') continue;
+      try {
+        const { connectorId, event } = parseArchivedLine(line);
+        let list = pending.get(connectorId);
+        if (!list) pending.set(connectorId, (list = []));
+        list.push(event);
+        if (list.length >= opts.batch) await flush(connectorId);
+      } catch (err) {
+        totals.invalid++;
+        if (totals.invalid <= 20) process.stderr.write(`switchboard: line ${totals.lines}: ${(err as Error).message}\n`);
+      }
+    }
+    for (const connectorId of [...pending.keys()]) await flush(connectorId);
+    entities = await catchUp(sb, opts.progress !== false);
+  } finally {
+    await sb.close();
+  }
+  process.stdout.write(
+    `replayed ${totals.lines} lines of the archive ${file}: ${totals.accepted} accepted, ${totals.duplicates} duplicate, ${totals.invalid} not events, in ${((Date.now() - started) / 1000).toFixed(1)} s; ` +
+      `projections of ${entities} calls, conversations and operators brought up to date\n`,
+  );
+  if (totals.invalid > 0) process.exitCode = 1;
 }
 
 /** The projections' catch-up after a bulk load, with its own progress bar; answers the entities recomputed. */
@@ -477,11 +530,16 @@ configOptions(program.command('serve').description('run the server (no config: S
   .addOption(new Option('-p, --port <port>', 'HTTP port').argParser(parsePort).env('SWITCHBOARD_PORT'))
   .action((opts: ConfigOptions) => serve(opts).catch(fail));
 
-configOptions(program.command('replay').description('feed recorded native payloads (JSON lines) through the pipeline').argument('<file>', 'JSON lines file'))
-  .requiredOption('--connector <id>', 'connector the payloads belong to')
+configOptions(program.command('replay').description('feed recorded native payloads (JSON lines) through the pipeline, or (--archive) store again the events of an archive').argument('<file>', 'JSON lines file (gzip when it ends in .gz)'))
+  .option('--connector <id>', 'connector the payloads belong to (not with --archive: each event names its own)')
+  .option('--archive', 'the file is an archive retention wrote (docs/privacy.md): Switchboard events, stored as they are')
   .addOption(new Option('--batch <n>', 'payloads per commit').argParser(parsePositive).default(5000))
   .option('--no-progress', 'no progress bar')
-  .action((file: string, opts: ConfigOptions & { connector: string; batch: number; progress?: boolean }) => replay(file, opts).catch(fail));
+  .action((file: string, opts: ConfigOptions & { connector?: string; archive?: boolean; batch: number; progress?: boolean }) => {
+    if (opts.archive === true) return replayArchive(file, opts).catch(fail);
+    if (opts.connector === undefined) return fail(new SwitchboardError('SB_ERR_CONFIG_INVALID', "replay: --connector <id> is required (the connector the payloads belong to), or --archive for an archive's events"));
+    return replay(file, { ...opts, connector: opts.connector }).catch(fail);
+  });
 
 configOptions(program.command('migrate').description('copy the SQLite store (events, quarantine, subscriptions, cursors, kv) into PostgreSQL and rebuild the projections there; resumes when run again'))
   .requiredOption('--to <url>', 'the PostgreSQL database: postgres://user:password@host:5432/database')

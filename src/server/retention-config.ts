@@ -17,6 +17,23 @@ export const retentionSchema = z.strictObject({
   quarantine: z.optional(window),
   /** How often a pass runs (default 1 h). */
   interval: z._default(window, 3_600_000),
+  /** Before events go, write them to NDJSON (gzip) files per day in this folder (docs/privacy.md, "Archive"). */
+  archive: z.optional(
+    z.union([
+      z.strictObject({ folder: z.string().check(z.minLength(1)) }),
+      z.strictObject({
+        s3: z.strictObject({
+          bucket: z.string().check(z.minLength(1)),
+          prefix: z._default(z.string(), ''),
+          endpoint: z.optional(z.url()),
+          region: z._default(z.string(), 'us-east-1'),
+          forcePathStyle: z.optional(z.boolean()),
+          accessKeyId: z.optional(z.string()),
+          secretAccessKey: z.optional(z.string()),
+        }),
+      }),
+    ]),
+  ),
   /** Events looked at per transaction (default 1,000). */
   chunk: z._default(z.int().check(z.minimum(1), z.maximum(100_000)), 1_000),
 });

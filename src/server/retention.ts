@@ -12,11 +12,15 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import { sleep } from '../core/index.js';
 import type { Feature, FeatureContext } from './feature.js';
 import { Lease, leaseTiming } from './lease.js';
+import { FolderArchive, S3Archive, type ArchiveTarget } from './archive.js';
 import { retentionEnabled, windowsOf, type RetentionConfig } from './retention-config.js';
+import type { ExpireResult } from './store/retention-plan.js';
 import type { Store } from './store/types.js';
 
 export interface RetentionPassResult {
   readonly events: number;
+  /** Events written to the archive before they went. */
+  readonly archived: number;
   readonly scanned: number;
   readonly undelivered: number;
   readonly projections: number;
@@ -46,6 +50,7 @@ export class Retention {
   private abort: AbortController | undefined;
   private loop: Promise<void> | undefined;
   private current: Promise<RetentionPassResult> | undefined;
+  private readonly archive: ArchiveTarget | undefined;
 
   constructor(
     private readonly store: Store,
@@ -55,6 +60,7 @@ export class Retention {
     private readonly lease?: Lease,
   ) {
     this.metrics = createRetentionMetrics(registry);
+    this.archive = config.archive === undefined ? undefined : 'folder' in config.archive ? new FolderArchive(config.archive.folder) : new S3Archive(config.archive.s3);
   }
 
   /** Runs a pass now and then every `interval`, until `stop()`. */
@@ -91,13 +97,22 @@ export class Retention {
   private async passNow(signal: AbortSignal | undefined, now: number): Promise<RetentionPassResult> {
     const started = Date.now();
     const windows = windowsOf(this.config);
-    const total = { events: 0, scanned: 0, undelivered: 0, projections: 0, quarantine: 0 };
+    const total = { events: 0, archived: 0, scanned: 0, undelivered: 0, projections: 0, quarantine: 0 };
     let lastLog = started;
     this.metrics.running.set(1);
     try {
       const anyEvents = windows.eventsMs !== undefined || Object.keys(windows.connectorsMs).length > 0 || windows.typesMs.length > 0;
       for (let after = 0; anyEvents && !signal?.aborted; ) {
-        const r = await this.store.retention.expireEvents({ ...windows, now, after, limit: this.config.chunk });
+        const req = { ...windows, now, after, limit: this.config.chunk };
+        let r: ExpireResult;
+        if (this.archive) {
+          // Read, archived and flushed to disk, then removed: exactly what was archived.
+          const scan = await this.store.retention.scanExpired(req);
+          await this.archive.write(scan.events);
+          total.archived += scan.events.length;
+          const removed = scan.events.length === 0 ? undefined : await this.store.retention.expireEvents({ ...req, seqs: scan.events.map((e) => e.seq) });
+          r = { ...(removed ?? { removed: 0, undelivered: 0, projections: 0 }), scanned: scan.scanned, lastSeq: scan.lastSeq, done: scan.done };
+        } else r = await this.store.retention.expireEvents(req);
         total.events += r.removed;
         total.scanned += r.scanned;
         total.undelivered += r.undelivered;
@@ -131,7 +146,7 @@ export class Retention {
       const result = { ...total, horizon, seconds: (Date.now() - started) / 1000 };
       this.logger.info(
         { retention: result },
-        `retention: removed ${result.events} events, ${result.projections} projection rows, ${result.quarantine} quarantine entries (${result.undelivered} undelivered webhooks marked failed) in ${result.seconds.toFixed(1)} s`,
+        `retention: removed ${result.events} events${this.archive ? ` (${result.archived} archived in ${this.archive.where})` : ''}, ${result.projections} projection rows, ${result.quarantine} quarantine entries (${result.undelivered} undelivered webhooks marked failed) in ${result.seconds.toFixed(1)} s`,
       );
       return result;
     } finally {

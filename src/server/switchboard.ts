@@ -448,6 +448,17 @@ export class Switchboard {
   }
 
   /**
+   * Stores events as they are (an archive read back, `switchboard replay --archive`): each keeps
+   * its id, and one already stored is a duplicate. Answers how many were new.
+   */
+  async importEvents(connectorId: string, events: readonly SwitchboardEvent[]): Promise<{ accepted: number; duplicates: number }> {
+    if (events.length === 0) return { accepted: 0, duplicates: 0 };
+    const r = await this.committer.submit({ connectorId, receivedAt: new Date().toISOString(), events, quarantine: [] });
+    const accepted = r.stored.filter((x) => x !== undefined).length;
+    return { accepted, duplicates: events.length - accepted };
+  }
+
+  /**
    * Erases one person's data (docs/privacy.md), as `POST /v1/erasures`: records the request,
    * then runs it to its end. Answers the record with the counts.
    */

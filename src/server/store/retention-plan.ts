@@ -6,7 +6,8 @@
  * type (in config order), its connector's window in `retention.connectors`, `retention.events`.
  * No window: kept for ever. Age is counted from `receivedAt`, when Switchboard committed it.
  */
-import { compileTypePattern } from '../../core/index.js';
+// Not core/index.js: that would load every data schema (zod) into the SQLite writer thread.
+import { compileTypePattern } from '../../core/pattern.js';
 import { keyOf, mentionOf } from '../projections/fold.js';
 import type { SwitchboardEvent } from '../../core/index.js';
 
@@ -28,6 +29,16 @@ export interface ExpireRequest extends RetentionWindows {
   readonly after: number;
   /** Events scanned per call (one transaction). */
   readonly limit: number;
+  /** Remove exactly these (a `scanExpired` of the same chunk, archived meanwhile) instead of scanning. */
+  readonly seqs?: readonly number[] | undefined;
+}
+
+/** What `scanExpired` answers: the chunk's events past their window, and where the pass is. */
+export interface ExpiredScan {
+  readonly events: readonly { readonly seq: number; readonly receivedAt: string; readonly json: string }[];
+  readonly scanned: number;
+  readonly lastSeq: number;
+  readonly done: boolean;
 }
 
 export interface ExpireResult {

@@ -17,7 +17,7 @@ import type {
 } from '../delivery/types.js';
 import type { ConversationRow, OperatorRow } from '../projections/fold.js';
 import type { ErasureRecord, ErasureStart } from './erasure-plan.js';
-import type { ExpireRequest, ExpireResult } from './retention-plan.js';
+import type { ExpiredScan, ExpireRequest, ExpireResult } from './retention-plan.js';
 
 /** Input that could not be read or normalized. */
 export interface QuarantineInput {
@@ -340,6 +340,12 @@ export interface RetentionStore {
    * rows of the calls, conversations and operators that have no event left.
    */
   expireEvents(req: ExpireRequest): Promise<ExpireResult>;
+  /**
+   * Reads (removes nothing) what `expireEvents` would remove of the same chunk: the events past
+   * their window, as the API shows them (with `sequence`), with their `receivedAt` — for an
+   * archive written before they go. `expireEvents` with `seqs` then removes exactly those.
+   */
+  scanExpired(req: ExpireRequest): Promise<ExpiredScan>;
   /** Removes up to `limit` quarantine entries received before `before` (ISO time); answers how many. */
   expireQuarantine(before: string, limit: number): Promise<number>;
   /** The greatest sequence retention removed (0: none): a reader resuming before it may have missed events. */

@@ -28,7 +28,7 @@ import { maskUrl } from '../../../core/secrets.js';
 import { pendingMigrations } from '../migrations.js';
 import { PostgresDelivery } from './delivery.js';
 import { PostgresProjections } from './projections.js';
-import { expireEvents, expireQuarantine, retentionHorizon } from './retention.js';
+import { expireEvents, expireQuarantine, retentionHorizon, scanExpired } from './retention.js';
 import { erasureStep, getErasure, listErasures, runningErasures, startErasure } from './erasure.js';
 import { connectorStatsOf, quarantineEntry } from '../rows.js';
 import {
@@ -141,6 +141,7 @@ export class PostgresStore implements Store {
     expireEvents: (req) => this.locked('retention', (c) => expireEvents(c, req)),
     expireQuarantine: (before, limit) => this.transaction('retention', (c) => expireQuarantine(c, before, limit)),
     horizon: () => this.reading(() => retentionHorizon(this.db)),
+    scanExpired: (req) => this.reading(() => scanExpired(this.db, req)),
   };
   readonly erasures: ErasureStore = {
     start: (st) => this.transaction('erasure', (c) => startErasure(c, st)),

@@ -5,17 +5,30 @@
  * went; quarantine entries past theirs go too.
  */
 import type pg from 'pg';
-import { concernedBy, expiring, HORIZON_KV, splitEntity, type ExpireRequest, type ExpireResult, type ScannedEvent } from '../retention-plan.js';
+import { concernedBy, expiring, HORIZON_KV, splitEntity, type ExpiredScan, type ExpireRequest, type ExpireResult, type ScannedEvent } from '../retention-plan.js';
+import { withSequence } from '../types.js';
 import { REMOVED_BEFORE_DELIVERY } from '../rows.js';
 import type { Queryable } from './queryable.js';
 
 /** One chunk of a pass over the events, in the caller's transaction (which holds the sequence lock). */
-export async function expireEvents(c: pg.PoolClient, req: ExpireRequest): Promise<ExpireResult> {
+async function scan(q: Queryable, req: ExpireRequest): Promise<{ seqs: readonly number[]; scanned: number; lastSeq: number; done: boolean }> {
+  if (req.seqs) return { seqs: req.seqs, scanned: 0, lastSeq: req.after, done: false };
   const rows = (
-    await c.query<ScannedEvent>('SELECT seq, connector_id AS "connectorId", type, received_at AS "receivedAt" FROM events WHERE seq > $1 ORDER BY seq LIMIT $2', [req.after, req.limit])
+    await q.query<ScannedEvent>('SELECT seq, connector_id AS "connectorId", type, received_at AS "receivedAt" FROM events WHERE seq > $1 ORDER BY seq LIMIT $2', [req.after, req.limit])
   ).rows.map((r) => ({ ...r, seq: Number(r.seq) }));
-  const { seqs, lastSeq, done } = expiring(req, rows);
-  const result = { scanned: rows.length, removed: 0, lastSeq, done, undelivered: 0, projections: 0 };
+  return { ...expiring(req, rows), scanned: rows.length };
+}
+
+/** The chunk's events past their window, read (an archive is written before `expireEvents` with their `seqs`). */
+export async function scanExpired(q: Queryable, req: ExpireRequest): Promise<ExpiredScan> {
+  const { seqs, scanned, lastSeq, done } = await scan(q, { ...req, seqs: undefined });
+  const events = seqs.length === 0 ? [] : (await q.query<{ seq: string; receivedAt: string; body: string }>('SELECT seq, received_at AS "receivedAt", body FROM events WHERE seq = ANY($1::bigint[]) ORDER BY seq', [seqs])).rows;
+  return { events: events.map((e) => ({ seq: Number(e.seq), receivedAt: e.receivedAt, json: withSequence(e.body, Number(e.seq)) })), scanned, lastSeq, done };
+}
+
+export async function expireEvents(c: pg.PoolClient, req: ExpireRequest): Promise<ExpireResult> {
+  const { seqs, scanned, lastSeq, done } = await scan(c, req);
+  const result = { scanned, removed: 0, lastSeq, done, undelivered: 0, projections: 0 };
   if (seqs.length === 0) return result;
   const removed = (await c.query<{ connectorId: string; subject: string; body: string }>('SELECT connector_id AS "connectorId", subject, body FROM events WHERE seq = ANY($1::bigint[])', [seqs])).rows;
   // Deliveries: what was sent (or given up) goes with its attempts; what was still to send is
@@ -31,7 +44,7 @@ export async function expireEvents(c: pg.PoolClient, req: ExpireRequest): Promis
   await c.query(
     `INSERT INTO connector_kv (connector_id, namespace, key, value, updated_at) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (connector_id, namespace, key) DO UPDATE SET value = GREATEST(connector_kv.value::bigint, excluded.value::bigint)::text, updated_at = excluded.updated_at`,
-    [HORIZON_KV.connectorId, HORIZON_KV.namespace, HORIZON_KV.key, String(seqs[seqs.length - 1]), now],
+    [HORIZON_KV.connectorId, HORIZON_KV.namespace, HORIZON_KV.key, String(Math.max(...seqs)), now],
   );
   return result;
 }

@@ -166,6 +166,7 @@ export class SqliteStore implements Store {
     expireEvents: (req) => this.write<ExpireResult>('expireEvents', [req]),
     expireQuarantine: (before, limit) => this.write<number>('expireQuarantine', [before, limit]),
     horizon: async () => this.retentionTables.horizon(),
+    scanExpired: async (req) => this.retentionTables.scanExpired(req),
   });
   /** The erasure records, read on this thread's connection; the steps run in the writer. */
   private readonly erasureTables = new SqliteErasures(this.closedError);

@@ -6,7 +6,8 @@
  */
 import { REMOVED_BEFORE_DELIVERY } from '../rows.js';
 import { Prepared } from './prepared.js';
-import { concernedBy, expiring, HORIZON_KV, splitEntity, type ExpireRequest, type ExpireResult, type ScannedEvent } from '../retention-plan.js';
+import { concernedBy, expiring, HORIZON_KV, splitEntity, type ExpiredScan, type ExpireRequest, type ExpireResult, type ScannedEvent } from '../retention-plan.js';
+import { withSequence } from '../types.js';
 
 export class SqliteRetention extends Prepared {
   /** One chunk of a pass over the events, in one transaction. */
@@ -14,10 +15,22 @@ export class SqliteRetention extends Prepared {
     return this.db.transaction(() => this.expireNow(req)).immediate();
   }
 
-  private expireNow(req: ExpireRequest): ExpireResult {
+  private scan(req: ExpireRequest): { seqs: readonly number[]; scanned: number; lastSeq: number; done: boolean } {
+    if (req.seqs) return { seqs: req.seqs, scanned: 0, lastSeq: req.after, done: false };
     const rows = this.stmt<[number, number], ScannedEvent>('SELECT seq, connector_id AS connectorId, type, received_at AS receivedAt FROM events WHERE seq > ? ORDER BY seq LIMIT ?').all(req.after, req.limit);
-    const { seqs, lastSeq, done } = expiring(req, rows);
-    const result = { scanned: rows.length, removed: 0, lastSeq, done, undelivered: 0, projections: 0 };
+    return { ...expiring(req, rows), scanned: rows.length };
+  }
+
+  /** The chunk's events past their window, read (an archive is written before `expireEvents` with their `seqs`). */
+  scanExpired(req: ExpireRequest): ExpiredScan {
+    const { seqs, scanned, lastSeq, done } = this.scan({ ...req, seqs: undefined });
+    const events = seqs.length === 0 ? [] : this.stmt<[string], { seq: number; receivedAt: string; body: string }>(`SELECT seq, received_at AS receivedAt, body FROM events WHERE seq IN (SELECT value FROM json_each(?)) ORDER BY seq`).all(JSON.stringify(seqs));
+    return { events: events.map((e) => ({ seq: e.seq, receivedAt: e.receivedAt, json: withSequence(e.body, e.seq) })), scanned, lastSeq, done };
+  }
+
+  private expireNow(req: ExpireRequest): ExpireResult {
+    const { seqs, scanned, lastSeq, done } = this.scan(req);
+    const result = { scanned, removed: 0, lastSeq, done, undelivered: 0, projections: 0 };
     if (seqs.length === 0) return result;
     const list = JSON.stringify(seqs);
     const IN = 'IN (SELECT value FROM json_each(?))';
@@ -30,7 +43,7 @@ export class SqliteRetention extends Prepared {
     result.undelivered = this.stmt<[string, string, string]>(`UPDATE delivery_outbox SET status = 'failed', last_error = ?, updated_at = ? WHERE status = 'pending' AND seq ${IN}`).run(REMOVED_BEFORE_DELIVERY, now, list).changes;
     result.removed = this.stmt<[string]>(`DELETE FROM events WHERE seq ${IN}`).run(list).changes;
     result.projections = this.dropOrphans(removed);
-    const horizon = Math.max(this.horizon(), seqs[seqs.length - 1] as number);
+    const horizon = Math.max(this.horizon(), ...seqs);
     this.stmt<[string, string, string, string, string]>(
       'INSERT INTO connector_kv (connector_id, namespace, key, value, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (connector_id, namespace, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
     ).run(HORIZON_KV.connectorId, HORIZON_KV.namespace, HORIZON_KV.key, String(horizon), now);
