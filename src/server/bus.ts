@@ -115,6 +115,12 @@ export class EventBus {
       this.latest = Math.max(this.latest, c.stored.seq);
     }
     this.evict();
+    this.notify(events);
+    this.wake();
+  }
+
+  /** Tells the listeners about events (published already: the window and the followers are not touched). */
+  notify(events: readonly Committed[]): void {
     for (const l of this.listeners) {
       try {
         l(events);
@@ -122,7 +128,6 @@ export class EventBus {
         // A listener's failure is its own; the others still get the events.
       }
     }
-    this.wake();
   }
 
   /**

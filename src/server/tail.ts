@@ -38,9 +38,19 @@ export class StoreTail {
     private readonly options: StoreTailOptions = {},
   ) {}
 
-  /** This instance's commit: its events are published with the next read. */
+  /**
+   * This instance's commit: its events are published with the next read. A read may have come
+   * first (poked by this commit's own NOTIFY before the commit call returned here): those events
+   * went out as another instance's, so the bus's listeners are told again that they are this
+   * instance's (the caller-name lookups, for one, react to this instance's commits only).
+   */
   committed(events: readonly Committed[]): void {
-    for (const c of events) this.local.set(c.stored.seq, c.event);
+    const late: Committed[] = [];
+    for (const c of events) {
+      if (c.stored.seq <= this.bus.latestSequence) late.push({ ...c, local: true });
+      else this.local.set(c.stored.seq, c.event);
+    }
+    if (late.length > 0) this.bus.notify(late);
     this.poke();
   }
 
