@@ -12,7 +12,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, closeHttp, freePort, getJson, killAllChildren, makeTempDir, readApiToken, releaseDataStores, removeTempDirs, runCli, startServer, useDataStore } from './helpers/process.js';
 import { TEST_STORE } from './helpers/postgres.js';
-import { API_TOKEN, apiHeaders, ingestHeaders, startTestServer, waCallFrom, waMessageFrom, type TestServer } from './helpers/sb.js';
+import { API_TOKEN, apiHeaders, ingestHeaders, retentionStartPassDone, startTestServer, waCallFrom, waMessageFrom, type TestServer } from './helpers/sb.js';
 
 const DAY = 86_400_000;
 
@@ -30,6 +30,7 @@ describe('the archive', () => {
       { retention: { events: '30d', archive: { folder }, interval: '1h', chunk: 2 }, server: { apiToken: API_TOKEN } },
       { now: () => new Date(clock) },
     );
+    await retentionStartPassDone(s.url);
   });
   afterAll(async () => {
     await s?.close();
@@ -147,6 +148,7 @@ describe.skipIf((!MOTO && !inCi) || TEST_STORE === 'postgres')('the archive in a
       { now: () => new Date(clock) },
     );
     const server = s;
+    await retentionStartPassDone(server.url);
     const ingest = async (body: unknown) => expect((await fetch(`${server.url}/ingest/wa`, { method: 'POST', headers: ingestHeaders(), body: JSON.stringify(body) })).status).toBe(200);
     clock = T0 - 40 * DAY;
     await ingest([waMessageFrom('S3-1', '79001110011', 'old'), waMessageFrom('S3-2', '79001110012', 'old too'), waMessageFrom('S3-3', '79001110013', 'and this')]);

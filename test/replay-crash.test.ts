@@ -102,6 +102,9 @@ function postgresReader(url: string): Reader {
         if (page.next === null) break;
         after = page.next;
       }
+      // In the order of their ids: a rebuild inserts the rows again, and the list's order follows insertion.
+      const id = (c: unknown) => String((c as { id: string }).id);
+      conversations.sort((a, b) => (id(a) < id(b) ? -1 : id(a) > id(b) ? 1 : 0));
       return { pending: await store.projections.pendingCount(), conversations };
     },
     async close() {

@@ -98,3 +98,16 @@ export function waMessageFrom(idMessage: string, phone: string, text: string, se
 export function waCallFrom(idMessage: string, phone: string, status: string): Record<string, unknown> {
   return { typeWebhook: 'incomingCall', instanceData: WA_INSTANCE, timestamp: 1_700_000_000, from: `${phone}@c.us`, status, idMessage };
 }
+
+/**
+ * Waits for the retention job's own pass at the start (on PostgreSQL once the instance holds the
+ * lease): it counts windows back from the real time, so it must be over before a test ingests
+ * events "days old" and runs its own pass.
+ */
+export async function retentionStartPassDone(url: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!/^switchboard_retention_last_pass_timestamp_seconds [1-9]/m.test(await (await fetch(`${url}/metrics`)).text())) {
+    if (Date.now() > deadline) throw new Error(`the retention job's first pass did not end within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
