@@ -7,13 +7,14 @@
  * delivered are out of reach, and the answer says so.
  */
 import { randomUUID } from 'node:crypto';
+import { setImmediate } from 'node:timers/promises';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { z } from 'zod/mini';
 import { SwitchboardError } from '../core/index.js';
 import type { EventBus } from './bus.js';
 import type { Feature, FeatureContext, V1Scope } from './feature.js';
-import { errorResponses, named } from './http/api-schemas.js';
+import { errorResponses, named, text } from './http/api-schemas.js';
 import { answerInvalidBody } from './http/openapi.js';
 import { ERASURE_KINDS, termOf, type ErasureKind, type ErasureRecord } from './store/erasure-plan.js';
 import type { Store } from './store/types.js';
@@ -81,21 +82,21 @@ export class Erasures {
         return record;
       }
       if (signal?.aborted) return record;
-      await new Promise((resolve) => setImmediate(resolve));
+      await setImmediate();
     }
   }
 
-  /** Every erasure a crash or a stop left unfinished, run to its end. */
-  async resume(signal?: AbortSignal): Promise<void> {
+  /** Every erasure a crash or a stop left unfinished, run to its end; answers their records. */
+  async resume(signal?: AbortSignal, chunk?: number): Promise<ErasureRecord[]> {
+    const out: ErasureRecord[] = [];
     for (const id of await this.store.erasures.running()) {
-      if (signal?.aborted) return;
+      if (signal?.aborted) break;
       this.logger.warn({ erasure: { id } }, `erasure ${id} was interrupted: resuming it`);
-      await this.run(id, signal);
+      out.push(await this.run(id, signal, chunk));
     }
+    return out;
   }
 }
-
-const text = (description: string) => z.string().check(z.describe(description));
 
 const erasureBody = answerInvalidBody(
   z.strictObject({
@@ -137,7 +138,11 @@ export function createErasures(ctx: FeatureContext): Feature & { readonly erasur
     name: 'erasures',
     erasures,
     async start({ background }) {
-      if (background) resuming = erasures.resume(stop.signal).catch((err: unknown) => ctx.logger.error({ err }, 'erasures: resuming failed'));
+      if (background)
+        resuming = erasures.resume(stop.signal).then(
+          () => undefined,
+          (err: unknown) => ctx.logger.error({ err }, 'erasures: resuming failed'),
+        );
     },
     async close() {
       stop.abort();

@@ -7,6 +7,7 @@
  * (lease `retention`). Progress goes to the log (at most every 5 s, and a line per pass) and to
  * `/metrics` (`switchboard_retention_*`).
  */
+import { setImmediate } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { sleep } from '../core/index.js';
@@ -128,7 +129,7 @@ export class Retention {
         if (r.done) break;
         after = r.lastSeq;
         // Between two chunks the committer and the readers go first.
-        await new Promise((resolve) => setImmediate(resolve));
+        await setImmediate();
       }
       if (this.config.quarantine !== undefined) {
         const before = new Date(now - this.config.quarantine).toISOString();
@@ -137,7 +138,7 @@ export class Retention {
           total.quarantine += n;
           this.metrics.removed.inc({ what: 'quarantine' }, n);
           if (n < this.config.chunk) break;
-          await new Promise((resolve) => setImmediate(resolve));
+          await setImmediate();
         }
       }
       const horizon = await this.store.retention.horizon();

@@ -469,10 +469,7 @@ export class Switchboard {
 
   /** Runs the erasures a crash or a stop left unfinished to their end (`serve` does it at its start). */
   async resumeErasures(options: { chunk?: number | undefined } = {}): Promise<ErasureRecord[]> {
-    const ids = await this.store.erasures.running();
-    const out: ErasureRecord[] = [];
-    for (const id of ids) out.push(await this.erasureRunner().run(id, undefined, options.chunk));
-    return out;
+    return this.erasureRunner().resume(undefined, options.chunk);
   }
 
   private erasureRunner(): Erasures {

@@ -18,7 +18,8 @@ export function named<T extends z.core.$ZodType>(id: string, schema: T, descript
   return schema;
 }
 
-const text = (description: string) => z.string().check(z.describe(description));
+/** A string with its description in the API document. */
+export const text = (description: string) => z.string().check(z.describe(description));
 const opt = <T extends z.core.$ZodType>(schema: T) => z.optional(schema);
 
 // ---------------------------------------------------------------------------------------------
