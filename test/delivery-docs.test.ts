@@ -41,8 +41,8 @@ describe('docs/delivery.md', () => {
       expect(out).toMatch(/received message\.created conversation\/79006660001@c\.us [0-9a-f-]{36} \d{16}/);
       // A replay is delivered again (same id) and the example handles it once.
       await s.api('POST', '/v1/subscriptions/docs/replay', {});
-      await waitFor(async () => (await s.api<{ deliveries: { round: number; status: string }[] }>('GET', '/v1/subscriptions/docs/deliveries')).json.deliveries[0]?.round === 2, 5000);
-      await waitFor(async () => (await s.api<{ deliveries: { status: string }[] }>('GET', '/v1/subscriptions/docs/deliveries')).json.deliveries[0]?.status === 'delivered', 5000);
+      await waitFor(async () => (await s.api<{ deliveries: { round: number; status: string }[] }>('GET', '/v1/subscriptions/docs/deliveries')).json.deliveries[0]?.round === 2, 10_000);
+      await waitFor(async () => (await s.api<{ deliveries: { status: string }[] }>('GET', '/v1/subscriptions/docs/deliveries')).json.deliveries[0]?.status === 'delivered', 10_000);
       expect(out.match(/received /g)).toHaveLength(1);
       expect(err).toBe('');
     } finally {
