@@ -39,8 +39,12 @@ describe('docs/delivery.md', () => {
       await s.ingest([message]);
       await waitFor(() => /received message\.created/.test(out), 10_000, () => `stdout: ${out}\nstderr: ${err}`);
       expect(out).toMatch(/received message\.created conversation\/79006660001@c\.us [0-9a-f-]{36} \d{16}/);
+      // The receiver printed before its answer reached Switchboard: a replay asked before the
+      // delivery is recorded finds the row still pending and leaves it (alreadyPending).
+      await waitFor(async () => (await s.api<{ deliveries: { status: string }[] }>('GET', '/v1/subscriptions/docs/deliveries')).json.deliveries[0]?.status === 'delivered', 10_000);
       // A replay is delivered again (same id) and the example handles it once.
-      await s.api('POST', '/v1/subscriptions/docs/replay', {});
+      const replay = await s.api<{ enqueued: number }>('POST', '/v1/subscriptions/docs/replay', {});
+      expect(replay.json.enqueued).toBe(1);
       await waitFor(async () => (await s.api<{ deliveries: { round: number; status: string }[] }>('GET', '/v1/subscriptions/docs/deliveries')).json.deliveries[0]?.round === 2, 10_000);
       await waitFor(async () => (await s.api<{ deliveries: { status: string }[] }>('GET', '/v1/subscriptions/docs/deliveries')).json.deliveries[0]?.status === 'delivered', 10_000);
       expect(out.match(/received /g)).toHaveLength(1);
