@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSwitchboard, type Switchboard } from '../src/index.js';
 import { createTestDatabase, type TestDatabase } from './helpers/postgres.js';
 import { startReceiver, waitFor, type Receiver } from './helpers/receiver.js';
-import { API_TOKEN, apiHeaders, ingestHeaders, INGEST_TOKEN, waMessage } from './helpers/sb.js';
+import { API_TOKEN, apiHeaders, ingestHeaders, INGEST_TOKEN, waMessage, waMessageFrom } from './helpers/sb.js';
 import { readStream } from './helpers/sse.js';
 
 describe('three instances on one PostgreSQL database', () => {
@@ -86,5 +86,35 @@ describe('three instances on one PostgreSQL database', () => {
     const middle = stored.events[149] as { sequence: string };
     const rest = await readStream(`${b.url}/v1/stream`, { 'last-event-id': middle.sequence }, total - 150);
     expect(rest.map((e) => e.data.id)).toEqual(order.slice(150));
+  });
+
+  it('an erasure on one instance empties every instance\'s live window: a follower on another instance that had not read an erased event never gets it', async () => {
+    const [a, b] = instances as [(typeof instances)[number], (typeof instances)[number]];
+    const ingest = async (p: Record<string, unknown>) => expect((await fetch(`${a.url}/ingest/wa`, { method: 'POST', headers: ingestHeaders(), body: JSON.stringify(p) })).status).toBe(200);
+    const newest = async () => ((await (await fetch(`${b.url}/v1/events?limit=1&order=desc`, { headers: apiHeaders })).json()) as { events: { sequence: string }[] }).events[0]?.sequence ?? '0'.repeat(16);
+    const person = '79005550101';
+    const other = '79005550202';
+    const tag = `erase-${process.pid}`;
+    // A follower on b (in process: it reads only when asked) takes the first event, then waits.
+    const follower = b.sb.events({ after: await newest() });
+    const first = follower.next();
+    await ingest(waMessageFrom(`${tag}-1`, other, 'one'));
+    expect((await first).value).toMatchObject({ subject: `conversation/${other}@c.us` });
+    // Two more reach b's live window while the follower does not read: one names the person.
+    await ingest(waMessageFrom(`${tag}-2`, person, 'two'));
+    await ingest(waMessageFrom(`${tag}-3`, other, 'three'));
+    const third = await newest();
+    const erased = await fetch(`${a.url}/v1/erasures`, { method: 'POST', headers: { ...apiHeaders, 'content-type': 'application/json' }, body: JSON.stringify({ phone: person, requestedBy: 'test' }) });
+    expect(erased.status).toBe(200);
+    expect(((await erased.json()) as { counts: { events: number } }).counts.events).toBe(1);
+    // One more after the erasure: once b streams it, b has had the erasure's notification (they
+    // arrive in commit order) — and the follower must go from 'one' to 'three' and 'four'.
+    await ingest(waMessageFrom(`${tag}-4`, other, 'four'));
+    expect(await readStream(`${b.url}/v1/stream`, { 'last-event-id': third }, 1)).toHaveLength(1);
+    const rest: string[] = [];
+    for (let i = 0; i < 2; i++) rest.push(JSON.stringify((await follower.next()).value));
+    await follower.return(undefined);
+    expect(rest.map((e) => /"textMessage":"(\w+)"/.exec(e)?.[1] ?? e)).toEqual(['three', 'four']);
+    expect(rest.join('')).not.toContain(person);
   });
 });

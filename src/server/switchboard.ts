@@ -266,7 +266,9 @@ export class Switchboard {
     this.bus.reset(await this.store.latestSequence());
     if (this.tail && this.store.watch) {
       const tail = this.tail;
-      this.unwatch = this.store.watch(() => tail.poke());
+      // An erasure on any instance empties this one's live window too: nothing erased is served from memory.
+      const bus = this.bus;
+      this.unwatch = this.store.watch({ committed: () => tail.poke(), removed: () => bus.flush() });
       // A notification lost with its connection is caught up by this slow safety read.
       this.tailTimer = setInterval(() => tail.poke(), TAIL_SAFETY_MS);
       this.tailTimer.unref();

@@ -6,7 +6,7 @@ import { apiHeaders } from './sb.js';
 export interface Received {
   id: string;
   event: string;
-  data: { id: string; type: string; sequence: string };
+  data: { id: string; type: string; sequence: string; subject: string };
 }
 
 /** Reads an SSE stream until `count` events arrived, then disconnects. */

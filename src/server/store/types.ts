@@ -368,6 +368,14 @@ export interface ErasureStore {
   running(): Promise<string[]>;
 }
 
+/** What `Store.watch` tells. */
+export interface StoreWatcher {
+  /** Events may have been committed. */
+  committed(): void;
+  /** Events were removed (an erasure): what was read of them before is not to be served again. */
+  removed(): void;
+}
+
 export interface Store {
   readonly kind: string;
   /**
@@ -409,12 +417,13 @@ export interface Store {
   /** Answers true when the store can take writes. */
   ping(): Promise<boolean>;
   /**
-   * Only a store that several processes share (PostgreSQL): calls `onCommit` when some process
+   * Only a store that several processes share (PostgreSQL): calls `on.committed` when some process
    * may have committed events (soon after the COMMIT; several commits may give one call), and
-   * once more after a lost connection to it comes back. Answers the function that stops it.
-   * Absent: this process is the only writer.
+   * `on.removed` when some process's erasure removed events; both once more after a lost
+   * connection to it comes back. Answers the function that stops it. Absent: this process is the
+   * only writer.
    */
-  watch?(onCommit: () => void): () => Promise<void>;
+  watch?(on: StoreWatcher): () => Promise<void>;
   close(): Promise<void>;
 }
 

@@ -34,6 +34,9 @@ export async function runningErasures(q: Queryable): Promise<string[]> {
   return (await q.query<{ id: string }>("SELECT id FROM erasures WHERE status = 'running' ORDER BY requested_at")).rows.map((r) => r.id);
 }
 
+/** The LISTEN/NOTIFY channel on which an erasure step that removed events tells every instance (their live windows may hold them). */
+export const REMOVED_CHANNEL = 'switchboard_removed';
+
 /** One step in the caller's transaction (which holds the sequence lock); answers the record after it. */
 export async function erasureStep(c: pg.PoolClient, id: string, limit = ERASURE_CHUNK): Promise<ErasureRecord> {
   const r = (await c.query<ErasureRow>('SELECT * FROM erasures WHERE id = $1 FOR UPDATE', [id])).rows[0];
@@ -53,6 +56,7 @@ export async function erasureStep(c: pg.PoolClient, id: string, limit = ERASURE_
       await c.query('DELETE FROM delivery_attempts WHERE did IN (SELECT did FROM delivery_outbox WHERE seq = ANY($1::bigint[]))', [seqs]);
       counts.deliveries += await count('DELETE FROM delivery_outbox WHERE seq = ANY($1::bigint[])', [seqs]);
       counts.events += await count('DELETE FROM events WHERE seq = ANY($1::bigint[])', [seqs]);
+      await c.query('SELECT pg_notify($1, $2)', [REMOVED_CHANNEL, id]);
     }
     await c.query('UPDATE erasures SET phase = $1, cursor = $2, counts = $3 WHERE id = $4', [until >= last ? 'rest' : 'events', until, JSON.stringify(counts), id]);
     return erasureRecord((await row(c, id)) as ErasureRow);

@@ -29,7 +29,7 @@ import { pendingMigrations } from '../migrations.js';
 import { PostgresDelivery } from './delivery.js';
 import { PostgresProjections } from './projections.js';
 import { expireEvents, expireQuarantine, retentionHorizon, scanExpired } from './retention.js';
-import { erasureStep, getErasure, listErasures, runningErasures, startErasure } from './erasure.js';
+import { REMOVED_CHANNEL, erasureStep, getErasure, listErasures, runningErasures, startErasure } from './erasure.js';
 import { connectorStatsOf, quarantineEntry } from '../rows.js';
 import {
   withSequence,
@@ -52,6 +52,7 @@ import {
   type QuarantineStatus,
   type Store,
   type StoredEvent,
+  type StoreWatcher,
 } from '../types.js';
 
 export interface PostgresStoreOptions {
@@ -549,12 +550,13 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * Calls `onCommit` when any instance commits events into this database: a connection of its
-   * own LISTENs on the commit channel (NOTIFY is sent inside each commit transaction, so it
-   * arrives once the events are visible). A lost connection is made again every second; once it
-   * is back, `onCommit` is called too, for what committed meanwhile.
+   * Calls `on.committed` when any instance commits events into this database, and `on.removed`
+   * when any instance's erasure removed events: a connection of its own LISTENs on both channels
+   * (NOTIFY is sent inside the transaction, so it arrives once the change is visible). A lost
+   * connection is made again every second; once it is back, both are called, for what happened
+   * meanwhile.
    */
-  watch(onCommit: () => void): () => Promise<void> {
+  watch(on: StoreWatcher): () => Promise<void> {
     let stopped = false;
     let client: pg.Client | undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -568,7 +570,7 @@ export class PostgresStore implements Store {
       if (stopped) return;
       const { default: driver } = await import('pg');
       const c = new driver.Client({ connectionString: this.options.url, application_name: 'switchboard-listen' });
-      c.on('notification', () => onCommit());
+      c.on('notification', (n) => (n.channel === REMOVED_CHANNEL ? on.removed() : on.committed()));
       c.on('error', () => undefined);
       c.on('end', () => {
         if (client === c) client = undefined;
@@ -577,6 +579,7 @@ export class PostgresStore implements Store {
       try {
         await c.connect();
         await c.query(`LISTEN ${COMMIT_CHANNEL}`);
+        await c.query(`LISTEN ${REMOVED_CHANNEL}`);
       } catch {
         await c.end().catch(() => undefined);
         again();
@@ -587,7 +590,8 @@ export class PostgresStore implements Store {
         return;
       }
       client = c;
-      onCommit();
+      on.removed();
+      on.committed();
     };
     void connect();
     return async () => {
