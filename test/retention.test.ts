@@ -8,7 +8,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/core/index.js';
 import { resolveConfig } from '../src/server/config.js';
-import { freePort } from './helpers/process.js';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { Retention } from '../src/server/retention.js';
+import { HORIZON_KV } from '../src/server/store/retention-plan.js';
+import { freePort, makeTempDir, removeTempDirs } from './helpers/process.js';
+import { withTestStore } from './helpers/postgres.js';
 import { API_TOKEN, INGEST_TOKEN, apiHeaders, ingestHeaders, retentionStartPassDone, startTestServer, waCallFrom, waMessageFrom, type TestServer } from './helpers/sb.js';
 
 const DAY = 86_400_000;
@@ -172,6 +178,39 @@ describe('retention', () => {
     expect([Number(body.after), Number(body.horizon), body.reason]).toEqual([1, horizon, 'retention']);
     // The gap comes first, then what is left after the resume point.
     expect(text.indexOf('event: gap')).toBeLessThan(text.indexOf('\nid: '));
+  });
+});
+
+describe('retention of connector state', () => {
+  afterAll(() => removeTempDirs());
+
+  it('removes cached caller names not written within their connector\'s window, of configured and of removed connectors, and never its own horizon', async () => {
+    const dir = makeTempDir('sb-retention-kv-');
+    const now = Date.now();
+    const ago = (days: number) => new Date(now - days * DAY).toISOString();
+    await withTestStore(dir, join(dir, 'sb.db'), async (store) => {
+      const entries: [string, string, number][] = [
+        ['wa', '79001111111@c.us', 100], // past the default 90 days: goes
+        ['wa', '79003333333@c.us', 25], // within it: stays
+        ['wa2', '79002222222@c.us', 20], // past wa2's 10 days: goes
+        ['wa2', '79004444444@c.us', 5], // stays
+        ['gone', '79005555555@c.us', 95], // a connector no longer configured, past the default: goes
+        ['gone', '79006666666@c.us', 30], // stays
+      ];
+      for (const [connector, chatId, days] of entries) await store.kvPut(connector, 'contact-info', chatId, JSON.stringify({ name: chatId }), ago(days));
+      await store.kvPut(HORIZON_KV.connectorId, HORIZON_KV.namespace, HORIZON_KV.key, '42', ago(365));
+      const config = resolveConfig({ retention: { events: '90d', connectors: { wa2: '10d' }, chunk: 1 } }, { env: {} }).retention;
+      const registry = new Registry();
+      const job = new Retention(store, config, pino({ level: 'silent' }), registry);
+      const result = await job.pass(undefined, now);
+      expect(result.connectorState).toBe(3);
+      const left = [];
+      for (const [connector, chatId] of entries) if (await store.kvGet(connector, 'contact-info', chatId)) left.push(chatId);
+      expect(left).toEqual(['79003333333@c.us', '79004444444@c.us', '79006666666@c.us']);
+      expect(await store.retention.horizon()).toBe(42);
+      expect(await registry.metrics()).toContain('switchboard_retention_removed_total{what="connector_state"} 3');
+      expect((await job.pass(undefined, now)).connectorState).toBe(0);
+    });
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * Retention (docs/privacy.md): a background job that removes events past their window (with
- * their outbox rows and the projection rows of entities with no event left) and quarantine
- * entries past theirs. It runs at the start and then every `retention.interval`, one chunk per
+ * their outbox rows and the projection rows of entities with no event left), quarantine entries
+ * past theirs, and cached connector state (caller names) not written within its connector's. It runs at the start and then every `retention.interval`, one chunk per
  * transaction, yielding between chunks: it never holds the event loop, nor the write lock for
  * longer than one chunk. With a store several instances share, one of them at a time runs it
  * (lease `retention`). Progress goes to the log (at most every 5 s, and a line per pass) and to
@@ -16,7 +16,7 @@ import { Lease, leaseTiming } from './lease.js';
 import { FolderArchive, S3Archive, type ArchiveTarget } from './archive.js';
 import { retentionEnabled, windowsOf, type RetentionConfig } from './retention-config.js';
 import type { ExpireResult } from './store/retention-plan.js';
-import type { Store } from './store/types.js';
+import type { ConnectorChoice, Store } from './store/types.js';
 
 export interface RetentionPassResult {
   readonly events: number;
@@ -26,6 +26,8 @@ export interface RetentionPassResult {
   readonly undelivered: number;
   readonly projections: number;
   readonly quarantine: number;
+  /** Entries of connector state (the caller-name cache) removed. */
+  readonly connectorState: number;
   readonly horizon: number;
   readonly seconds: number;
 }
@@ -35,7 +37,7 @@ function createRetentionMetrics(registry: Registry) {
   return {
     removed: new Counter({
       name: 'switchboard_retention_removed_total',
-      help: 'What retention removed: events, quarantine entries, projection rows (calls, conversations, operators whose last event went), and undelivered outbox rows (marked failed).',
+      help: 'What retention removed: events, quarantine entries, projection rows (calls, conversations, operators whose last event went), undelivered outbox rows (marked failed), and connector state entries (the caller-name cache).',
       labelNames: ['what'] as const,
       registers,
     }),
@@ -98,7 +100,7 @@ export class Retention {
   private async passNow(signal: AbortSignal | undefined, now: number): Promise<RetentionPassResult> {
     const started = Date.now();
     const windows = windowsOf(this.config);
-    const total = { events: 0, archived: 0, scanned: 0, undelivered: 0, projections: 0, quarantine: 0 };
+    const total = { events: 0, archived: 0, scanned: 0, undelivered: 0, projections: 0, quarantine: 0, connectorState: 0 };
     let lastLog = started;
     this.metrics.running.set(1);
     try {
@@ -133,13 +135,17 @@ export class Retention {
       }
       if (this.config.quarantine !== undefined) {
         const before = new Date(now - this.config.quarantine).toISOString();
-        while (!signal?.aborted) {
-          const n = await this.store.retention.expireQuarantine(before, this.config.chunk);
-          total.quarantine += n;
-          this.metrics.removed.inc({ what: 'quarantine' }, n);
-          if (n < this.config.chunk) break;
-          await setImmediate();
-        }
+        total.quarantine += await this.inChunks('quarantine', signal, (limit) => this.store.retention.expireQuarantine(before, limit));
+      }
+      // A connector's cached state (a caller's name and contact info) is kept as long as its
+      // events: entries not written again within the connector's window (`connectors`, else
+      // `events`) go — also those of a connector no longer configured.
+      const own = Object.keys(windows.connectorsMs);
+      const choices: [ConnectorChoice, number | undefined][] = [...own.map((id): [ConnectorChoice, number | undefined] => [{ connectorId: id }, windows.connectorsMs[id]]), [{ except: own }, windows.eventsMs]];
+      for (const [which, windowMs] of choices) {
+        if (windowMs === undefined || signal?.aborted) continue;
+        const before = new Date(now - windowMs).toISOString();
+        total.connectorState += await this.inChunks('connector_state', signal, (limit) => this.store.retention.expireConnectorState(which, before, limit));
       }
       const horizon = await this.store.retention.horizon();
       this.metrics.horizon.set(horizon);
@@ -147,12 +153,25 @@ export class Retention {
       const result = { ...total, horizon, seconds: (Date.now() - started) / 1000 };
       this.logger.info(
         { retention: result },
-        `retention: removed ${result.events} events${this.archive ? ` (${result.archived} archived in ${this.archive.where})` : ''}, ${result.projections} projection rows, ${result.quarantine} quarantine entries (${result.undelivered} undelivered webhooks marked failed) in ${result.seconds.toFixed(1)} s`,
+        `retention: removed ${result.events} events${this.archive ? ` (${result.archived} archived in ${this.archive.where})` : ''}, ${result.projections} projection rows, ${result.quarantine} quarantine entries, ${result.connectorState} cached connector entries (${result.undelivered} undelivered webhooks marked failed) in ${result.seconds.toFixed(1)} s`,
       );
       return result;
     } finally {
       this.metrics.running.set(0);
     }
+  }
+
+  /** Calls `remove` with `chunk` until it removes fewer (one transaction each, yielding between); answers the total. */
+  private async inChunks(what: string, signal: AbortSignal | undefined, remove: (limit: number) => Promise<number>): Promise<number> {
+    let total = 0;
+    while (!signal?.aborted) {
+      const n = await remove(this.config.chunk);
+      total += n;
+      this.metrics.removed.inc({ what }, n);
+      if (n < this.config.chunk) break;
+      await setImmediate();
+    }
+    return total;
   }
 }
 

@@ -348,6 +348,12 @@ export interface RetentionStore {
   scanExpired(req: ExpireRequest): Promise<ExpiredScan>;
   /** Removes up to `limit` quarantine entries received before `before` (ISO time); answers how many. */
   expireQuarantine(before: string, limit: number): Promise<number>;
+  /**
+   * Removes up to `limit` entries of connectors' persistent state (`kvPut`: the caller-name
+   * cache) last written before `before` (ISO time): of one connector, or of every connector but
+   * those listed. Answers how many. Retention's own entries are never touched.
+   */
+  expireConnectorState(which: ConnectorChoice, before: string, limit: number): Promise<number>;
   /** The greatest sequence retention removed (0: none): a reader resuming before it may have missed events. */
   horizon(): Promise<number>;
 }
@@ -367,6 +373,9 @@ export interface ErasureStore {
   /** The ids of requests not finished. */
   running(): Promise<string[]>;
 }
+
+/** One connector, or every connector but some. */
+export type ConnectorChoice = { readonly connectorId: string } | { readonly except: readonly string[] };
 
 /** What `Store.watch` tells. */
 export interface StoreWatcher {

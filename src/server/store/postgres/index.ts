@@ -28,7 +28,7 @@ import { maskUrl } from '../../../core/secrets.js';
 import { pendingMigrations } from '../migrations.js';
 import { PostgresDelivery } from './delivery.js';
 import { PostgresProjections } from './projections.js';
-import { expireEvents, expireQuarantine, retentionHorizon, scanExpired } from './retention.js';
+import { expireConnectorState, expireEvents, expireQuarantine, retentionHorizon, scanExpired } from './retention.js';
 import { REMOVED_CHANNEL, erasureStep, getErasure, listErasures, runningErasures, startErasure } from './erasure.js';
 import { connectorStatsOf, quarantineEntry } from '../rows.js';
 import {
@@ -141,6 +141,7 @@ export class PostgresStore implements Store {
   readonly retention: RetentionStore = {
     expireEvents: (req) => this.locked('retention', (c) => expireEvents(c, req)),
     expireQuarantine: (before, limit) => this.transaction('retention', (c) => expireQuarantine(c, before, limit)),
+    expireConnectorState: (which, before, limit) => this.transaction('retention', (c) => expireConnectorState(c, which, before, limit)),
     horizon: () => this.reading(() => retentionHorizon(this.db)),
     scanExpired: (req) => this.reading(() => scanExpired(this.db, req)),
   };

@@ -6,7 +6,7 @@
  */
 import type pg from 'pg';
 import { concernedBy, expiring, HORIZON_KV, splitEntity, type ExpiredScan, type ExpireRequest, type ExpireResult, type ScannedEvent } from '../retention-plan.js';
-import { withSequence } from '../types.js';
+import { withSequence, type ConnectorChoice } from '../types.js';
 import { REMOVED_BEFORE_DELIVERY } from '../rows.js';
 import type { Queryable } from './queryable.js';
 
@@ -86,6 +86,16 @@ async function dropOrphans(c: pg.PoolClient, removed: readonly { connectorId: st
 /** Removes up to `limit` quarantine entries received before `before` (ISO time); answers how many. */
 export async function expireQuarantine(q: Queryable, before: string, limit: number): Promise<number> {
   return (await q.query('DELETE FROM quarantine WHERE qid IN (SELECT qid FROM quarantine WHERE received_at < $1 ORDER BY qid LIMIT $2)', [before, limit])).rowCount ?? 0;
+}
+
+/** Removes up to `limit` state entries of a connector written before `before` (ISO time); answers how many. */
+export async function expireConnectorState(q: Queryable, which: ConnectorChoice, before: string, limit: number): Promise<number> {
+  const [where, arg] = 'connectorId' in which ? ['connector_id = $2', which.connectorId] : ['connector_id <> ALL($2::text[])', [...which.except]];
+  const removed = await q.query(
+    `DELETE FROM connector_kv WHERE (connector_id, namespace, key) IN (SELECT connector_id, namespace, key FROM connector_kv WHERE connector_id <> $1 AND ${where} AND updated_at < $3 LIMIT $4)`,
+    [HORIZON_KV.connectorId, arg, before, limit],
+  );
+  return removed.rowCount ?? 0;
 }
 
 /** The greatest sequence retention removed; 0 when none. */

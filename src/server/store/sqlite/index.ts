@@ -165,6 +165,7 @@ export class SqliteStore implements Store {
   readonly retention: RetentionStore = storeErrors({
     expireEvents: (req) => this.write<ExpireResult>('expireEvents', [req]),
     expireQuarantine: (before, limit) => this.write<number>('expireQuarantine', [before, limit]),
+    expireConnectorState: (which, before, limit) => this.write<number>('expireConnectorState', [which, before, limit]),
     horizon: async () => this.retentionTables.horizon(),
     scanExpired: async (req) => this.retentionTables.scanExpired(req),
   });

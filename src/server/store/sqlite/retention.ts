@@ -7,7 +7,7 @@
 import { REMOVED_BEFORE_DELIVERY } from '../rows.js';
 import { Prepared } from './prepared.js';
 import { concernedBy, expiring, HORIZON_KV, splitEntity, type ExpiredScan, type ExpireRequest, type ExpireResult, type ScannedEvent } from '../retention-plan.js';
-import { withSequence } from '../types.js';
+import { withSequence, type ConnectorChoice } from '../types.js';
 
 export class SqliteRetention extends Prepared {
   /** One chunk of a pass over the events, in one transaction. */
@@ -87,6 +87,14 @@ export class SqliteRetention extends Prepared {
   /** Removes up to `limit` quarantine entries received before `before` (ISO time); answers how many. */
   expireQuarantine(before: string, limit: number): number {
     return this.stmt<[string, number]>('DELETE FROM quarantine WHERE qid IN (SELECT qid FROM quarantine WHERE received_at < ? ORDER BY qid LIMIT ?)').run(before, limit).changes;
+  }
+
+  /** Removes up to `limit` state entries of a connector written before `before` (ISO time); answers how many. */
+  expireConnectorState(which: ConnectorChoice, before: string, limit: number): number {
+    const [where, arg] = 'connectorId' in which ? ['connector_id = ?', which.connectorId] : ['connector_id NOT IN (SELECT value FROM json_each(?))', JSON.stringify(which.except)];
+    return this.stmt<[string, string, string, number]>(
+      `DELETE FROM connector_kv WHERE rowid IN (SELECT rowid FROM connector_kv WHERE connector_id <> ? AND ${where} AND updated_at < ? LIMIT ?)`,
+    ).run(HORIZON_KV.connectorId, arg, before, limit).changes;
   }
 
   /** The greatest sequence retention removed; 0 when none. */

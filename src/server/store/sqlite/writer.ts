@@ -178,6 +178,8 @@ export class SqliteWriter {
         return this.retention.expireEvents(a[0]);
       case 'expireQuarantine':
         return this.retention.expireQuarantine(a[0], a[1]);
+      case 'expireConnectorState':
+        return this.retention.expireConnectorState(a[0], a[1], a[2]);
       case 'erasureStart':
         return this.erasures.start(a[0]);
       case 'erasureStep':
