@@ -93,6 +93,10 @@ describe('the log at info', () => {
     expect((await ingest(JSON.stringify([message, call]))).status).toBe(200);
     // Malformed, with the number and the text in it: quarantined.
     expect((await ingest(`{"typeWebhook":"incomingMessageReceived","senderData":{"chatId":"${phone}@c.us"},"text":"${text}"`)).status).toBe(400);
+    // Not JSON at all, starting with the name: V8's message would quote its first 10 characters.
+    const notJson = await ingest(`${name} ${phone}: ${text}`);
+    expect(notJson.status).toBe(400);
+    expect(notJson.text).toContain("Unexpected token 'A' (not valid JSON)");
     // The caller-name lookup for the call fails against the dead API (its warning names the chat).
     await sleep(1_500);
     const exit = await server.child.kill('SIGTERM');
@@ -100,7 +104,7 @@ describe('the log at info', () => {
 
     const log = server.child.stderr;
     expect(log).toMatch(/getContactInfo for \*+67@c\.us failed/); // the lookup failed, and said so, masked
-    for (const secret of [phone, text, name, apiTokenInstance, phone.slice(1)]) expect(log, `the log names ${secret}`).not.toContain(secret);
+    for (const secret of [phone, text, name, apiTokenInstance, phone.slice(1), name.slice(0, 9)]) expect(log, `the log names ${secret}`).not.toContain(secret);
   });
 });
 

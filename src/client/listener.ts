@@ -5,7 +5,7 @@
  * native messages to a Switchboard server. Nothing it is given makes it throw: problems go to
  * `onError(error, input)`.
  */
-import { compileTypePattern, foldCall, isRecord, type AnyEvent, type Call, type EventType, type SwitchboardEvent, type TypePattern, type TypesMatching } from '../core/index.js';
+import { compileTypePattern, foldCall, isRecord, jsonSyntaxMessage, type AnyEvent, type Call, type EventType, type SwitchboardEvent, type TypePattern, type TypesMatching } from '../core/index.js';
 import { normalizeThreads } from '../connectors/threads/normalize.js';
 import { normalizeWidget } from '../connectors/widget/normalize.js';
 import { ClientError, report, type ClientErrorCode, type ErrorHandler } from './errors.js';
@@ -252,7 +252,7 @@ export function createListener(options: ListenerOptions = {}): Listener {
     try {
       return { value: JSON.parse(input) as unknown };
     } catch (err) {
-      return { error: new ClientError('SB_ERR_INGEST_MALFORMED', `malformed JSON: ${err instanceof Error ? err.message : String(err)}`, { cause: err }) };
+      return { error: new ClientError('SB_ERR_INGEST_MALFORMED', `malformed JSON: ${jsonSyntaxMessage(err)}`, { cause: err }) };
     }
   }
 

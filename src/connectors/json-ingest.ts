@@ -4,14 +4,11 @@
  * Each item carries its text as received (`raw`): the body, the line, or the exact slice of the
  * array that was the item — what the quarantine keeps when the item is refused.
  */
-import { ValidationError } from '../core/index.js';
+import { jsonSyntaxMessage, ValidationError } from '../core/index.js';
 import type { ConnectorDefinition, IngestItem, IngestSpec } from './types.js';
 
 const NDJSON = new Set(['application/x-ndjson', 'application/ndjson', 'application/jsonl', 'application/jsonlines']);
 
-function jsonErrorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 /** One NDJSON line as an ingest item; `undefined` for a blank line. */
 export function parseJsonLine(line: string, lineNo: number): IngestItem | undefined {
@@ -20,7 +17,7 @@ export function parseJsonLine(line: string, lineNo: number): IngestItem | undefi
   try {
     return { payload: JSON.parse(text) as unknown, raw: text };
   } catch (err) {
-    return { error: `line ${lineNo}: malformed JSON: ${jsonErrorMessage(err)}`, raw: text };
+    return { error: `line ${lineNo}: malformed JSON: ${jsonSyntaxMessage(err)}`, raw: text };
   }
 }
 
@@ -88,7 +85,7 @@ export const jsonIngest: IngestSpec = {
     try {
       parsed = JSON.parse(body) as unknown;
     } catch (err) {
-      throw new ValidationError('SB_ERR_INGEST_MALFORMED', `malformed JSON: ${jsonErrorMessage(err)}`);
+      throw new ValidationError('SB_ERR_INGEST_MALFORMED', `malformed JSON: ${jsonSyntaxMessage(err)}`);
     }
     if (!Array.isArray(parsed)) return [{ payload: parsed, raw: body }];
     const texts = arrayElementTexts(body);

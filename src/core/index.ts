@@ -10,7 +10,7 @@ export { PLATFORMS, isPlatform, createEvent, validateEvent, eventId, sourceOf, h
 export type { Platform, SwitchboardEvent, AnyEvent, EventInit } from './event.js';
 export { collector, unmapped, invalidPayload, isRecord, parseWith, payloadHash, refuseDeepNesting, nestedDeeperThan, MAX_PAYLOAD_DEPTH } from './normalizer.js';
 export type { Normalizer, NormalizeContext, DataWithoutNative } from './normalizer.js';
-export { DEFAULT_PAYLOAD_LIMITS, payloadLimitBreach, parseJsonWithin } from './limits.js';
+export { DEFAULT_PAYLOAD_LIMITS, jsonSyntaxMessage, payloadLimitBreach, parseJsonWithin } from './limits.js';
 export type { PayloadLimits, LimitBreach } from './limits.js';
 export { compileTypePattern } from './pattern.js';
 export type { TypePattern, TypesMatching, TypesOfFilter } from './pattern.js';

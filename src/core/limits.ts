@@ -79,3 +79,13 @@ export function parseJsonWithin(text: string, where: string, limits: PayloadLimi
   if (breach !== undefined) throw new ValidationError(breach.code, `${where}: ${breach.message}`);
   return value;
 }
+
+/**
+ * A JSON syntax error's message without the excerpt of the input V8 puts in some of them
+ * (`Unexpected token 'I', "Ivan Petro"... is not valid JSON`): the input may name a person, and
+ * these messages reach the log (docs/privacy.md).
+ */
+export function jsonSyntaxMessage(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.replace(/,? ?"[\s\S]*"(?:\.\.\.)? is not valid JSON$/, ' (not valid JSON)');
+}

@@ -14,7 +14,7 @@
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { isPlatform, validateEvent, ValidationError, type SwitchboardEvent } from '../core/index.js';
+import { isPlatform, jsonSyntaxMessage, validateEvent, ValidationError, type SwitchboardEvent } from '../core/index.js';
 import { PRIVATE_FILE_MODE, privateDir } from './private-files.js';
 
 export interface ArchivedEvent {
@@ -158,7 +158,7 @@ export function parseArchivedLine(line: string): { connectorId: string; event: S
   try {
     value = JSON.parse(line);
   } catch (err) {
-    throw new ValidationError('SB_ERR_INGEST_MALFORMED', `malformed JSON: ${(err as Error).message}`);
+    throw new ValidationError('SB_ERR_INGEST_MALFORMED', `malformed JSON: ${jsonSyntaxMessage(err)}`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ValidationError('SB_ERR_INGEST_MALFORMED', 'not a CloudEvent: expected a JSON object');
   const o = { ...(value as Record<string, unknown>) };

@@ -4,7 +4,7 @@
  * `RetryableError` (with the platform's Retry-After when it gives one).
  */
 import { request, type Dispatcher } from 'undici';
-import { RetryableError, SwitchboardError, isRecord } from '../../core/index.js';
+import { RetryableError, SwitchboardError, isRecord, jsonSyntaxMessage } from '../../core/index.js';
 
 export interface GreenApiCredentials {
   readonly apiUrl: string;
@@ -99,7 +99,7 @@ export class GreenApiClient {
     try {
       parsed = JSON.parse(text) as unknown;
     } catch (err) {
-      throw new MalformedAnswerError(`receiveNotification answered malformed JSON: ${(err as Error).message}`, text, receiptIdIn(text));
+      throw new MalformedAnswerError(`receiveNotification answered malformed JSON: ${jsonSyntaxMessage(err)}`, text, receiptIdIn(text));
     }
     if (parsed === null) return null;
     if (!isRecord(parsed) || typeof parsed.receiptId !== 'number' || !('body' in parsed)) {
@@ -116,7 +116,7 @@ export class GreenApiClient {
       const parsed = JSON.parse(text) as unknown;
       return isRecord(parsed) && parsed.result === true;
     } catch {
-      throw new RetryableError(`deleteNotification answered malformed JSON: ${text.slice(0, 200)}`);
+      throw new RetryableError(`deleteNotification answered malformed JSON (${text.length} bytes)`);
     }
   }
 
@@ -126,8 +126,9 @@ export class GreenApiClient {
     let parsed: unknown;
     try {
       parsed = JSON.parse(text) as unknown;
-    } catch {
-      throw new RetryableError(`getContactInfo answered malformed JSON: ${text.slice(0, 200)}`);
+    } catch (err) {
+      // Not the answer itself: it names the person, and this message reaches the log.
+      throw new RetryableError(`getContactInfo answered malformed JSON (${text.length} bytes): ${jsonSyntaxMessage(err)}`);
     }
     if (!isRecord(parsed)) throw new RetryableError('getContactInfo answered something that is not an object');
     const info: ContactInfo = { ...parsed };

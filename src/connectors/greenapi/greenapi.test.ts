@@ -4,9 +4,12 @@
  * and caller names within the rate limit.
  */
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { apiHeaders, startTestServer, type TestServer } from '../../../test/helpers/sb.js';
+import { GreenApiClient } from './client.js';
 import { GreenApiSimulator, GreenApiWebhookSender } from './simulator.js';
 import { SCENARIOS } from './scenarios.js';
 
@@ -191,5 +194,23 @@ describe('GREEN-API connector', () => {
     const { stdout } = await promisify(execFile)('node', [cli, 'simulate', 'greenapi', 'answered-call', '--target', `${t.url}/ingest/wa-sim`, '--token', WEBHOOK_TOKEN]);
     expect(stdout).toContain('delivered 2');
     expect((await allEvents(t, '&type=call.*')).map((e) => e.type)).toEqual(['call.ringing', 'call.answered', 'call.ended']);
+  });
+});
+
+describe('GREEN-API client errors', () => {
+  it('never quote a getContactInfo answer that is not JSON: it names the person, and the message reaches the log', async () => {
+    const answers = ['{"name":"Anastasia Privatova","contactName":"Anastasia Priv', 'Anastasia Privatova 79161234567'];
+    const server = createServer((_req, res) => res.end(answers.shift() ?? 'null'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const client = new GreenApiClient({ apiUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, idInstance: '1101', apiTokenInstance: 'token' });
+      const messages: string[] = [];
+      for (let i = 0; i < 2; i++) messages.push(await client.contactInfo('79161234567@c.us').then(() => 'answered', (err: Error) => err.message));
+      expect(messages[0]).toMatch(/^getContactInfo answered malformed JSON \(59 bytes\): Unterminated string/);
+      expect(messages[1]).toMatch(/^getContactInfo answered malformed JSON \(31 bytes\): Unexpected token 'A' \(not valid JSON\)$/);
+      for (const m of messages) expect(m).not.toMatch(/Anastasia|7916/);
+    } finally {
+      server.close();
+    }
   });
 });

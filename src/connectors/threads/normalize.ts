@@ -8,7 +8,7 @@
  * `conversation/<threadId>`, or `conversation/unknown-thread` for pushes without one.
  * The mapping table is in `docs/events.md` (edna Threads).
  */
-import { collector, compact, describeValue, idOf, invalidPayload, isRecord, num, nz, payloadHash, rec, refuseDeepNesting, parseTime, unmapped } from '../../core/index.js';
+import { collector, compact, describeValue, idOf, invalidPayload, isRecord, jsonSyntaxMessage, num, nz, payloadHash, rec, refuseDeepNesting, parseTime, unmapped } from '../../core/index.js';
 import type { Attachment, NormalizeContext, Normalizer, Party, SwitchboardEvent } from '../../core/index.js';
 
 const PLATFORM = 'threads';
@@ -55,7 +55,7 @@ function jsonField(push: Push, key: string): unknown {
     parsed = push.parseJson ? push.parseJson(v, where) : (JSON.parse(v) as unknown);
   } catch (err) {
     if (!(err instanceof SyntaxError)) throw err;
-    return invalidPayload(`${where}: malformed JSON: ${err.message}`);
+    return invalidPayload(`${where}: malformed JSON: ${jsonSyntaxMessage(err)}`);
   }
   // Without the server's parseJson (the library, the browser module), nothing else bounds it.
   refuseDeepNesting(parsed, `${where}: the JSON`);
