@@ -72,10 +72,14 @@ export class Erasures {
   }
 
   private async runNow(id: string, signal: AbortSignal | undefined, chunk: number | undefined): Promise<ErasureRecord> {
+    let removed = (await this.store.erasures.get(id))?.counts.events ?? 0;
     for (;;) {
       const record = await this.store.erasures.step(id, chunk);
+      // Once a step removed events, followers reading from memory read the store from then on:
+      // nothing erased is served (with several instances, each one does so on the step's notification).
+      if (record.counts.events > removed) this.bus?.flush();
+      removed = record.counts.events;
       if (record.status === 'done') {
-        // Followers reading from memory read the store from now on: nothing erased is served.
         this.bus?.flush();
         const c = record.counts;
         this.logger.info({ erasure: { id, counts: c } }, `erasure ${id} done: ${c.events} events, ${c.quarantine} quarantine entries, ${c.projections} projection rows, ${c.deliveries} deliveries, ${c.kv} cached entries removed`);
