@@ -372,9 +372,8 @@ describe('forwarder', () => {
     const { errors, onError } = collectErrors();
     const f = forwardTo({ url: closed.url, connectorId: 'w', token: 't', batchSize: 2, flushMs: 0, maxQueue: 5, backoff: { minMs: 20, maxMs: 40 }, onError });
     for (const it of items(8)) f.push(it);
-    await new Promise((r) => setTimeout(r, 150));
+    await expect.poll(() => f.status().attempt, { timeout: 5000 }).toBeGreaterThan(0);
     expect(f.status().queued).toBe(5);
-    expect(f.status().attempt).toBeGreaterThan(0);
     expect(f.status().lastError).toBeTruthy();
     expect(errors.map((e) => e.error.code)).toEqual(['SB_ERR_CLIENT_QUEUE_FULL', 'SB_ERR_CLIENT_QUEUE_FULL', 'SB_ERR_CLIENT_QUEUE_FULL']);
     expect(errors.map((e) => (e.input as { callId: string }).callId)).toEqual(['c-0', 'c-1', 'c-2']);

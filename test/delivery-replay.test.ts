@@ -17,6 +17,11 @@ describe('replay', () => {
   const firstIds = new Map<number, string>();
   const timeOf = new Map<number, string>();
 
+  /** Waits until Switchboard recorded every delivery: none pending (a replay leaves a pending row as it is). */
+  const noPending = async () => {
+    for (const id of ['all', 'messages']) await waitFor(async () => (await s.api<{ deliveries: { pending: number } }>('GET', `/v1/subscriptions/${id}`)).json.deliveries.pending === 0, 10_000);
+  };
+
   beforeAll(async () => {
     all = await startReceiver();
     messages = await startReceiver();
@@ -29,6 +34,7 @@ describe('replay', () => {
     const payloads = Array.from({ length: 30 }, (_, i) => (i % 3 === 2 ? callOffer(`RPL-${i}`, T0 + i * 60) : chatMessage(`7900333000${i % 4}`, `m${i}`, `RPL-M-${i}`, T0 + i * 60)));
     await s.ingest(payloads);
     await waitFor(() => all.deliveredIds().size === 30 && messages.deliveredIds().size === 20, 10_000);
+    await noPending();
     for (const x of all.received) {
       firstIds.set(Number(x.event?.sequence), x.webhookId);
       timeOf.set(Number(x.event?.sequence), String(x.event?.time));
@@ -45,7 +51,14 @@ describe('replay', () => {
   });
 
   const seqs = (r: Receiver) => r.received.map((x) => Number(x.event?.sequence)).sort((a, b) => a - b);
-  const settle = () => new Promise((res) => setTimeout(res, 300));
+  /**
+   * The receivers saw every request; Switchboard records each answer after that: wait until it
+   * did, then a little more, so that a request sent twice would have arrived.
+   */
+  const settle = async () => {
+    await noPending();
+    await new Promise((res) => setTimeout(res, 300));
+  };
 
   it('re-sends exactly a range of sequences, with the same webhook-id per event', async () => {
     const sorted = [...firstIds.keys()].sort((a, b) => a - b);
@@ -54,7 +67,7 @@ describe('replay', () => {
     const res = await s.api<{ enqueued: number; matched: number; alreadyPending: number }>('POST', '/v1/subscriptions/all/replay', { fromSequence: from, toSequence: String(to) });
     expect(res.status).toBe(202);
     expect(res.json).toMatchObject({ enqueued: 12, matched: 12, alreadyPending: 0, fromSequence: from, toSequence: to });
-    await waitFor(() => all.received.length >= 12, 5000);
+    await waitFor(() => all.received.length >= 12, 10_000);
     await settle();
     expect(seqs(all)).toEqual(sorted.slice(5, 17));
     for (const x of all.received) {
@@ -75,7 +88,7 @@ describe('replay', () => {
     const toTime = new Date((T0 + 14 * 60) * 1000).toISOString();
     const res = await s.api<{ enqueued: number }>('POST', '/v1/subscriptions/all/replay', { fromTime, toTime });
     expect(res.json.enqueued).toBe(5);
-    await waitFor(() => all.received.length >= 5, 5000);
+    await waitFor(() => all.received.length >= 5, 10_000);
     await settle();
     const times = all.received.map((x) => Date.parse(String(x.event?.time))).sort((a, b) => a - b);
     expect(times).toEqual([10, 11, 12, 13, 14].map((i) => (T0 + i * 60) * 1000));
@@ -85,7 +98,7 @@ describe('replay', () => {
     const res = await s.api<{ enqueued: number }>('POST', '/v1/subscriptions/messages/replay', { fromTime: new Date(T0 * 1000).toISOString(), toTime: new Date((T0 + 8 * 60) * 1000).toISOString() });
     // Events 0..8: messages 0, 1, 3, 4, 6, 7 (2, 5, 8 are calls).
     expect(res.json.enqueued).toBe(6);
-    await waitFor(() => messages.received.length >= 6, 5000);
+    await waitFor(() => messages.received.length >= 6, 10_000);
     await settle();
     expect(messages.received.map((x) => (x.event?.data as { text: string }).text).sort()).toEqual(['m0', 'm1', 'm3', 'm4', 'm6', 'm7']);
     expect(all.received).toHaveLength(0);
@@ -95,13 +108,14 @@ describe('replay', () => {
     const sorted = [...firstIds.keys()].sort((a, b) => a - b);
     const res = await s.api<{ enqueued: number }>('POST', '/v1/subscriptions/all/replay', { fromSequence: sorted[20], toTime: new Date((T0 + 22 * 60) * 1000).toISOString() });
     expect(res.json.enqueued).toBe(3);
-    await waitFor(() => all.received.length >= 3, 5000);
+    await waitFor(() => all.received.length >= 3, 10_000);
     await settle();
     expect(seqs(all)).toEqual(sorted.slice(20, 23));
     all.received.length = 0;
     const everything = await s.api<{ enqueued: number }>('POST', '/v1/subscriptions/all/replay', {});
     expect(everything.json.enqueued).toBe(30);
-    await waitFor(() => all.received.length >= 30, 5000);
+    await waitFor(() => all.received.length >= 30, 10_000);
+    await settle();
     expect(seqs(all)).toEqual(sorted);
   });
 

@@ -139,7 +139,7 @@ describe('without delivery.allowPrivateTargets', () => {
     );
     s = await startDeliveryServer({ delivery: { allowPrivateTargets: false, retrySchedule: ['0ms', '1h'] } }, s.dir);
     await s.ingest([chatMessage('79005550001', 'to a rebound name')]);
-    await waitFor(async () => ((await s.api<{ deliveries: DeliveryBody[] }>('GET', '/v1/subscriptions/rebound/deliveries')).json.deliveries[0]?.attempts ?? 0) >= 1, 5000);
+    await waitFor(async () => ((await s.api<{ deliveries: DeliveryBody[] }>('GET', '/v1/subscriptions/rebound/deliveries')).json.deliveries[0]?.attempts ?? 0) >= 1, 10_000);
     const [d] = (await s.api<{ deliveries: DeliveryBody[] }>('GET', '/v1/subscriptions/rebound/deliveries')).json.deliveries;
     expect(d?.lastStatus).toBeNull();
     expect(d?.lastError).toMatch(new RegExp(`refused: ${host} resolves to \\S+, a .*delivery\\.allowPrivateTargets`));
@@ -160,7 +160,7 @@ describe('allowed with delivery.allowPrivateTargets: true', () => {
     expect(res.status).toBe(201);
     r.secrets = [res.json.secret];
     await s.ingest([chatMessage('79005550002', 'allowed')]);
-    await waitFor(() => r.deliveredIds().size === 1, 5000);
+    await waitFor(() => r.deliveredIds().size === 1, 10_000);
     expect(r.received[0]?.verifyError).toBeUndefined();
   });
 });

@@ -105,7 +105,7 @@ describe('delivering', () => {
     const sub = await subscribe(s, r, { id: 'crm' });
     const ingest = await s.ingest([chatMessage('79001110001', 'hello')]);
     expect(ingest.events).toBe(1);
-    await waitFor(() => r.received.length >= 1, 5000);
+    await waitFor(() => r.received.length >= 1, 10_000);
     const got = r.received[0];
     if (!got) throw new Error('nothing received');
     expect(got.verifyError).toBeUndefined();
@@ -122,7 +122,7 @@ describe('delivering', () => {
     // A wrong secret does not verify.
     expect(() => new Webhook(`whsec_${Buffer.alloc(32, 1).toString('base64')}`).verify(got.body, got.headers as Record<string, string>)).toThrow();
 
-    await waitFor(async () => (await deliveries(s, 'crm'))[0]?.status === 'delivered', 5000);
+    await waitFor(async () => (await deliveries(s, 'crm'))[0]?.status === 'delivered', 10_000);
     const [d] = await deliveries(s, 'crm');
     expect(d).toMatchObject({ eventId: got.webhookId, type: 'message.created', status: 'delivered', attempts: 1, lastStatus: 200, lastError: null, nextAttemptAt: null });
     expect(d?.attemptLog).toHaveLength(1);
@@ -135,7 +135,7 @@ describe('delivering', () => {
     const { s, r } = await setup();
     await subscribe(s, r, { mode: 'binary' });
     await s.ingest([callOffer('BIN-1')]);
-    await waitFor(() => r.received.length >= 1, 5000);
+    await waitFor(() => r.received.length >= 1, 10_000);
     const got = r.received[0];
     expect(got?.verifyError).toBeUndefined();
     expect(got?.parseError).toBeUndefined();
@@ -153,7 +153,7 @@ describe('delivering', () => {
     cleanups.push(() => other.close());
     await subscribe(s, other, { filters: { types: ['message.created'] } });
     await s.ingest([callOffer('F-1'), callOffer('G-1'), chatMessage('79001110002', 'm'), callOffer('F-2')]);
-    await waitFor(() => r.received.length >= 2 && other.received.length >= 1, 5000);
+    await waitFor(() => r.received.length >= 2 && other.received.length >= 1, 10_000);
     await new Promise((res) => setTimeout(res, 300));
     expect(r.received.map((x) => x.event?.subject).sort()).toEqual(['call/F-1', 'call/F-2']);
     expect(other.received.map((x) => x.event?.type)).toEqual(['message.created']);
@@ -205,7 +205,7 @@ describe('delivering', () => {
     r.decide = () => (fail ? { status: 500 } : { status: 200 });
     await subscribe(s, r, { id: 'x' });
     await s.ingest([chatMessage('79001110005', 'a'), chatMessage('79001110005', 'b')]);
-    await waitFor(async () => (await deliveries(s, 'x', '?status=failed')).length === 2, 5000);
+    await waitFor(async () => (await deliveries(s, 'x', '?status=failed')).length === 2, 10_000);
     const failed = await deliveries(s, 'x', '?status=failed');
     expect(failed.map((d) => d.attempts)).toEqual([3, 3]);
     expect(failed[0]?.attemptLog.map((a) => a.result)).toEqual(['failed', 'failed', 'exhausted']);
@@ -214,7 +214,7 @@ describe('delivering', () => {
     const replay = await s.api<{ enqueued: number }>('POST', '/v1/subscriptions/x/replay', { onlyFailed: true });
     expect(replay.status).toBe(202);
     expect(replay.json.enqueued).toBe(2);
-    await waitFor(async () => (await deliveries(s, 'x', '?status=delivered')).length === 2, 5000);
+    await waitFor(async () => (await deliveries(s, 'x', '?status=delivered')).length === 2, 10_000);
     expect(await deliveries(s, 'x', '?status=failed')).toEqual([]);
     const [d] = await deliveries(s, 'x');
     expect(d).toMatchObject({ round: 2, attempts: 1, status: 'delivered' });
@@ -228,19 +228,19 @@ describe('delivering', () => {
     await subscribe(s, r, { id: 'one' });
     await s.ingest([chatMessage('79001110007', 'a'), chatMessage('79001110007', 'b')]);
     // Both failed once and now wait an hour.
-    await waitFor(async () => (await deliveries(s, 'one')).every((d) => d.attempts === 1), 5000);
+    await waitFor(async () => (await deliveries(s, 'one')).every((d) => d.attempts === 1), 10_000);
     const [first, second] = await deliveries(s, 'one', '?status=pending');
     fail = false;
     const res = await s.api<DeliveryBody>('POST', `/v1/subscriptions/one/deliveries/${first?.id}/retry`);
     expect(res.status).toBe(202);
     expect(res.json).toMatchObject({ id: first?.id, status: 'pending', attempts: 1, round: 1 });
-    await waitFor(async () => (await deliveries(s, 'one', '?status=delivered')).length === 1, 5000);
+    await waitFor(async () => (await deliveries(s, 'one', '?status=delivered')).length === 1, 10_000);
     expect((await deliveries(s, 'one', '?status=delivered')).map((d) => d.id)).toEqual([first?.id]);
     expect((await deliveries(s, 'one', '?status=pending')).map((d) => [d.id, d.attempts])).toEqual([[second?.id, 1]]);
     // A delivered one goes again, in a new round.
     const again = await s.api<DeliveryBody>('POST', `/v1/subscriptions/one/deliveries/${first?.id}/retry`);
     expect(again.json).toMatchObject({ status: 'pending', attempts: 0, round: 2 });
-    await waitFor(async () => (await deliveries(s, 'one', '?status=delivered')).some((d) => d.round === 2), 5000);
+    await waitFor(async () => (await deliveries(s, 'one', '?status=delivered')).some((d) => d.round === 2), 10_000);
     expect(r.received.filter((x) => x.ok)).toHaveLength(2);
     // Unknown deliveries and subscriptions are 404s; another subscription's delivery is not this one's.
     expect((await s.api('POST', '/v1/subscriptions/one/deliveries/999999/retry')).status).toBe(404);
@@ -255,7 +255,7 @@ describe('delivering', () => {
     r.decide = () => (gone ? { status: 410 } : { status: 200 });
     await subscribe(s, r, { id: 'gone' });
     await s.ingest([chatMessage('79001110006', 'x')]);
-    await waitFor(async () => !(await s.api<SubscriptionBody>('GET', '/v1/subscriptions/gone')).json.enabled, 5000);
+    await waitFor(async () => !(await s.api<SubscriptionBody>('GET', '/v1/subscriptions/gone')).json.enabled, 10_000);
     const sub = (await s.api<SubscriptionBody>('GET', '/v1/subscriptions/gone')).json;
     expect(sub.disabledReason).toMatch(/410 Gone/);
     expect(sub.deliveries.pending).toBe(1);
@@ -267,7 +267,9 @@ describe('delivering', () => {
     gone = false;
     const enabled = await s.api<SubscriptionBody>('PATCH', '/v1/subscriptions/gone', { enabled: true });
     expect(enabled.json).toMatchObject({ enabled: true, disabledReason: null });
-    await waitFor(() => r.deliveredIds().size === 1, 5000);
+    await waitFor(() => r.deliveredIds().size === 1, 10_000);
+    // The receiver saw it before its answer reached Switchboard: wait for the delivery to be recorded.
+    await waitFor(async () => (await s.api<SubscriptionBody>('GET', '/v1/subscriptions/gone')).json.deliveries.delivered === 1, 10_000);
     expect((await s.api<SubscriptionBody>('GET', '/v1/subscriptions/gone')).json.deliveries).toEqual({ pending: 0, delivered: 1, failed: 0 });
   });
 
@@ -276,10 +278,13 @@ describe('delivering', () => {
     r.decide = () => ({ status: 502 });
     await subscribe(s, r, { id: 'dead' });
     await s.ingest([chatMessage('79001110007', 'x')]);
-    await waitFor(async () => !(await s.api<SubscriptionBody>('GET', '/v1/subscriptions/dead')).json.enabled, 5000);
+    await waitFor(async () => !(await s.api<SubscriptionBody>('GET', '/v1/subscriptions/dead')).json.enabled, 10_000);
     const sub = (await s.api<SubscriptionBody>('GET', '/v1/subscriptions/dead')).json;
     expect(sub.disabledReason).toMatch(/every attempt failed since .* \(longer than delivery\.disableAfter\); last: HTTP 502/);
-    expect(r.received.length).toBeGreaterThanOrEqual(5);
+    // Several attempts, over at least disableAfter (how many fit in it depends on the machine's speed).
+    expect(r.received.length).toBeGreaterThanOrEqual(3);
+    const attempts = r.received.map((q) => q.at);
+    expect((attempts.at(-1) ?? 0) - (attempts[0] ?? 0)).toBeGreaterThanOrEqual(400);
     expect(await s.metrics()).toMatch(/switchboard_subscriptions_disabled_total\{reason="failing"\} 1/);
     const count = r.received.length;
     await new Promise((res) => setTimeout(res, 400));
@@ -315,7 +320,7 @@ describe('delivering', () => {
     expect(Date.parse(rotated.json.secrets[1]?.expiresAt ?? '') - Date.now()).toBeGreaterThan(3_500_000);
     r.secrets = [old];
     await s.ingest([chatMessage('79001110008', 'x')]);
-    await waitFor(() => r.received.length >= 1, 5000);
+    await waitFor(() => r.received.length >= 1, 10_000);
     const got = r.received[0];
     expect(got?.headers['webhook-signature']?.toString().split(' ')).toHaveLength(2);
     // Receivers holding either secret verify it.
@@ -328,7 +333,7 @@ describe('delivering', () => {
     expect(again.json.secrets).toHaveLength(2); // the newest, and the first one (valid for the hour)
     r.secrets = [fresh, newest, old];
     await s.ingest([chatMessage('79001110008', 'y')]);
-    await waitFor(() => r.received.length >= 2, 5000);
+    await waitFor(() => r.received.length >= 2, 10_000);
     expect(r.received[1]?.headers['webhook-signature']?.toString().split(' ')).toHaveLength(2);
     expect(r.received[1]?.verifiedWith).toBe(1);
     expect(() => new Webhook(fresh).verify(r.received[1]?.body ?? '', r.received[1]?.headers as Record<string, string>)).toThrow();
@@ -352,7 +357,7 @@ describe('config subscriptions', () => {
     expect(refused.json.error.code).toBe('SB_ERR_SUBSCRIPTION_READONLY');
     expect((await first.api<ErrorBody>('DELETE', '/v1/subscriptions/cfg')).status).toBe(409);
     await first.ingest([chatMessage('79001110009', 'cfg')]);
-    await waitFor(() => r.received.length >= 1, 5000);
+    await waitFor(() => r.received.length >= 1, 10_000);
     expect(r.received[0]?.verifyError).toBeUndefined();
     await first.close(true);
 
@@ -360,7 +365,7 @@ describe('config subscriptions', () => {
     const second = await startDeliveryServer({ subscriptions: [{ id: 'cfg', url: r.url, mode: 'binary' }] }, first.dir);
     expect((await second.api<SubscriptionBody>('GET', '/v1/subscriptions/cfg')).json).toMatchObject({ mode: 'binary', filters: {} });
     await second.ingest([callOffer('CFG-1')]);
-    await waitFor(() => r.received.length >= 2, 5000);
+    await waitFor(() => r.received.length >= 2, 10_000);
     expect(r.received[1]?.verifyError).toBeUndefined();
     expect(r.received[1]?.headers['ce-type']).toBe('call.ringing');
     await second.close(true);

@@ -54,8 +54,9 @@ describe('three instances on one PostgreSQL database', () => {
     const created = await fetch(`${a.url}/v1/subscriptions`, { method: 'POST', headers: { ...apiHeaders, 'content-type': 'application/json' }, body: JSON.stringify({ url: receiver.url }) });
     expect(created.status).toBe(201);
     const total = 300;
-    // Streams on every instance, opened before the ingest.
-    const streams = instances.map((i) => readStream(`${i.url}/v1/stream`, {}, total, 30_000));
+    // Streams on every instance, opened before the ingest (from the start of the fresh database:
+    // a stream "from now" that one instance handled after the first commit would miss it).
+    const streams = instances.map((i) => readStream(`${i.url}/v1/stream?after=0`, {}, total, 30_000));
     await new Promise((r) => setTimeout(r, 300));
     // 300 messages, 20 requests at a time, spread over the three instances.
     const payloads = Array.from({ length: total }, (_, n) => waMessage(`m${n}`));

@@ -112,7 +112,7 @@ describe('NATS JetStream sink', () => {
       expect(info.config.subjects).toEqual([`${prefix}.>`]);
       expect(info.config.duplicate_window).toBe(5 * 60 * 1e9);
       const c = await collect(nc, jsm, stream);
-      await waitFor(() => c.messages.length === 3, 5000);
+      await waitFor(() => c.messages.length === 3, 10_000);
       await c.stop();
       expect(c.messages.map((m) => m.subject)).toEqual([`${prefix}.greenapi.message.created`, `${prefix}.greenapi.message.created`, `${prefix}.greenapi.call.ringing`]);
       const events = await fetchAllEvents(s.url, LIB_API_TOKEN);
@@ -209,6 +209,8 @@ describe('NATS JetStream sink', () => {
     server = await start();
     await ingest(server, 400, 410);
     await waitFor(async () => (await streamCount()) === 410, 10_000);
+    // The counter goes up once the publishing window's acknowledgements are in, after the stream has them.
+    await waitFor(async () => (await metricValue(server.url, /switchboard_nats_published_total\{result="stored"\} (\d+)/)) === 10, 10_000);
     await sleep(300);
     expect(await metricValue(server.url, /switchboard_nats_published_total\{result="duplicate"\} (\d+)/)).toBe(0);
     expect(await metricValue(server.url, /switchboard_nats_published_total\{result="stored"\} (\d+)/)).toBe(10);
@@ -264,14 +266,14 @@ describe('NATS JetStream sink', () => {
       await new Promise((r) => natsServer.once('exit', r));
       // Events keep being committed while NATS is down.
       await s.ingest(Array.from({ length: 20 }, (_, i) => chatMessage('79004440002', `during ${i}`)));
-      await waitFor(async () => /switchboard_nats_connected 0/.test(await s.metrics()), 5000);
+      await waitFor(async () => /switchboard_nats_connected 0/.test(await s.metrics()), 10_000);
       await sleep(500);
       natsServer = await runNatsServer(port, storeDir);
       const again = await connect({ servers: url });
       const againJsm = await jetstreamManager(again);
       await waitFor(async () => (await againJsm.streams.info('SWITCHBOARD').catch(() => undefined))?.state.messages === 40, 20_000, () => 'the sink did not catch up after the restart');
       const c = await collect(again, againJsm, 'SWITCHBOARD');
-      await waitFor(() => c.messages.length === 40, 5000);
+      await waitFor(() => c.messages.length === 40, 10_000);
       await c.stop();
       const events = await fetchAllEvents(s.url, LIB_API_TOKEN);
       expect(c.messages.map((m) => m.headers?.get('Nats-Msg-Id'))).toEqual(events.map((e) => e.id));

@@ -13,8 +13,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { loggerOptions } from '../src/server/log.js';
 import { createSwitchboard } from '../src/server/switchboard.js';
-import { closeHttp, freePort, http, killAllChildren, makeTempDir, removeTempDirs, sleep, startServerWith } from './helpers/process.js';
+import { closeHttp, freePort, http, killAllChildren, makeTempDir, removeTempDirs, startServerWith } from './helpers/process.js';
 import { API_TOKEN, INGEST_TOKEN } from './helpers/sb.js';
+import { waitFor } from './helpers/receiver.js';
 
 const mode = (path: string) => statSync(path).mode & 0o777;
 
@@ -98,7 +99,7 @@ describe('the log at info', () => {
     expect(notJson.status).toBe(400);
     expect(notJson.text).toContain("Unexpected token 'A' (not valid JSON)");
     // The caller-name lookup for the call fails against the dead API (its warning names the chat).
-    await sleep(1_500);
+    await waitFor(() => /getContactInfo for \*+67@c\.us failed/.test(server.child.stderr), 10_000);
     const exit = await server.child.kill('SIGTERM');
     expect(exit.code).toBe(0);
 

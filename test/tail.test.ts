@@ -37,7 +37,7 @@ describe('the store tail', () => {
     const events = [ev(), ev()];
     const [result] = await store.commit([{ connectorId: 'c1', receivedAt: new Date().toISOString(), events, quarantine: [] }]);
     tail.poke();
-    await expect.poll(() => heard.length).toBe(2);
+    await expect.poll(() => heard.length, { timeout: 10_000 }).toBe(2);
     expect(heard.map((c) => c.local)).toEqual([false, false]);
 
     // The committer's hand-over comes late: the same events again, as this instance's.
@@ -52,7 +52,7 @@ describe('the store tail', () => {
     const next = [ev()];
     const [r2] = await store.commit([{ connectorId: 'c1', receivedAt: new Date().toISOString(), events: next, quarantine: [] }]);
     tail.committed([{ stored: r2!.stored[0]!, event: next[0]! }]);
-    await expect.poll(() => heard.length).toBe(5);
+    await expect.poll(() => heard.length, { timeout: 10_000 }).toBe(5);
     expect(heard[4]?.local).toBe(true);
     await tail.close();
   });

@@ -78,7 +78,7 @@ describe('tracing', () => {
     const res = await t.ingest(waMessage('traced'), { traceparent: `00-${SENDER_TRACE}-${SENDER_SPAN}-01` });
     expect(res.status).toBe(200);
     await waitFor(() => hook.received.some((r) => r.ok), 10_000, () => `${hook.received.length} requests`);
-    await waitFor(() => exporter.getFinishedSpans().filter((s) => s.name === 'webhook POST').length === 2, 5_000);
+    await waitFor(() => exporter.getFinishedSpans().filter((s) => s.name === 'webhook POST').length === 2, 10_000);
 
     const spans = exporter.getFinishedSpans();
     expect(new Set(spans.map((s) => s.spanContext().traceId))).toEqual(new Set([SENDER_TRACE]));

@@ -57,14 +57,14 @@ describe('TWIN connector', () => {
   it('stores 5,000 publications exactly once through 50+ dropped connections and a token expiry; a lost history shows as connector.gap-detected', async () => {
     const { s, wsUrl, iamUrl } = await sim();
     const t = await server({ url: wsUrl, auth: { email: EMAIL, password: PASSWORD, iamUrl } });
-    await expect.poll(() => s.connections, { timeout: 5000 }).toBe(1);
+    await expect.poll(() => s.connections, { timeout: 10_000 }).toBe(1);
 
     let drops = 0;
     for (let chunk = 0; chunk < 100; chunk++) {
       for (let i = 0; i < 50; i++) s.publish(CHANNEL, message(chunk * 50 + i));
       if (chunk % 2 === 1) {
         // Drop a live connection each time: wait for the reconnect first.
-        await expect.poll(() => s.connections, { timeout: 5000, interval: 5 }).toBe(1);
+        await expect.poll(() => s.connections, { timeout: 10_000, interval: 5 }).toBe(1);
         s.dropConnections();
         drops++;
       }
@@ -98,7 +98,7 @@ describe('TWIN connector', () => {
     const { s, wsUrl, iamUrl } = await sim();
     const connector = { url: wsUrl, auth: { email: EMAIL, password: PASSWORD, iamUrl } };
     const first = await startTestServer({ connectors: [{ id: 'twin-ops', platform: 'twin', reconnect: { minDelayMs: 20, maxDelayMs: 150 }, ...connector }] as never });
-    await expect.poll(() => s.connections, { timeout: 5000 }).toBe(1);
+    await expect.poll(() => s.connections, { timeout: 10_000 }).toBe(1);
     for (let i = 0; i < 10; i++) s.publish(CHANNEL, message(i));
     await expect.poll(async () => (await allEvents(first, '&type=message.created')).length, { timeout: 10_000 }).toBe(10);
     await first.sb.close();
@@ -112,7 +112,7 @@ describe('TWIN connector', () => {
   it('bad credentials: connector.auth-failed, no tight retry loop, the process keeps serving', async () => {
     const { s, wsUrl, iamUrl } = await sim();
     const t = await server({ url: wsUrl, auth: { email: EMAIL, password: 'wrong', iamUrl } });
-    await expect.poll(async () => (await allEvents(t, '&type=connector.auth-failed')).length, { timeout: 5000 }).toBe(1);
+    await expect.poll(async () => (await allEvents(t, '&type=connector.auth-failed')).length, { timeout: 10_000 }).toBe(1);
     await sleep(1500);
     expect(s.stats.failedLogins).toBe(1);
     const [failed] = await allEvents(t, '&type=connector.auth-failed');
@@ -126,9 +126,9 @@ describe('TWIN connector', () => {
     const { s, wsUrl } = await sim();
     const token = s.issueToken();
     const t = await server({ url: wsUrl, auth: { token } });
-    await expect.poll(() => s.connections, { timeout: 5000 }).toBe(1);
+    await expect.poll(() => s.connections, { timeout: 10_000 }).toBe(1);
     s.dropConnections({ code: 3500, reason: 'invalid token' });
-    await expect.poll(async () => (await allEvents(t, '&type=connector.auth-failed')).length, { timeout: 5000 }).toBe(1);
+    await expect.poll(async () => (await allEvents(t, '&type=connector.auth-failed')).length, { timeout: 10_000 }).toBe(1);
     const [failed] = await allEvents(t, '&type=connector.auth-failed');
     expect(failed?.data.reason).toMatch(/3500/);
   });
@@ -136,19 +136,19 @@ describe('TWIN connector', () => {
   it('quarantines malformed publications, stores unknown events as native.unmapped, and sends the operator typing', async () => {
     const { s, wsUrl, iamUrl } = await sim();
     const t = await server({ url: wsUrl, auth: { email: EMAIL, password: PASSWORD, iamUrl } });
-    await expect.poll(() => s.connections, { timeout: 5000 }).toBe(1);
+    await expect.poll(() => s.connections, { timeout: 10_000 }).toBe(1);
     s.publish(CHANNEL, { nothing: 'here' });
     s.publish(CHANNEL, 'just a string');
     s.publish(CHANNEL, { event: 'someFutureEvent', data: { x: 1 } });
     s.publish(CHANNEL, message(1));
-    await expect.poll(async () => (await allEvents(t, '&type=message.created')).length, { timeout: 5000 }).toBe(1);
+    await expect.poll(async () => (await allEvents(t, '&type=message.created')).length, { timeout: 10_000 }).toBe(1);
     expect((await allEvents(t, '&type=native.unmapped')).map((e) => e.data.reason)).toEqual([expect.stringContaining('someFutureEvent')]);
     const q = (await (await fetch(`${t.url}/v1/quarantine?connector=twin-ops`, { headers: apiHeaders })).json()) as { items: { reason: string }[] };
     expect(q.items).toHaveLength(2);
     for (const item of q.items) expect(item.reason).toMatch(/event|action|object/);
 
     await expect(t.sb.command('twin-ops', 'typing', { chatId: 'chat-1' })).resolves.toEqual({ sent: true });
-    await expect.poll(() => s.stats.received.length, { timeout: 3000 }).toBe(1);
+    await expect.poll(() => s.stats.received.length, { timeout: 10_000 }).toBe(1);
     expect(s.stats.received[0]).toEqual({ event: 'typing', data: { chatId: 'chat-1' } });
     await expect(t.sb.command('twin-ops', 'dance', {})).rejects.toMatchObject({ code: 'SB_ERR_NOT_FOUND' });
   });
