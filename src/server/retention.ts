@@ -1,9 +1,10 @@
 /**
  * Retention (docs/privacy.md): a background job that removes events past their window (with
  * their outbox rows and the projection rows of entities with no event left), quarantine entries
- * past theirs, and cached connector state (caller names) not written within its connector's. It runs at the start and then every `retention.interval`, one chunk per
- * transaction, yielding between chunks: it never holds the event loop, nor the write lock for
- * longer than one chunk. With a store several instances share, one of them at a time runs it
+ * past theirs, and cached connector state (caller names) not written within its connector's
+ * window. It runs at the start and then every `retention.interval`, one chunk per transaction,
+ * yielding between chunks: it never holds the event loop, nor the write lock for longer than one
+ * chunk. With a store several instances share, one of them at a time runs it
  * (lease `retention`). Progress goes to the log (at most every 5 s, and a line per pass) and to
  * `/metrics` (`switchboard_retention_*`).
  */
