@@ -16,7 +16,8 @@ import type { Feature, FeatureContext } from './feature.js';
 import { Lease, leaseTiming } from './lease.js';
 import { FolderArchive, S3Archive, type ArchiveTarget } from './archive.js';
 import { retentionEnabled, windowsOf, type RetentionConfig } from './retention-config.js';
-import type { ExpireResult } from './store/retention-plan.js';
+import { EVENT_TYPES } from '../core/index.js';
+import { expiryStreams, type ExpireRequest, type ExpireResult } from './store/retention-plan.js';
 import type { ConnectorChoice, Store } from './store/types.js';
 
 export interface RetentionPassResult {
@@ -105,34 +106,42 @@ export class Retention {
     let lastLog = started;
     this.metrics.running.set(1);
     try {
-      const anyEvents = windows.eventsMs !== undefined || Object.keys(windows.connectorsMs).length > 0 || windows.typesMs.length > 0;
-      for (let after = 0; anyEvents && !signal?.aborted; ) {
-        const req = { ...windows, now, after, limit: this.config.chunk };
-        let r: ExpireResult;
-        if (this.archive) {
-          // Read, archived and flushed to disk, then removed: exactly what was archived.
-          const scan = await this.store.retention.scanExpired(req);
-          await this.archive.write(scan.events);
-          total.archived += scan.events.length;
-          const removed = scan.events.length === 0 ? undefined : await this.store.retention.expireEvents({ ...req, seqs: scan.events.map((e) => e.seq) });
-          r = { ...(removed ?? { removed: 0, undelivered: 0, projections: 0 }), scanned: scan.scanned, lastSeq: scan.lastSeq, done: scan.done };
-        } else r = await this.store.retention.expireEvents(req);
-        total.events += r.removed;
-        total.scanned += r.scanned;
-        total.undelivered += r.undelivered;
-        total.projections += r.projections;
-        this.metrics.removed.inc({ what: 'events' }, r.removed);
-        this.metrics.removed.inc({ what: 'undelivered' }, r.undelivered);
-        this.metrics.removed.inc({ what: 'projections' }, r.projections);
-        this.metrics.scanned.inc(r.scanned);
-        if (Date.now() - lastLog >= 5_000) {
-          lastLog = Date.now();
-          this.logger.info({ retention: { ...total, sequence: r.lastSeq } }, `retention: ${total.events} events removed so far (${total.scanned} looked at, up to sequence ${r.lastSeq})`);
+      // Each stream yields only events past its window (store/retention-plan.ts): what a longer
+      // window keeps is not read again at every pass.
+      const untilSeq = new Map<number, number>();
+      for (const { stream, windowMs } of expiryStreams(windows, EVENT_TYPES)) {
+        if (signal?.aborted) break;
+        const before = new Date(now - windowMs).toISOString();
+        let until = untilSeq.get(windowMs);
+        if (until === undefined) untilSeq.set(windowMs, (until = await this.store.retention.lastSeqBefore(before)));
+        for (let after = 0; !signal?.aborted; ) {
+          const req: ExpireRequest = { now, stream, before, untilSeq: until, after, limit: this.config.chunk };
+          let r: ExpireResult;
+          if (this.archive) {
+            // Read, archived and flushed to disk, then removed: exactly what was archived.
+            const scan = await this.store.retention.scanExpired(req);
+            await this.archive.write(scan.events);
+            total.archived += scan.events.length;
+            const removed = scan.events.length === 0 ? undefined : await this.store.retention.expireEvents({ ...req, seqs: scan.events.map((e) => e.seq) });
+            r = { ...(removed ?? { removed: 0, undelivered: 0, projections: 0 }), scanned: scan.scanned, lastSeq: scan.lastSeq, done: scan.done };
+          } else r = await this.store.retention.expireEvents(req);
+          total.events += r.removed;
+          total.scanned += r.scanned;
+          total.undelivered += r.undelivered;
+          total.projections += r.projections;
+          this.metrics.removed.inc({ what: 'events' }, r.removed);
+          this.metrics.removed.inc({ what: 'undelivered' }, r.undelivered);
+          this.metrics.removed.inc({ what: 'projections' }, r.projections);
+          this.metrics.scanned.inc(r.scanned);
+          if (Date.now() - lastLog >= 5_000) {
+            lastLog = Date.now();
+            this.logger.info({ retention: { ...total, sequence: r.lastSeq } }, `retention: ${total.events} events removed so far (${total.scanned} looked at)`);
+          }
+          if (r.done) break;
+          after = r.lastSeq;
+          // Between two chunks the committer and the readers go first.
+          await setImmediate();
         }
-        if (r.done) break;
-        after = r.lastSeq;
-        // Between two chunks the committer and the readers go first.
-        await setImmediate();
       }
       if (this.config.quarantine !== undefined) {
         const before = new Date(now - this.config.quarantine).toISOString();

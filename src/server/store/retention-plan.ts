@@ -1,6 +1,6 @@
 /**
- * Retention (docs/privacy.md), the part both backends share: which of a chunk of events, scanned
- * in sequence order, are past their window, and which projection entities their removal concerns.
+ * Retention (docs/privacy.md), the part both backends share: the streams of events a pass reads
+ * (each yields only events past their window), and which projection entities a removal concerns.
  *
  * An event's window is the first of: the first type pattern of `retention.types` that matches its
  * type (in config order), its connector's window in `retention.connectors`, `retention.events`.
@@ -21,15 +21,38 @@ export interface RetentionWindows {
   readonly typesMs: readonly (readonly [string, number])[];
 }
 
-/** One chunk of a pass over the events: the windows, the time, and where the pass is. */
-export interface ExpireRequest extends RetentionWindows {
+/**
+ * One index-ordered stream of events a pass reads: every event it yields (older than the cutoff)
+ * is past its window, because the streams split the log by the window that applies: one stream
+ * per event type that a type pattern gives a window (read through the `(type, seq)` index), one
+ * per connector with its own window (through `(connector_id, seq)`, minus those types), and one
+ * for the rest under the default window (by sequence).
+ */
+export interface ExpiryStream {
+  /** Events of this type only. */
+  readonly type?: string | undefined;
+  /** Events of this connector only. */
+  readonly connectorId?: string | undefined;
+  /** Not events of these types (the ones a type pattern gives their window). */
+  readonly exceptTypes?: readonly string[] | undefined;
+  /** Not events of these connectors (the ones with their own window). */
+  readonly exceptConnectors?: readonly string[] | undefined;
+}
+
+/** One chunk of a pass over the events: one stream, its cutoff, and where the pass is in it. */
+export interface ExpireRequest {
   /** The pass's "now", epoch ms (one value for the whole pass). */
   readonly now: number;
-  /** Scans the events after this sequence. */
+  readonly stream: ExpiryStream;
+  /** Events received before this (ISO time) are past the stream's window. */
+  readonly before: string;
+  /** The greatest sequence received before `before` (`lastSeqBefore`): the stream ends there. */
+  readonly untilSeq: number;
+  /** Reads the stream's events after this sequence. */
   readonly after: number;
-  /** Events scanned per call (one transaction). */
+  /** Events read per call (one transaction). */
   readonly limit: number;
-  /** Remove exactly these (a `scanExpired` of the same chunk, archived meanwhile) instead of scanning. */
+  /** Remove exactly these (a `scanExpired` of the same chunk, archived meanwhile) instead of reading. */
   readonly seqs?: readonly number[] | undefined;
 }
 
@@ -42,13 +65,13 @@ export interface ExpiredScan {
 }
 
 export interface ExpireResult {
-  /** Events looked at. */
+  /** Events read (each one past its window). */
   readonly scanned: number;
   /** Events removed. */
   readonly removed: number;
-  /** The greatest sequence looked at: the next chunk's `after`. */
+  /** The greatest sequence read: the next chunk's `after`. */
   readonly lastSeq: number;
-  /** True when no later event can be past its window yet: the pass is over. */
+  /** True when the stream has no more events past their window: go on with the next one. */
   readonly done: boolean;
   /** Outbox rows of removed events: pending ones marked failed, the others removed. */
   readonly undelivered: number;
@@ -56,51 +79,32 @@ export interface ExpireResult {
   readonly projections: number;
 }
 
-/** The row of an event a pass looks at. */
-export interface ScannedEvent {
-  readonly seq: number;
-  readonly connectorId: string;
-  readonly type: string;
-  readonly receivedAt: string;
-}
-
-/** Compiled windows: the window of one event. */
-export function windowFunction(w: RetentionWindows): (connectorId: string, type: string) => number | undefined {
-  const types = w.typesMs.map(([pattern, ms]) => [compileTypePattern(pattern), ms] as const);
-  return (connectorId, type) => {
-    for (const [match, ms] of types) if (match(type)) return ms;
-    return w.connectorsMs[connectorId] ?? w.eventsMs;
-  };
-}
-
-/** The shortest window of all: no event younger than that can expire. `undefined`: none configured. */
-export function shortestWindow(w: RetentionWindows): number | undefined {
-  const all = [w.eventsMs, ...Object.values(w.connectorsMs), ...w.typesMs.map(([, ms]) => ms)].filter((x): x is number => x !== undefined);
-  return all.length > 0 ? Math.min(...all) : undefined;
-}
-
 /**
- * Which scanned events (in sequence order) are past their window, and whether the pass is over:
- * it is when fewer rows than asked came back, or when a row is younger than the shortest window
- * (events are committed in sequence order, so no later one is older).
+ * The streams of a pass and their windows. An event's window is the first type pattern that
+ * matches its type, else its connector's, else the default: each of the `knownTypes` with a
+ * pattern is a stream of its own; each connector window a stream without those types; the
+ * default the rest. Types outside `knownTypes` (none are stored today) follow the connector and
+ * default windows.
  */
-export function expiring(req: ExpireRequest, rows: readonly ScannedEvent[]): { seqs: number[]; lastSeq: number; done: boolean } {
-  const windowOf = windowFunction(req);
-  const shortest = shortestWindow(req);
-  const seqs: number[] = [];
-  let lastSeq = req.after;
-  let done = rows.length < req.limit || shortest === undefined;
-  for (const r of rows) {
-    const age = req.now - Date.parse(r.receivedAt);
-    if (shortest !== undefined && age < shortest) {
-      done = true;
-      break;
-    }
-    lastSeq = r.seq;
-    const ms = windowOf(r.connectorId, r.type);
-    if (ms !== undefined && age >= ms) seqs.push(r.seq);
+export function expiryStreams(w: RetentionWindows, knownTypes: readonly string[]): { readonly stream: ExpiryStream; readonly windowMs: number }[] {
+  const patterns = w.typesMs.map(([pattern, ms]) => [compileTypePattern(pattern), ms] as const);
+  const out: { stream: ExpiryStream; windowMs: number }[] = [];
+  const ruled: string[] = [];
+  for (const type of knownTypes) {
+    const ms = patterns.find(([match]) => match(type))?.[1];
+    if (ms === undefined) continue;
+    ruled.push(type);
+    out.push({ stream: { type }, windowMs: ms });
   }
-  return { seqs, lastSeq, done };
+  const own = Object.keys(w.connectorsMs);
+  for (const connectorId of own) out.push({ stream: { connectorId, exceptTypes: ruled }, windowMs: w.connectorsMs[connectorId] as number });
+  if (w.eventsMs !== undefined) out.push({ stream: { exceptConnectors: own, exceptTypes: ruled }, windowMs: w.eventsMs });
+  return out;
+}
+
+/** A chunk's result: every row read is past its window; the stream is done when fewer came than asked. */
+export function chunkOf(req: ExpireRequest, seqs: readonly number[]): { seqs: readonly number[]; lastSeq: number; done: boolean } {
+  return { seqs, lastSeq: seqs.length > 0 ? (seqs[seqs.length - 1] as number) : req.after, done: seqs.length < req.limit };
 }
 
 /** The projection entities removed events concern, as `connectorId\0id` keys. */

@@ -335,17 +335,20 @@ export interface LeaseStore {
  */
 export interface RetentionStore {
   /**
-   * Scans up to `limit` events after `after` in sequence order and removes those past their
-   * window, with their outbox rows (pending ones are marked failed instead) and the projection
-   * rows of the calls, conversations and operators that have no event left.
+   * Reads up to `limit` events of the request's stream after `after` (up to `untilSeq`, received
+   * before `before`) in sequence order and removes them, with their outbox rows (pending ones are
+   * marked failed instead) and the projection rows of the calls, conversations and operators
+   * that have no event left.
    */
   expireEvents(req: ExpireRequest): Promise<ExpireResult>;
   /**
-   * Reads (removes nothing) what `expireEvents` would remove of the same chunk: the events past
-   * their window, as the API shows them (with `sequence`), with their `receivedAt` — for an
-   * archive written before they go. `expireEvents` with `seqs` then removes exactly those.
+   * Reads (removes nothing) what `expireEvents` would remove of the same chunk, as the API shows
+   * the events (with `sequence`), with their `receivedAt` — for an archive written before they
+   * go. `expireEvents` with `seqs` then removes exactly those.
    */
   scanExpired(req: ExpireRequest): Promise<ExpiredScan>;
+  /** The greatest sequence of an event received before `before` (ISO time), 0 if none: events are committed in receipt order. */
+  lastSeqBefore(before: string): Promise<number>;
   /** Removes up to `limit` quarantine entries received before `before` (ISO time); answers how many. */
   expireQuarantine(before: string, limit: number): Promise<number>;
   /**

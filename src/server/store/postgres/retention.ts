@@ -5,7 +5,7 @@
  * went; quarantine entries past theirs go too.
  */
 import type pg from 'pg';
-import { concernedBy, expiring, HORIZON_KV, splitEntity, type ExpiredScan, type ExpireRequest, type ExpireResult, type ScannedEvent } from '../retention-plan.js';
+import { chunkOf, concernedBy, HORIZON_KV, splitEntity, type ExpiredScan, type ExpireRequest, type ExpireResult } from '../retention-plan.js';
 import { withSequence, type ConnectorChoice } from '../types.js';
 import { REMOVED_BEFORE_DELIVERY } from '../rows.js';
 import type { Queryable } from './queryable.js';
@@ -13,10 +13,36 @@ import type { Queryable } from './queryable.js';
 /** One chunk of a pass over the events, in the caller's transaction (which holds the sequence lock). */
 async function scan(q: Queryable, req: ExpireRequest): Promise<{ seqs: readonly number[]; scanned: number; lastSeq: number; done: boolean }> {
   if (req.seqs) return { seqs: req.seqs, scanned: 0, lastSeq: req.after, done: false };
-  const rows = (
-    await q.query<ScannedEvent>('SELECT seq, connector_id AS "connectorId", type, received_at AS "receivedAt" FROM events WHERE seq > $1 ORDER BY seq LIMIT $2', [req.after, req.limit])
-  ).rows.map((r) => ({ ...r, seq: Number(r.seq) }));
-  return { ...expiring(req, rows), scanned: rows.length };
+  const { type, connectorId, exceptTypes, exceptConnectors } = req.stream;
+  const where: string[] = [];
+  const values: unknown[] = [];
+  const and = (clause: string, value: unknown) => {
+    values.push(value);
+    where.push(clause.replace('?', `$${values.length}`));
+  };
+  and('seq > ?', req.after);
+  and('seq <= ?', req.untilSeq);
+  and('received_at < ?', req.before);
+  if (type !== undefined) and('type = ?', type);
+  if (connectorId !== undefined) and('connector_id = ?', connectorId);
+  if (exceptTypes?.length) and('NOT (type = ANY(?::text[]))', exceptTypes);
+  if (exceptConnectors?.length) and('NOT (connector_id = ANY(?::text[]))', exceptConnectors);
+  values.push(req.limit);
+  const seqs = (await q.query<{ seq: string }>(`SELECT seq FROM events WHERE ${where.join(' AND ')} ORDER BY seq LIMIT $${values.length}`, values)).rows.map((r) => Number(r.seq));
+  return { ...chunkOf(req, seqs), scanned: seqs.length };
+}
+
+/** The greatest sequence of an event received before `before`, by bisection on sequences (events are committed in receipt order). */
+export async function lastSeqBefore(q: Queryable, before: string): Promise<number> {
+  let lo = 0;
+  let hi = Number((await q.query<{ m: string | null }>('SELECT max(seq) AS m FROM events')).rows[0]?.m ?? 0);
+  while (lo < hi) {
+    const mid = lo + Math.ceil((hi - lo) / 2);
+    const r = (await q.query<{ seq: string; at: string }>('SELECT seq, received_at AS at FROM events WHERE seq >= $1 ORDER BY seq LIMIT 1', [mid])).rows[0];
+    if (r && Number(r.seq) <= hi && r.at < before) lo = Number(r.seq);
+    else hi = mid - 1;
+  }
+  return lo;
 }
 
 /** The chunk's events past their window, read (an archive is written before `expireEvents` with their `seqs`). */

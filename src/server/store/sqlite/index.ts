@@ -168,6 +168,7 @@ export class SqliteStore implements Store {
     expireConnectorState: (which, before, limit) => this.write<number>('expireConnectorState', [which, before, limit]),
     horizon: async () => this.retentionTables.horizon(),
     scanExpired: async (req) => this.retentionTables.scanExpired(req),
+    lastSeqBefore: async (before) => this.retentionTables.lastSeqBefore(before),
   });
   /** The erasure records, read on this thread's connection; the steps run in the writer. */
   private readonly erasureTables = new SqliteErasures(this.closedError);

@@ -6,7 +6,7 @@
  */
 import { REMOVED_BEFORE_DELIVERY } from '../rows.js';
 import { Prepared } from './prepared.js';
-import { concernedBy, expiring, HORIZON_KV, splitEntity, type ExpiredScan, type ExpireRequest, type ExpireResult, type ScannedEvent } from '../retention-plan.js';
+import { chunkOf, concernedBy, HORIZON_KV, splitEntity, type ExpiredScan, type ExpireRequest, type ExpireResult } from '../retention-plan.js';
 import { withSequence, type ConnectorChoice } from '../types.js';
 
 export class SqliteRetention extends Prepared {
@@ -15,10 +15,42 @@ export class SqliteRetention extends Prepared {
     return this.db.transaction(() => this.expireNow(req)).immediate();
   }
 
+  /** The chunk: the stream's next events, each past its window (through the type or connector index when it names one). */
   private scan(req: ExpireRequest): { seqs: readonly number[]; scanned: number; lastSeq: number; done: boolean } {
     if (req.seqs) return { seqs: req.seqs, scanned: 0, lastSeq: req.after, done: false };
-    const rows = this.stmt<[number, number], ScannedEvent>('SELECT seq, connector_id AS connectorId, type, received_at AS receivedAt FROM events WHERE seq > ? ORDER BY seq LIMIT ?').all(req.after, req.limit);
-    return { ...expiring(req, rows), scanned: rows.length };
+    const { type, connectorId, exceptTypes, exceptConnectors } = req.stream;
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    const and = (clause: string, value: string | number) => {
+      where.push(clause);
+      args.push(value);
+    };
+    and('seq > ?', req.after);
+    and('seq <= ?', req.untilSeq);
+    and('received_at < ?', req.before);
+    if (type !== undefined) and('type = ?', type);
+    if (connectorId !== undefined) and('connector_id = ?', connectorId);
+    if (exceptTypes?.length) and('type NOT IN (SELECT value FROM json_each(?))', JSON.stringify(exceptTypes));
+    if (exceptConnectors?.length) and('connector_id NOT IN (SELECT value FROM json_each(?))', JSON.stringify(exceptConnectors));
+    args.push(req.limit);
+    const seqs = this.stmt<(string | number)[], { seq: number }>(`SELECT seq FROM events WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`)
+      .all(...args)
+      .map((r) => r.seq);
+    return { ...chunkOf(req, seqs), scanned: seqs.length };
+  }
+
+  /** The greatest sequence of an event received before `before`, by bisection on sequences (events are committed in receipt order). */
+  lastSeqBefore(before: string): number {
+    const first = this.stmt<[number], { seq: number; at: string }>('SELECT seq, received_at AS at FROM events WHERE seq >= ? ORDER BY seq LIMIT 1');
+    let lo = 0;
+    let hi = this.stmt<[], { m: number | null }>('SELECT max(seq) AS m FROM events').get()?.m ?? 0;
+    while (lo < hi) {
+      const mid = lo + Math.ceil((hi - lo) / 2);
+      const r = first.get(mid);
+      if (r && r.seq <= hi && r.at < before) lo = r.seq;
+      else hi = mid - 1;
+    }
+    return lo;
   }
 
   /** The chunk's events past their window, read (an archive is written before `expireEvents` with their `seqs`). */
