@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from './errors.js';
-import { parseJsonWithin, payloadLimitBreach } from './limits.js';
+import { jsonSyntaxMessage, parseJsonWithin, payloadLimitBreach } from './limits.js';
 
 describe('payloadLimitBreach', () => {
   it('measures depth and keys plus elements without recursion', () => {
@@ -36,5 +36,25 @@ describe('parseJsonWithin', () => {
     })();
     expect(err).toBeInstanceOf(ValidationError);
     expect(err).toMatchObject({ code: 'SB_ERR_INGEST_LIMIT', message: 'threads SURVEY: at text: nested 70 levels deep; the limit is 64 (server.limits.maxDepth)' });
+  });
+});
+
+describe('jsonSyntaxMessage', () => {
+  const messageOf = (text: string) => {
+    try {
+      JSON.parse(text);
+    } catch (err) {
+      return jsonSyntaxMessage(err);
+    }
+    return 'parsed';
+  };
+
+  it('drops the excerpt of the input V8 quotes, at the start and further in, and keeps the rest', () => {
+    expect(messageOf('Ivan Petrov 79161234567')).toBe("Unexpected token 'I' (not valid JSON)");
+    expect(messageOf('["Ivan Petrov 79161234567", x]')).toBe("Unexpected token 'x' (not valid JSON)");
+    expect(messageOf(`[${'"filler", '.repeat(10)}"Ivan Petrov 79161234567", x]`)).toBe("Unexpected token 'x' (not valid JSON)");
+    // Messages without an excerpt stay as they are.
+    expect(messageOf('{"phone": "79161234567"')).toMatch(/^Expected ',' or '}' after property value in JSON at position \d+/);
+    expect(messageOf('{"a": 1} x')).toBe('Unexpected non-whitespace character after JSON at position 9');
   });
 });

@@ -82,10 +82,11 @@ export function parseJsonWithin(text: string, where: string, limits: PayloadLimi
 
 /**
  * A JSON syntax error's message without the excerpt of the input V8 puts in some of them
- * (`Unexpected token 'I', "Ivan Petro"... is not valid JSON`): the input may name a person, and
- * these messages reach the log (docs/privacy.md).
+ * (`Unexpected token 'I', "Ivan Petro"... is not valid JSON`, or `..."1234567", x]"` around a
+ * token further in): the input may name a person, and these messages reach the log
+ * (docs/privacy.md).
  */
 export function jsonSyntaxMessage(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
-  return message.replace(/,? ?"[\s\S]*"(?:\.\.\.)? is not valid JSON$/, ' (not valid JSON)');
+  return message.replace(/,? ?(?:\.\.\.)?"[\s\S]*"(?:\.\.\.)? is not valid JSON$/, ' (not valid JSON)');
 }

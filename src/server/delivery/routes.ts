@@ -4,7 +4,7 @@
  */
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import * as z from 'zod/mini';
-import { SwitchboardError } from '../../core/index.js';
+import { jsonSyntaxMessage, SwitchboardError } from '../../core/index.js';
 import { errorResponses, idParams, named } from '../http/api-schemas.js';
 import { answerInvalidBody } from '../http/openapi.js';
 import type { V1Scope } from '../feature.js';
@@ -194,7 +194,7 @@ export async function subscriptionRoutes(v1: V1Scope, webhooks: Webhooks): Promi
         done(null, JSON.parse(text) as unknown);
       } catch (err) {
         const what = WHAT[`${req.method} ${req.routeOptions.url ?? ''}`] ?? 'body';
-        done(new SwitchboardError('SB_ERR_SUBSCRIPTION_INVALID', `${what}: the body is not JSON (${(err as Error).message})`), undefined);
+        done(new SwitchboardError('SB_ERR_SUBSCRIPTION_INVALID', `${what}: the body is not JSON (${jsonSyntaxMessage(err)})`), undefined);
       }
     });
     const v1 = scope.withTypeProvider<ZodTypeProvider>();
