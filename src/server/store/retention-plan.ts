@@ -102,6 +102,26 @@ export function expiryStreams(w: RetentionWindows, knownTypes: readonly string[]
   return out;
 }
 
+/** The first event at or after a sequence: its sequence and `receivedAt`. */
+export type FirstEventFrom = (seq: number) => Promise<{ seq: number; at: string } | undefined>;
+
+/**
+ * The greatest sequence of an event received before `before` (0 if none), by bisection on
+ * sequences up to `maxSeq`: events are committed in the order they are received, and removed
+ * ones leave gaps, so each probe reads the first event at or after the middle.
+ */
+export async function lastSeqBefore(maxSeq: number, before: string, first: FirstEventFrom): Promise<number> {
+  let lo = 0;
+  let hi = maxSeq;
+  while (lo < hi) {
+    const mid = lo + Math.ceil((hi - lo) / 2);
+    const r = await first(mid);
+    if (r && r.seq <= hi && r.at < before) lo = r.seq;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
 /** A chunk's result: every row read is past its window; the stream is done when fewer came than asked. */
 export function chunkOf(req: ExpireRequest, seqs: readonly number[]): { seqs: readonly number[]; lastSeq: number; done: boolean } {
   return { seqs, lastSeq: seqs.length > 0 ? (seqs[seqs.length - 1] as number) : req.after, done: seqs.length < req.limit };

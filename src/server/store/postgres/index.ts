@@ -28,7 +28,7 @@ import { maskUrl } from '../../../core/secrets.js';
 import { pendingMigrations } from '../migrations.js';
 import { PostgresDelivery } from './delivery.js';
 import { PostgresProjections } from './projections.js';
-import { expireConnectorState, expireEvents, expireQuarantine, lastSeqBefore, retentionHorizon, scanExpired } from './retention.js';
+import { expireConnectorState, expireEvents, expireQuarantine, lastEventBefore, retentionHorizon, scanExpired } from './retention.js';
 import { REMOVED_CHANNEL, erasureStep, getErasure, listErasures, runningErasures, startErasure } from './erasure.js';
 import { connectorStatsOf, quarantineEntry } from '../rows.js';
 import {
@@ -144,7 +144,7 @@ export class PostgresStore implements Store {
     expireConnectorState: (which, before, limit) => this.transaction('retention', (c) => expireConnectorState(c, which, before, limit)),
     horizon: () => this.reading(() => retentionHorizon(this.db)),
     scanExpired: (req) => this.reading(() => scanExpired(this.db, req)),
-    lastSeqBefore: (before) => this.reading(() => lastSeqBefore(this.db, before)),
+    lastSeqBefore: (before) => this.reading(() => lastEventBefore(this.db, before)),
   };
   readonly erasures: ErasureStore = {
     start: (st) => this.transaction('erasure', (c) => startErasure(c, st)),

@@ -5,7 +5,7 @@
  * went; quarantine entries past theirs go too.
  */
 import type pg from 'pg';
-import { chunkOf, concernedBy, HORIZON_KV, splitEntity, type ExpiredScan, type ExpireRequest, type ExpireResult } from '../retention-plan.js';
+import { chunkOf, concernedBy, HORIZON_KV, lastSeqBefore, splitEntity, type ExpiredScan, type ExpireRequest, type ExpireResult } from '../retention-plan.js';
 import { withSequence, type ConnectorChoice } from '../types.js';
 import { REMOVED_BEFORE_DELIVERY } from '../rows.js';
 import type { Queryable } from './queryable.js';
@@ -32,17 +32,13 @@ async function scan(q: Queryable, req: ExpireRequest): Promise<{ seqs: readonly 
   return { ...chunkOf(req, seqs), scanned: seqs.length };
 }
 
-/** The greatest sequence of an event received before `before`, by bisection on sequences (events are committed in receipt order). */
-export async function lastSeqBefore(q: Queryable, before: string): Promise<number> {
-  let lo = 0;
-  let hi = Number((await q.query<{ m: string | null }>('SELECT max(seq) AS m FROM events')).rows[0]?.m ?? 0);
-  while (lo < hi) {
-    const mid = lo + Math.ceil((hi - lo) / 2);
-    const r = (await q.query<{ seq: string; at: string }>('SELECT seq, received_at AS at FROM events WHERE seq >= $1 ORDER BY seq LIMIT 1', [mid])).rows[0];
-    if (r && Number(r.seq) <= hi && r.at < before) lo = Number(r.seq);
-    else hi = mid - 1;
-  }
-  return lo;
+/** The greatest sequence of an event received before `before`, by bisection on sequences (`retention-plan.ts`). */
+export async function lastEventBefore(q: Queryable, before: string): Promise<number> {
+  const max = Number((await q.query<{ m: string | null }>('SELECT max(seq) AS m FROM events')).rows[0]?.m ?? 0);
+  return lastSeqBefore(max, before, async (seq) => {
+    const r = (await q.query<{ seq: string; at: string }>('SELECT seq, received_at AS at FROM events WHERE seq >= $1 ORDER BY seq LIMIT 1', [seq])).rows[0];
+    return r && { seq: Number(r.seq), at: r.at };
+  });
 }
 
 /** The chunk's events past their window, read (an archive is written before `expireEvents` with their `seqs`). */

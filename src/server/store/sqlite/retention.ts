@@ -6,7 +6,7 @@
  */
 import { REMOVED_BEFORE_DELIVERY } from '../rows.js';
 import { Prepared } from './prepared.js';
-import { chunkOf, concernedBy, HORIZON_KV, splitEntity, type ExpiredScan, type ExpireRequest, type ExpireResult } from '../retention-plan.js';
+import { chunkOf, concernedBy, HORIZON_KV, lastSeqBefore, splitEntity, type ExpiredScan, type ExpireRequest, type ExpireResult } from '../retention-plan.js';
 import { withSequence, type ConnectorChoice } from '../types.js';
 
 export class SqliteRetention extends Prepared {
@@ -40,17 +40,10 @@ export class SqliteRetention extends Prepared {
   }
 
   /** The greatest sequence of an event received before `before`, by bisection on sequences (events are committed in receipt order). */
-  lastSeqBefore(before: string): number {
+  lastSeqBefore(before: string): Promise<number> {
     const first = this.stmt<[number], { seq: number; at: string }>('SELECT seq, received_at AS at FROM events WHERE seq >= ? ORDER BY seq LIMIT 1');
-    let lo = 0;
-    let hi = this.stmt<[], { m: number | null }>('SELECT max(seq) AS m FROM events').get()?.m ?? 0;
-    while (lo < hi) {
-      const mid = lo + Math.ceil((hi - lo) / 2);
-      const r = first.get(mid);
-      if (r && r.seq <= hi && r.at < before) lo = r.seq;
-      else hi = mid - 1;
-    }
-    return lo;
+    const max = this.stmt<[], { m: number | null }>('SELECT max(seq) AS m FROM events').get()?.m ?? 0;
+    return lastSeqBefore(max, before, async (seq) => first.get(seq));
   }
 
   /** The chunk's events past their window, read (an archive is written before `expireEvents` with their `seqs`). */
