@@ -95,10 +95,7 @@ export class EventBus {
 
   /** Empties the window: every follower reads the store from now on (after an erasure). */
   flush(): void {
-    this.floor = this.latest;
-    this.window = [];
-    this.head = 0;
-    this.bytes = 0;
+    this.reset(this.latest);
   }
 
   subscribe(listener: BusListener): () => void {

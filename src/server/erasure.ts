@@ -80,7 +80,6 @@ export class Erasures {
       if (record.counts.events > removed) this.bus?.flush();
       removed = record.counts.events;
       if (record.status === 'done') {
-        this.bus?.flush();
         const c = record.counts;
         this.logger.info({ erasure: { id, counts: c } }, `erasure ${id} done: ${c.events} events, ${c.quarantine} quarantine entries, ${c.projections} projection rows, ${c.deliveries} deliveries, ${c.kv} cached entries removed`);
         return record;
